@@ -1,7 +1,69 @@
-"""livekit_pyweb: the LiveKit client SDK for Python pages running on Pyodide."""
+"""livekit_pyweb: the LiveKit client SDK for Python pages running on Pyodide.
+
+Public names are imported lazily (the protobuf runtime costs ~0.6 s in Pyodide; ``import livekit_pyweb`` should
+not), so ``from livekit_pyweb import Room`` loads only what a room needs.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .version import __version__
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .errors import (
+        ConnectionError,
+        ConnectionErrorReason,
+        DeviceError,
+        DeviceErrorReason,
+        InvalidStateError,
+        LiveKitError,
+        NegotiationError,
+        PublishTrackError,
+        SignalProtocolError,
+        TrackError,
+        UnsupportedError,
+    )
+    from .options import (
+        AudioCaptureOptions,
+        IceServer,
+        RoomOptions,
+        TrackKind,
+        TrackPublishOptions,
+        TrackSource,
+        VideoCaptureOptions,
+    )
+    from .participant import LocalParticipant, Participant, RemoteParticipant
+    from .room import ConnectionState, Room
+    from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
+    from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
+
+_EXPORTS = {
+    "room": ("Room", "ConnectionState"),
+    "options": ("RoomOptions", "IceServer", "TrackKind", "TrackSource", "TrackPublishOptions", "VideoCaptureOptions",
+                "AudioCaptureOptions"),
+    "errors": ("LiveKitError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
+               "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",
+               "InvalidStateError"),
+    "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
+    "track": ("Track", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
+              "RemoteAudioTrack"),
+    "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["__version__", *_WHERE]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'livekit_pyweb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

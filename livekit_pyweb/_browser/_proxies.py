@@ -1,0 +1,72 @@
+"""Ownership of JS callback proxies, and counters that tests read to prove no leak."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyodide.ffi import JsProxy, create_proxy
+
+_live = 0
+_live_pcs = 0
+
+
+def live_proxy_count() -> int:
+    """Proxies created by livekit_pyweb adapters and not yet destroyed."""
+    return _live
+
+
+def live_peer_connection_count() -> int:
+    """RTCPeerConnections created by livekit_pyweb and not yet closed."""
+    return _live_pcs
+
+
+def _pc_opened() -> None:
+    global _live_pcs
+    _live_pcs += 1
+
+
+def _pc_closed() -> None:
+    global _live_pcs
+    _live_pcs -= 1
+
+
+class ProxyBag:
+    """The callbacks one adapter registered; :meth:`close` removes the listeners and destroys the proxies."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[Any, str, Any]] = []
+        self._closed = False
+
+    def listen(self, target: JsProxy, event: str, fn: Callable[[Any], None]) -> None:
+        """``target.addEventListener(event, fn)`` with a proxy this bag owns."""
+        global _live
+        if self._closed:
+            raise RuntimeError("ProxyBag is closed")
+        proxy = create_proxy(fn)
+        _live += 1
+        target.addEventListener(event, proxy)
+        self._entries.append((target, event, proxy))
+
+    def proxy(self, fn: Callable[..., Any]) -> Any:
+        """A bare proxy this bag owns (for APIs that take a callback, e.g. requestVideoFrameCallback)."""
+        global _live
+        proxy = create_proxy(fn)
+        _live += 1
+        self._entries.append((None, "", proxy))
+        return proxy
+
+    def close(self) -> None:
+        global _live
+        if self._closed:
+            return
+        self._closed = True
+        for target, event, proxy in self._entries:
+            if target is not None:
+                try:
+                    target.removeEventListener(event, proxy)
+                except Exception:  # the target may be gone already
+                    pass
+            proxy.destroy()
+            _live -= 1
+        self._entries.clear()

@@ -1,0 +1,217 @@
+"""RTCPeerConnection and RTCDataChannel adapters.
+
+The interface is narrow on purpose and carries plain data (SDP strings, candidate dicts, stats dicts) plus opaque
+track handles, so that it can later be served from the main thread to a Web Worker over a message bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import js
+from pyodide.ffi import to_js
+
+from ..errors import NegotiationError
+from ._errors import negotiation_errors
+from ._proxies import ProxyBag, _pc_closed, _pc_opened
+
+logger = logging.getLogger("livekit_pyweb.pc")
+
+
+def _js(obj: Any) -> Any:
+    return to_js(obj, dict_converter=js.Object.fromEntries)
+
+
+def js_to_py(value: Any) -> Any:
+    """A JS object/array tree as Python dicts/lists."""
+    if hasattr(value, "to_py"):
+        return value.to_py()
+    return value
+
+
+class BrowserDataChannel:
+    def __init__(self, channel: Any) -> None:
+        self._dc = channel
+        self.label = str(channel.label)
+        self._proxies = ProxyBag()
+        self.on_message: Callable[[bytes], None] | None = None
+        self.on_open: Callable[[], None] | None = None
+        channel.binaryType = "arraybuffer"
+        self._proxies.listen(channel, "message", self._message)
+        self._proxies.listen(channel, "open", lambda _e: self.on_open() if self.on_open else None)
+
+    def _message(self, event: Any) -> None:
+        data = event.data
+        payload = data.encode() if isinstance(data, str) else data.to_bytes()
+        if self.on_message is not None:
+            self.on_message(payload)
+
+    @property
+    def ready_state(self) -> str:
+        return str(self._dc.readyState)
+
+    def send(self, data: bytes) -> None:
+        self._dc.send(to_js(data))
+
+    def close(self) -> None:
+        self._proxies.close()
+        try:
+            self._dc.close()
+        except Exception:
+            pass
+
+
+class TrackEvent:
+    """What the ``track`` event told us: the track handle, its stream ids and its transceiver's mid."""
+
+    __slots__ = ("track", "stream_ids", "mid", "receiver")
+
+    def __init__(self, track: Any, stream_ids: list[str], mid: str, receiver: Any) -> None:
+        self.track = track
+        self.stream_ids = stream_ids
+        self.mid = mid
+        self.receiver = receiver
+
+
+class BrowserPeerConnection:
+    """One RTCPeerConnection. Callbacks are plain Python callables set by the engine."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._pc: Any = js.RTCPeerConnection.new(_js(config))
+        _pc_opened()
+        self._closed = False
+        self._proxies = ProxyBag()
+        self.on_ice_candidate: Callable[[dict[str, Any] | None], None] | None = None
+        self.on_track: Callable[[TrackEvent], None] | None = None
+        self.on_connection_state: Callable[[str], None] | None = None
+        self.on_data_channel: Callable[[BrowserDataChannel], None] | None = None
+        self._channels: list[BrowserDataChannel] = []
+        self._proxies.listen(self._pc, "icecandidate", self._ice)
+        self._proxies.listen(self._pc, "track", self._track)
+        self._proxies.listen(self._pc, "connectionstatechange", self._state)
+        self._proxies.listen(self._pc, "datachannel", self._datachannel)
+
+    # -- events ------------------------------------------------------------------------------------------
+    def _ice(self, event: Any) -> None:
+        if self.on_ice_candidate is None:
+            return
+        cand = event.candidate
+        if cand is None:
+            self.on_ice_candidate(None)
+            return
+        self.on_ice_candidate(js_to_py(cand.toJSON()))
+
+    def _track(self, event: Any) -> None:
+        if self.on_track is None:
+            return
+        streams = [str(s.id) for s in event.streams]
+        mid = event.transceiver.mid if event.transceiver is not None else None
+        self.on_track(TrackEvent(event.track, streams, str(mid) if mid is not None else "", event.receiver))
+
+    def _state(self, _event: Any) -> None:
+        if self.on_connection_state is not None:
+            self.on_connection_state(self.connection_state)
+
+    def _datachannel(self, event: Any) -> None:
+        channel = BrowserDataChannel(event.channel)
+        self._channels.append(channel)
+        if self.on_data_channel is not None:
+            self.on_data_channel(channel)
+
+    # -- commands ----------------------------------------------------------------------------------------
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
+
+    @property
+    def signaling_state(self) -> str:
+        return str(self._pc.signalingState)
+
+    @property
+    def has_remote_description(self) -> bool:
+        return self._pc.remoteDescription is not None
+
+    def set_configuration(self, config: dict[str, Any]) -> None:
+        with negotiation_errors("setConfiguration"):
+            self._pc.setConfiguration(_js(config))
+
+    async def create_offer(self, ice_restart: bool = False) -> str:
+        with negotiation_errors("createOffer"):
+            offer = await self._pc.createOffer(_js({"iceRestart": ice_restart}))
+        return str(offer.sdp)
+
+    async def create_answer(self) -> str:
+        with negotiation_errors("createAnswer"):
+            answer = await self._pc.createAnswer()
+        return str(answer.sdp)
+
+    async def set_local_description(self, type_: str, sdp: str) -> None:
+        with negotiation_errors(f"setLocalDescription({type_})"):
+            await self._pc.setLocalDescription(_js({"type": type_, "sdp": sdp}))
+
+    async def set_remote_description(self, type_: str, sdp: str) -> None:
+        with negotiation_errors(f"setRemoteDescription({type_})"):
+            await self._pc.setRemoteDescription(_js({"type": type_, "sdp": sdp}))
+
+    async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
+        try:
+            if candidate is None:
+                await self._pc.addIceCandidate()
+            else:
+                await self._pc.addIceCandidate(_js(candidate))
+        except Exception as exc:  # a bad candidate is logged, not fatal (as in livekit-client)
+            logger.warning("addIceCandidate failed: %s", exc)
+
+    def add_recv_transceiver(self, kind: str) -> None:
+        self._pc.addTransceiver(kind, _js({"direction": "recvonly"}))
+
+    def add_send_transceiver(self, track: Any, send_encodings: list[dict[str, Any]] | None = None) -> Any:
+        stream = js.MediaStream.new()
+        stream.addTrack(track)
+        init: dict[str, Any] = {"direction": "sendonly", "streams": [stream]}
+        if send_encodings:
+            init["sendEncodings"] = send_encodings
+        with negotiation_errors("addTransceiver"):
+            return self._pc.addTransceiver(track, _js(init))
+
+    def remove_sender(self, transceiver: Any) -> None:
+        try:
+            transceiver.direction = "inactive"
+            self._pc.removeTrack(transceiver.sender)
+        except Exception as exc:
+            raise NegotiationError(f"removeTrack failed: {exc}") from exc
+
+    def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> BrowserDataChannel:
+        init: dict[str, Any] = {"ordered": ordered}
+        if max_retransmits is not None:
+            init["maxRetransmits"] = max_retransmits
+        channel = BrowserDataChannel(self._pc.createDataChannel(label, _js(init)))
+        self._channels.append(channel)
+        return channel
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        report = await self._pc.getStats()
+        return [js_to_py(js.Object.fromEntries(js.Object.entries(v))) for v in report.values()]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for channel in self._channels:
+            channel.close()
+        self._channels.clear()
+        self._proxies.close()
+        self._pc.close()
+        _pc_closed()
+
+
+async def receiver_stats(receiver: Any) -> list[dict[str, Any]]:
+    report = await receiver.getStats()
+    return [js_to_py(js.Object.fromEntries(js.Object.entries(v))) for v in report.values()]
+
+
+async def settle(awaitable: Any, timeout: float) -> Any:
+    return await asyncio.wait_for(awaitable, timeout)

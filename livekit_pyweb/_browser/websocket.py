@@ -1,0 +1,133 @@
+"""The signalling WebSocket, over the browser's ``WebSocket`` (also present in Web Workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import js
+from pyodide.ffi import to_js
+
+from ..errors import ConnectionError, ConnectionErrorReason
+from ._proxies import ProxyBag
+
+logger = logging.getLogger("livekit_pyweb.websocket")
+
+
+class WebSocketClosed(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"WebSocket closed (code {code}{', ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+class BrowserWebSocket:
+    """One binary WebSocket. Frames arrive on an asyncio queue; :meth:`send` never blocks."""
+
+    def __init__(self, url: str) -> None:
+        loop = asyncio.get_event_loop()
+        self._opened: asyncio.Future[None] = loop.create_future()
+        self._incoming: asyncio.Queue[bytes | WebSocketClosed] = asyncio.Queue()
+        self._proxies = ProxyBag()
+        self.closed = False
+        self._ws: Any = js.WebSocket.new(url)
+        self._ws.binaryType = "arraybuffer"
+        self._proxies.listen(self._ws, "open", self._on_open)
+        self._proxies.listen(self._ws, "message", self._on_message)
+        self._proxies.listen(self._ws, "error", self._on_error)
+        self._proxies.listen(self._ws, "close", self._on_close)
+
+    def _on_open(self, _event: Any) -> None:
+        if not self._opened.done():
+            self._opened.set_result(None)
+
+    def _on_message(self, event: Any) -> None:
+        data = event.data
+        if isinstance(data, str):
+            self._incoming.put_nowait(data.encode())
+        else:
+            self._incoming.put_nowait(data.to_bytes())
+
+    def _on_error(self, _event: Any) -> None:
+        if not self._opened.done():
+            self._opened.set_exception(WebSocketClosed(0, "error before open"))
+
+    def _on_close(self, event: Any) -> None:
+        closed = WebSocketClosed(int(event.code), str(event.reason))
+        if not self._opened.done():
+            self._opened.set_exception(closed)
+        self._incoming.put_nowait(closed)
+        self._release()
+
+    async def wait_open(self, timeout: float) -> None:
+        """Wait for the connection. Raises :class:`WebSocketClosed` if it failed, TimeoutError if slow."""
+        await asyncio.wait_for(asyncio.shield(self._opened), timeout)
+
+    async def recv(self) -> bytes:
+        """The next frame. Raises :class:`WebSocketClosed` once the socket closed."""
+        item = await self._incoming.get()
+        if isinstance(item, WebSocketClosed):
+            self._incoming.put_nowait(item)  # every later recv() sees the close too
+            raise item
+        return item
+
+    def send(self, data: bytes) -> None:
+        if self.closed or int(self._ws.readyState) != 1:
+            return
+        self._ws.send(to_js(data))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if not self.closed:
+            try:
+                self._ws.close(code, reason)
+            except Exception:
+                pass
+        self._release()
+
+    def _release(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._proxies.close()
+        if not self._opened.done():
+            self._opened.set_exception(WebSocketClosed(1000, "closed"))
+            self._opened.exception()  # mark retrieved
+
+
+async def http_get(url: str, timeout: float = 5.0) -> tuple[int, str] | None:
+    """GET ``url``; ``(status, text)``, or ``None`` when no HTTP answer came (refused, DNS, timeout)."""
+    controller = js.AbortController.new()
+    try:
+        response = await asyncio.wait_for(
+            js.fetch(url, to_js({"signal": controller.signal, "cache": "no-store"}, dict_converter=js.Object.fromEntries)),
+            timeout,
+        )
+        text = await response.text()
+        return int(response.status), str(text)
+    except asyncio.TimeoutError:
+        controller.abort()
+        return None
+    except Exception:  # JsException TypeError: Failed to fetch
+        return None
+
+
+async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
+    """Open the signalling socket or raise a ConnectionError with a precise reason (see ``_core.validate``)."""
+    from .._core.signal_url import redact_url, validate_url
+    from .._core.validate import error_from_validate
+
+    ws = BrowserWebSocket(url)
+    try:
+        await ws.wait_open(timeout)
+        return ws
+    except asyncio.TimeoutError:
+        ws.close()
+        raise ConnectionError(
+            f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout
+        ) from None
+    except WebSocketClosed as exc:
+        ws.close()
+        answer = await http_get(validate_url(url))
+        status, body = answer if answer is not None else (None, "")
+        raise error_from_validate(status, body, str(exc)) from None

@@ -1,0 +1,124 @@
+"""What we tell the server about ourselves (``ClientInfo``), and why.
+
+The server keys behaviour on ClientInfo (livekit-server ``pkg/rtc/clientinfo.go``): Firefox gets no audio RED,
+no ICE-lite and no sender-encoding toggling; Safari no RED and no transceiver reuse; ``UNKNOWN`` gets no codec
+change and no SCTP zero-checksum; JS below 1.6.3 gets no reconnect response.
+
+Our choice: ``sdk = PYTHON`` with our own version, because that is what we are and it does not trigger the
+version gates written for livekit-client. The media stack, however, is the browser's, and the server parses the
+User-Agent only for JS/React Native/Flutter/Unity/UNKNOWN (``pkg/service/utils.go`` ``AugmentClientInfo``).
+So we parse ``navigator.userAgent`` ourselves and fill ``browser``, ``browser_version``, ``os``, ``os_version``
+and ``device_model``, using the family names the server's uaparser would produce ("Chrome", "Firefox",
+"Safari", "Edge", "Linux", "Mac OS X", ...), so the Firefox and Safari special cases apply exactly as they would
+to livekit-client on the same browser. ``protocol`` is the signalling protocol level we speak (17, as
+livekit-client 2.x), ``client_protocol`` 0: RPC and data streams v2 are not spoken yet, so peers use v1 RPC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from ..version import __version__
+from . import proto
+
+PROTOCOL_VERSION = 17
+CLIENT_PROTOCOL = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BrowserInfo:
+    browser: str = ""
+    browser_version: str = ""
+    os: str = ""
+    os_version: str = ""
+    device_model: str = ""
+
+    @property
+    def is_firefox(self) -> bool:
+        return self.browser.lower().startswith("firefox")
+
+    @property
+    def is_safari(self) -> bool:
+        return self.browser.lower() == "safari"
+
+
+_BROWSERS: tuple[tuple[str, str], ...] = (
+    # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
+    (r"Edg(?:e|A|iOS)?/([\d.]+)", "Edge"),
+    (r"OPR/([\d.]+)", "Opera"),
+    (r"Firefox/([\d.]+)", "Firefox"),
+    (r"FxiOS/([\d.]+)", "Firefox"),
+    (r"HeadlessChrome/([\d.]+)", "HeadlessChrome"),
+    (r"CriOS/([\d.]+)", "Chrome Mobile iOS"),
+    (r"(?:Chrome|Chromium)/([\d.]+)", "Chrome"),
+    (r"Version/([\d.]+).*Safari/", "Safari"),
+)
+
+_OSES: tuple[tuple[str, str], ...] = (
+    (r"Android ([\d.]+)", "Android"),
+    (r"(?:iPhone|iPad|iPod).*OS ([\d_]+)", "iOS"),
+    (r"Windows NT ([\d.]+)", "Windows"),
+    (r"Mac OS X ([\d_.]+)", "Mac OS X"),
+    (r"CrOS \S+ ([\d.]+)", "Chrome OS"),
+    (r"(Linux)", "Linux"),
+)
+
+
+def parse_user_agent(ua: str) -> BrowserInfo:
+    """Browser and OS families from a User-Agent string, named as the server's uaparser names them."""
+    browser = browser_version = os_name = os_version = device = ""
+    for pattern, family in _BROWSERS:
+        m = re.search(pattern, ua)
+        if m:
+            browser, browser_version = family, m.group(1)
+            break
+    if browser == "Chrome" and "Mobile" in ua and "Android" in ua:
+        browser = "Chrome Mobile"
+    if browser == "Firefox" and "Mobile" in ua:
+        browser = "Firefox Mobile"
+    for pattern, family in _OSES:
+        m = re.search(pattern, ua)
+        if m:
+            os_name = family
+            os_version = "" if family == "Linux" else m.group(1).replace("_", ".")
+            break
+    if "iPhone" in ua:
+        device = "iPhone"
+    elif "iPad" in ua:
+        device = "iPad"
+    elif "Macintosh" in ua:
+        device = "Mac"
+    return BrowserInfo(browser, browser_version, os_name, os_version, device)
+
+
+def make_client_info(browser: BrowserInfo) -> Any:
+    """A ``livekit.ClientInfo`` message for this SDK running in ``browser``."""
+    m = proto.models()
+    return m.ClientInfo(
+        sdk=m.ClientInfo.SDK.PYTHON,
+        version=__version__,
+        protocol=PROTOCOL_VERSION,
+        client_protocol=CLIENT_PROTOCOL,
+        browser=browser.browser,
+        browser_version=browser.browser_version,
+        os=browser.os,
+        os_version=browser.os_version,
+        device_model=browser.device_model,
+    )
+
+
+def legacy_query_fields(browser: BrowserInfo) -> dict[str, str]:
+    """The ClientInfo fields as ``/rtc`` (v0) query parameters, as the server's ``ParseClientInfo`` reads them."""
+    fields = {
+        "sdk": "python",
+        "version": __version__,
+        "protocol": str(PROTOCOL_VERSION),
+        "client_protocol": str(CLIENT_PROTOCOL),
+    }
+    for key in ("os", "os_version", "browser", "browser_version", "device_model"):
+        value = getattr(browser, key)
+        if value:
+            fields[key] = value
+    return fields

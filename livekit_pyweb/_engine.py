@@ -1,0 +1,451 @@
+"""The RTC engine: one signalling session and its peer connection(s), driven by asyncio.
+
+It owns the WebSocket, the peer connections, the offer queue and the ICE candidate buffers; it knows nothing of
+participants. :class:`~livekit_pyweb.room.Room` feeds it commands and receives the server's other messages
+through ``on_signal`` and remote media through ``on_track``.
+
+Modes (see ``../shared`` notes and livekit-client ``RTCEngine``):
+
+* single peer connection (``/rtc/v1``): the client always offers. The first offer goes inside the JoinRequest;
+  it carries the data channels and 3+3 recvonly transceivers and is applied (``setLocalDescription``) only when
+  the answer arrives, after the JoinResponse delivered the ICE servers. ``MediaSectionsRequirement`` asks for
+  more recvonly transceivers and a new offer. Every trickle targets PUBLISHER.
+* dual (``/rtc``): the server offers on the subscriber connection and we answer; we offer on the publisher one
+  at join unless ``subscriber_primary`` without ``fast_publish``, and whenever we publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ._core import proto
+from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info
+from ._core.join import JoinEvent, JoinMachine, JoinState
+from ._core.negotiation import NegotiationQueue
+from ._core.signal import PUBLISHER, SUBSCRIBER, PingTimeout, ProtocolViolation, SignalMessage, SignalSession, parse_trickle
+from ._core.signal_url import to_websocket_base, v0_url, v1_url
+from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, PublishTrackError, SignalProtocolError
+from .options import RoomOptions
+
+logger = logging.getLogger("livekit_pyweb.engine")
+
+INITIAL_RECV_AUDIO = 3
+INITIAL_RECV_VIDEO = 3
+
+
+class Engine:
+    def __init__(
+        self,
+        options: RoomOptions,
+        browser: BrowserInfo,
+        on_signal: Callable[[str, Any], None],
+        on_track: Callable[[Any], None],
+        on_closed: Callable[[str], None],
+    ) -> None:
+        self.options = options
+        self.browser = browser
+        self._on_signal = on_signal
+        self._on_track = on_track
+        self._on_closed = on_closed
+        self.machine = JoinMachine()
+        self.session: SignalSession | None = None
+        self.ws: Any = None
+        self.publisher: Any = None
+        self.subscriber: Any = None
+        self.single_pc = True
+        self.subscriber_primary = False
+        self.queue = NegotiationQueue()
+        self.join_response: Any = None
+        self.token = ""
+        self.mid_to_track_id: dict[str, str] = {}
+        self._initial_offer: str | None = None
+        self._pending_candidates: dict[int, list[dict[str, Any] | None]] = {PUBLISHER: [], SUBSCRIBER: []}
+        self._published: dict[str, asyncio.Future[Any]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connected = asyncio.Event()
+        self._transport_failed: str | None = None
+        self._closing = False
+        self._data_channels: list[Any] = []
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and not self._closing:
+            logger.error("engine task failed", exc_info=task.exception())
+
+    def _flush(self) -> None:
+        if self.session is None or self.ws is None:
+            return
+        for frame in self.session.data_to_send():
+            self.ws.send(frame)
+
+    def _rtc_config(self, join: Any = None) -> dict[str, Any]:
+        config: dict[str, Any] = {"sdpSemantics": "unified-plan", "continualGatheringPolicy": "gather_continually"}
+        if self.options.ice_servers is not None:
+            config["iceServers"] = [
+                {k: v for k, v in (("urls", list(s.urls)), ("username", s.username), ("credential", s.credential)) if v}
+                for s in self.options.ice_servers
+            ]
+        elif join is not None and len(join.ice_servers):
+            config["iceServers"] = [
+                {k: v for k, v in (("urls", list(s.urls)), ("username", s.username), ("credential", s.credential)) if v}
+                for s in join.ice_servers
+            ]
+        relay = join is not None and join.client_configuration.force_relay == proto.models().ClientConfigSetting.ENABLED
+        if self.options.ice_transport_policy == "relay" or relay:
+            config["iceTransportPolicy"] = "relay"
+        return config
+
+    def _new_pc(self, target: int, config: dict[str, Any]) -> Any:
+        from ._browser.peer_connection import BrowserPeerConnection
+
+        pc = BrowserPeerConnection(config)
+        pc.on_ice_candidate = lambda cand: self._local_candidate(cand, target)
+        pc.on_track = self._on_track
+        pc.on_connection_state = lambda state: self._pc_state(target, state)
+        pc.on_data_channel = self._data_channels.append
+        return pc
+
+    def _create_data_channels(self, pc: Any) -> None:
+        self._data_channels.append(pc.create_data_channel("_reliable", ordered=True))
+        self._data_channels.append(pc.create_data_channel("_lossy", ordered=False, max_retransmits=0))
+
+    def _local_candidate(self, candidate: dict[str, Any] | None, target: int) -> None:
+        if candidate is None or self.session is None:
+            return
+        self.session.send_trickle(candidate, target)
+        self._flush()
+
+    def _primary_target(self) -> int:
+        if self.single_pc:
+            return PUBLISHER
+        return SUBSCRIBER if self.subscriber_primary else PUBLISHER
+
+    def _pc_state(self, target: int, state: str) -> None:
+        logger.debug("pc %s %s", "publisher" if target == PUBLISHER else "subscriber", state)
+        if target != self._primary_target():
+            return
+        if state == "connected":
+            self._connected.set()
+        elif state == "failed" and not self._closing:
+            self._transport_failed = "peer connection failed"
+            self._connected.set()
+            if self.machine.state is JoinState.CONNECTED:
+                self._on_closed("peer connection failed")
+
+    def _pc_for(self, target: int) -> Any:
+        if self.single_pc or target == PUBLISHER:
+            return self.publisher
+        return self.subscriber
+
+    # -- join --------------------------------------------------------------------------------------------
+    async def join(self, url: str, token: str) -> Any:
+        """Open the signal connection and wait for the JoinResponse. Returns it.
+
+        Raises:
+            ConnectionError: with the reason livekit-client would give.
+        """
+        base = to_websocket_base(url)
+        self.token = token
+        self.machine.handle(JoinEvent.CONNECT, self._now())
+        try:
+            if self.options.single_peer_connection:
+                try:
+                    return await self._join(base, token, single_pc=True)
+                except ConnectionError as exc:
+                    if exc.reason is not ConnectionErrorReason.ServiceNotFound:
+                        raise
+                    logger.info("server has no /rtc/v1; joining on /rtc with two peer connections")
+                    self._reset_transports()
+            return await self._join(base, token, single_pc=False)
+        except ConnectionError as exc:
+            self.machine.handle(JoinEvent.FAIL, self._now(), exc)
+            await self.close(send_leave=False)
+            raise
+        except BaseException:
+            await self.close(send_leave=False)
+            raise
+
+    def _reset_transports(self) -> None:
+        for pc in (self.publisher, self.subscriber):
+            if pc is not None:
+                pc.close()
+        self.publisher = self.subscriber = None
+        self._data_channels.clear()
+        self.queue = NegotiationQueue()
+        self._initial_offer = None
+
+    async def _join(self, base: str, token: str, *, single_pc: bool) -> Any:
+        from ._browser.websocket import open_signal
+
+        rtc = proto.rtc()
+        self.single_pc = single_pc
+        if single_pc:
+            self.publisher = self._new_pc(PUBLISHER, self._rtc_config())
+            self._create_data_channels(self.publisher)
+            for _ in range(INITIAL_RECV_AUDIO):
+                self.publisher.add_recv_transceiver("audio")
+            for _ in range(INITIAL_RECV_VIDEO):
+                self.publisher.add_recv_transceiver("video")
+            sdp = await self.publisher.create_offer()
+            offer_id = self.queue.start_offer()
+            self._initial_offer = sdp
+            join_request = rtc.JoinRequest(
+                client_info=make_client_info(self.browser),
+                connection_settings=rtc.ConnectionSettings(
+                    auto_subscribe=self.options.auto_subscribe, adaptive_stream=self.options.adaptive_stream
+                ),
+                publisher_offer=rtc.SessionDescription(type="offer", sdp=sdp, id=offer_id),
+            )
+            url = v1_url(base, token, join_request)
+        else:
+            url = v0_url(
+                base,
+                token,
+                client_fields=legacy_query_fields(self.browser),
+                auto_subscribe=self.options.auto_subscribe,
+                adaptive_stream=self.options.adaptive_stream,
+            )
+
+        self.ws = await open_signal(url, self.options.signal_timeout)
+        self.machine.handle(JoinEvent.SIGNAL_OPEN, self._now())
+        self.session = SignalSession(self._now())
+        from ._browser.websocket import WebSocketClosed
+
+        try:
+            frame = await asyncio.wait_for(self.ws.recv(), self.options.join_timeout)
+        except asyncio.TimeoutError:
+            raise ConnectionError("timed out waiting for the JoinResponse", ConnectionErrorReason.Timeout) from None
+        except WebSocketClosed as exc:
+            raise ConnectionError(f"signal connection closed before join: {exc}", ConnectionErrorReason.InternalError) from None
+        self.session.receive_data(frame, self._now())
+        events = self.session.events_received()
+        first = events[0] if events else None
+        if isinstance(first, SignalMessage) and first.kind == "leave":
+            raise ConnectionError(
+                f"the server refused the join (leave, reason {first.message.reason})", ConnectionErrorReason.LeaveRequest
+            )
+        if not isinstance(first, SignalMessage) or first.kind != "join":
+            detail = first.error if isinstance(first, ProtocolViolation) else (first.kind if first else "nothing")
+            raise ConnectionError(f"expected a JoinResponse first, got {detail}", ConnectionErrorReason.InternalError)
+        join = first.message
+        self.join_response = join
+        self.subscriber_primary = bool(join.subscriber_primary) and not single_pc
+        self.machine.handle(JoinEvent.JOIN, self._now())
+
+        if single_pc:
+            self.publisher.set_configuration(self._rtc_config(join))
+        else:
+            config = self._rtc_config(join)
+            self.publisher = self._new_pc(PUBLISHER, config)
+            self.subscriber = self._new_pc(SUBSCRIBER, config)
+            self._create_data_channels(self.publisher)
+
+        self._spawn(self._read_loop())
+        self._spawn(self._keepalive_loop())
+        for event in events[1:]:
+            await self._handle(event)
+        if not single_pc and (not join.subscriber_primary or join.fast_publish):
+            self._spawn(self.negotiate())
+        return join
+
+    async def wait_connected(self) -> None:
+        """Wait until the primary peer connection is connected (``peer_connection_timeout``)."""
+        try:
+            await asyncio.wait_for(self._connected.wait(), self.options.peer_connection_timeout)
+        except asyncio.TimeoutError:
+            err = ConnectionError("timed out: the peer connection did not connect", ConnectionErrorReason.Timeout)
+            self.machine.handle(JoinEvent.FAIL, self._now(), err)
+            await self.close(send_leave=True)
+            raise err from None
+        if self._transport_failed:
+            err = ConnectionError(self._transport_failed, ConnectionErrorReason.InternalError)
+            self.machine.handle(JoinEvent.FAIL, self._now(), err)
+            await self.close(send_leave=True)
+            raise err
+        self.machine.handle(JoinEvent.TRANSPORT_CONNECTED, self._now())
+
+    # -- the signal loop ---------------------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        from ._browser.websocket import WebSocketClosed
+
+        assert self.session is not None
+        while True:
+            try:
+                frame = await self.ws.recv()
+            except WebSocketClosed as exc:
+                if not self._closing:
+                    self._on_closed(f"signal connection closed ({exc.code})")
+                return
+            self.session.receive_data(frame, self._now())
+            for event in self.session.events_received():
+                try:
+                    await self._handle(event)
+                except Exception:
+                    logger.exception("handling a signal message failed")
+            self._flush()
+
+    async def _keepalive_loop(self) -> None:
+        assert self.session is not None
+        while not self._closing:
+            deadline = self.session.next_deadline()
+            delay = 1.0 if deadline is None else max(0.0, deadline - self._now())
+            await asyncio.sleep(delay)
+            self.session.handle_timeout(self._now())
+            self._flush()
+            for event in self.session.events_received():
+                await self._handle(event)
+
+    async def _handle(self, event: Any) -> None:
+        if isinstance(event, PingTimeout):
+            logger.warning("no signal traffic for %.1f s", event.silent_for)
+            if not self._closing:
+                self._on_closed("signal ping timeout")
+            return
+        if isinstance(event, ProtocolViolation):
+            logger.warning("ignoring signal frame: %s", event.error)
+            return
+        kind, msg = event.kind, event.message
+        if kind == "answer":
+            await self._handle_answer(msg)
+        elif kind == "offer":
+            await self._handle_offer(msg)
+        elif kind == "trickle":
+            try:
+                candidate, target = parse_trickle(msg)
+            except SignalProtocolError as exc:
+                logger.warning("bad trickle: %s", exc)
+                return
+            target = PUBLISHER if self.single_pc else target
+            pc = self._pc_for(target)
+            if pc is None or not pc.has_remote_description:
+                self._pending_candidates[target].append(candidate)
+            else:
+                await pc.add_ice_candidate(candidate)
+        elif kind == "track_published":
+            waiter = self._published.pop(msg.cid, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(msg.track)
+        elif kind == "media_sections_requirement":
+            for _ in range(msg.num_audios):
+                self.publisher.add_recv_transceiver("audio")
+            for _ in range(msg.num_videos):
+                self.publisher.add_recv_transceiver("video")
+            self._spawn(self.negotiate())
+        elif kind == "refresh_token":
+            self.token = msg
+        elif kind == "leave":
+            logger.info("server leave (action %s, reason %s)", msg.action, msg.reason)
+            if not self._closing:
+                self._on_closed(f"server leave ({proto.models().DisconnectReason.Name(msg.reason)})")
+        else:
+            self._on_signal(kind, msg)
+
+    async def _flush_candidates(self, target: int, pc: Any) -> None:
+        pending, self._pending_candidates[target] = self._pending_candidates[target], []
+        for candidate in pending:
+            await pc.add_ice_candidate(candidate)
+
+    async def _handle_answer(self, answer: Any) -> None:
+        if not self.queue.answer_received(answer.id):
+            logger.debug("ignoring stale answer %s", answer.id)
+            return
+        pc = self.publisher
+        if self._initial_offer is not None:
+            offer, self._initial_offer = self._initial_offer, None
+            await pc.set_local_description("offer", offer)
+        self.mid_to_track_id.update(dict(answer.mid_to_track_id))
+        await pc.set_remote_description("answer", answer.sdp)
+        await self._flush_candidates(PUBLISHER, pc)
+        if self.queue.should_renegotiate:
+            self._spawn(self.negotiate())
+
+    async def _handle_offer(self, offer: Any) -> None:
+        if self.single_pc:
+            logger.warning("unexpected server offer in single peer connection mode")
+            return
+        pc = self.subscriber
+        self.mid_to_track_id.update(dict(offer.mid_to_track_id))
+        await pc.set_remote_description("offer", offer.sdp)
+        await self._flush_candidates(SUBSCRIBER, pc)
+        sdp = await pc.create_answer()
+        await pc.set_local_description("answer", sdp)
+        assert self.session is not None
+        self.session.send_answer(sdp, offer.id)
+        self._flush()
+
+    # -- commands ----------------------------------------------------------------------------------------
+    async def negotiate(self) -> None:
+        """Offer on the publisher connection now, or after the offer in flight is answered."""
+        if self.publisher is None or self.session is None or not self.queue.request():
+            return
+        offer_id = self.queue.start_offer()
+        try:
+            sdp = await self.publisher.create_offer()
+            await self.publisher.set_local_description("offer", sdp)
+        except Exception:
+            self.queue.offer_failed()
+            raise
+        self.session.send_offer(sdp, offer_id)
+        self._flush()
+
+    async def add_track(self, request: Any) -> Any:
+        """Send an AddTrackRequest and wait for the server's TrackInfo."""
+        if self.session is None or self.machine.state is not JoinState.CONNECTED:
+            raise InvalidStateError("publishing needs a connected room")
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._published[request.cid] = waiter
+        self.session.send_add_track(request)
+        self._flush()
+        try:
+            return await asyncio.wait_for(waiter, self.options.publish_timeout)
+        except asyncio.TimeoutError:
+            raise PublishTrackError(
+                f"the server did not confirm track {request.cid!r} within {self.options.publish_timeout:g} s"
+            ) from None
+        finally:
+            self._published.pop(request.cid, None)
+
+    def send_mute(self, sid: str, muted: bool) -> None:
+        if self.session is not None:
+            self.session.send_mute(sid, muted)
+            self._flush()
+
+    # -- teardown ----------------------------------------------------------------------------------------
+    async def close(self, *, send_leave: bool = True) -> None:
+        """Leave (optionally), close the socket and the peer connections. Idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        if send_leave and self.session is not None and self.ws is not None:
+            self.session.send_leave()
+            self._flush()
+        if self.session is not None:
+            self.session.close()
+        if self.ws is not None:
+            self.ws.close(1000)
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for waiter in self._published.values():
+            if not waiter.done():
+                waiter.cancel()
+        self._reset_transports()
+        self._connected.set()
+        if self.machine.is_live:
+            self.machine.handle(JoinEvent.CLOSE, self._now())

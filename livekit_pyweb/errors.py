@@ -1,0 +1,122 @@
+"""Error types raised by livekit_pyweb.
+
+Every failure the SDK reports is a :class:`LiveKitError`. The tree::
+
+    LiveKitError
+    ├── ConnectionError            (reason: ConnectionErrorReason, status: HTTP status or None)
+    ├── SignalProtocolError        (the server sent something we cannot parse or did not expect)
+    ├── NegotiationError           (an SDP offer/answer step failed in the browser)
+    ├── TrackError
+    │   ├── PublishTrackError      (the server refused or did not acknowledge a publication)
+    │   └── DeviceError            (getUserMedia/getDisplayMedia failed; reason: DeviceErrorReason)
+    ├── UnsupportedError           (the environment lacks an API, e.g. RTCPeerConnection in a Web Worker)
+    └── InvalidStateError          (a call made in the wrong state, e.g. publish before connect)
+
+Browser exceptions (``pyodide.ffi.JsException``) never reach callers: the adapters in
+``livekit_pyweb._browser`` translate them at the boundary, keeping the original as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = [
+    "LiveKitError",
+    "ConnectionErrorReason",
+    "ConnectionError",
+    "SignalProtocolError",
+    "NegotiationError",
+    "TrackError",
+    "PublishTrackError",
+    "DeviceErrorReason",
+    "DeviceError",
+    "UnsupportedError",
+    "InvalidStateError",
+]
+
+
+class LiveKitError(Exception):
+    """Root of every error this package raises."""
+
+
+class ConnectionErrorReason(enum.Enum):
+    """Why a connection attempt failed; the names match livekit-client's ``ConnectionErrorReason``."""
+
+    NotAllowed = "NotAllowed"
+    """The server refused the token (HTTP 401/403 from ``validate``), or the room may not be joined."""
+    ServerUnreachable = "ServerUnreachable"
+    """Nothing answered at the URL (no WebSocket, and ``validate`` got no HTTP answer)."""
+    InternalError = "InternalError"
+    """The server answered with an error (5xx) or broke the protocol."""
+    Cancelled = "Cancelled"
+    """``disconnect()`` was called while connecting."""
+    LeaveRequest = "LeaveRequest"
+    """The server sent a leave request while joining."""
+    Timeout = "Timeout"
+    """A step of the join did not finish in time."""
+    ServiceNotFound = "ServiceNotFound"
+    """The server has no ``/rtc/v1`` endpoint (an older server): retry on the legacy ``/rtc`` path."""
+
+
+class ConnectionError(LiveKitError):  # noqa: A001 - the JS SDK's name, scoped to this package
+    """Joining (or staying in) a room failed.
+
+    Attributes:
+        reason: what kind of failure, see :class:`ConnectionErrorReason`.
+        status: the HTTP status of the ``validate`` request, where one was made and answered.
+    """
+
+    def __init__(self, message: str, reason: ConnectionErrorReason, status: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"ConnectionError({str(self)!r}, reason={self.reason.name}, status={self.status})"
+
+
+class SignalProtocolError(LiveKitError):
+    """A signalling message could not be decoded, or arrived where the protocol does not allow it."""
+
+
+class NegotiationError(LiveKitError):
+    """Creating or applying an SDP offer or answer failed."""
+
+
+class TrackError(LiveKitError):
+    """A track operation failed."""
+
+
+class PublishTrackError(TrackError):
+    """The server refused a publication or did not confirm it in time."""
+
+
+class DeviceErrorReason(enum.Enum):
+    """Why capturing from a device failed; mirrors the DOMException names of getUserMedia."""
+
+    PermissionDenied = "PermissionDenied"  # NotAllowedError
+    NotFound = "NotFound"  # NotFoundError / OverconstrainedError
+    DeviceInUse = "DeviceInUse"  # NotReadableError / AbortError
+    Other = "Other"
+
+
+class DeviceError(TrackError):
+    """getUserMedia or getDisplayMedia failed.
+
+    Attributes:
+        reason: see :class:`DeviceErrorReason`.
+        name: the browser's DOMException name, e.g. ``"NotAllowedError"``.
+    """
+
+    def __init__(self, message: str, reason: DeviceErrorReason, name: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.name = name
+
+
+class UnsupportedError(LiveKitError):
+    """This environment lacks a browser API the operation needs."""
+
+
+class InvalidStateError(LiveKitError):
+    """The call is not valid in the object's current state."""

@@ -1,0 +1,131 @@
+"""Options, as frozen dataclasses. Defaults follow livekit-client where the concept exists there."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class TrackSource(enum.IntEnum):
+    """Values of ``livekit.TrackSource``."""
+
+    UNKNOWN = 0
+    CAMERA = 1
+    MICROPHONE = 2
+    SCREEN_SHARE = 3
+    SCREEN_SHARE_AUDIO = 4
+
+
+class TrackKind(enum.IntEnum):
+    """Values of ``livekit.TrackType``."""
+
+    AUDIO = 0
+    VIDEO = 1
+    DATA = 2
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class IceServer:
+    urls: tuple[str, ...]
+    username: str = ""
+    credential: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RoomOptions:
+    """How a :class:`~livekit_pyweb.Room` connects.
+
+    Attributes:
+        auto_subscribe: subscribe to every published track as it appears (default True).
+        adaptive_stream: ask the server to adapt video to the rendered element size (default False).
+        single_peer_connection: join on ``/rtc/v1`` with one peer connection, falling back to ``/rtc`` with
+            publisher + subscriber connections when the server has no v1 endpoint (default True). False forces
+            the legacy two-connection mode.
+        ice_servers: replace the ICE servers the server proposes.
+        ice_transport_policy: ``"all"`` or ``"relay"``.
+        signal_timeout: seconds for the WebSocket to open (livekit-client: 15).
+        join_timeout: seconds from open socket to JoinResponse (livekit-client: 5).
+        peer_connection_timeout: seconds for the peer connection to connect (livekit-client: 15).
+        publish_timeout: seconds for the server to confirm a publication (livekit-client: 10).
+    """
+
+    auto_subscribe: bool = True
+    adaptive_stream: bool = False
+    single_peer_connection: bool = True
+    ice_servers: tuple[IceServer, ...] | None = None
+    ice_transport_policy: str = "all"
+    signal_timeout: float = 15.0
+    join_timeout: float = 5.0
+    peer_connection_timeout: float = 15.0
+    publish_timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.ice_transport_policy not in ("all", "relay"):
+            raise ValueError(f"ice_transport_policy must be 'all' or 'relay', not {self.ice_transport_policy!r}")
+        for name in ("signal_timeout", "join_timeout", "peer_connection_timeout", "publish_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VideoCaptureOptions:
+    """Camera capture; livekit-client's default capture preset is 1280x720 at 30 fps."""
+
+    width: int = 1280
+    height: int = 720
+    frame_rate: float = 30.0
+    device_id: str | None = None
+    facing_mode: str | None = None
+
+    def constraints(self) -> dict[str, object]:
+        c: dict[str, object] = {
+            "width": {"ideal": self.width},
+            "height": {"ideal": self.height},
+            "frameRate": {"ideal": self.frame_rate},
+        }
+        if self.device_id:
+            c["deviceId"] = {"exact": self.device_id}
+        if self.facing_mode:
+            c["facingMode"] = self.facing_mode
+        return c
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AudioCaptureOptions:
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    auto_gain_control: bool = True
+    device_id: str | None = None
+
+    def constraints(self) -> dict[str, object]:
+        c: dict[str, object] = {
+            "echoCancellation": self.echo_cancellation,
+            "noiseSuppression": self.noise_suppression,
+            "autoGainControl": self.auto_gain_control,
+        }
+        if self.device_id:
+            c["deviceId"] = {"exact": self.device_id}
+        return c
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TrackPublishOptions:
+    """How a track is published.
+
+    Attributes:
+        name: the track name others see (default: derived from the source).
+        source: what the track is (camera, microphone, ...).
+        simulcast: send low/medium/high layers for video (livekit-client default True).
+        dtx: discontinuous transmission for audio (default True).
+        red: redundant audio encoding (default True).
+        stereo: publish stereo audio (default False).
+        video_max_bitrate: bits/s for the top video layer; None picks from the resolution.
+    """
+
+    name: str = ""
+    source: TrackSource = TrackSource.UNKNOWN
+    simulcast: bool = True
+    dtx: bool = True
+    red: bool = True
+    stereo: bool = False
+    video_max_bitrate: int | None = None

@@ -1,0 +1,203 @@
+"""Participants: the local one (publishes) and remote ones (publish to us)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ._core import proto
+from ._core.simulcast import compute_layers
+from .errors import InvalidStateError, TrackError
+from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
+from .options import AudioCaptureOptions, TrackKind, TrackPublishOptions, TrackSource, VideoCaptureOptions
+from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack
+from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
+
+if TYPE_CHECKING:
+    from .room import Room
+
+logger = logging.getLogger("livekit_pyweb.participant")
+
+_SOURCE_NAMES = {
+    TrackSource.CAMERA: "camera",
+    TrackSource.MICROPHONE: "microphone",
+    TrackSource.SCREEN_SHARE: "screen_share",
+    TrackSource.SCREEN_SHARE_AUDIO: "screen_share_audio",
+}
+
+
+class Participant:
+    def __init__(self, info: Any) -> None:
+        self._info = info
+        self.track_publications: dict[str, TrackPublication] = {}
+
+    def _update_info(self, info: Any) -> None:
+        self._info = info
+
+    @property
+    def sid(self) -> str:
+        return str(self._info.sid)
+
+    @property
+    def identity(self) -> str:
+        return str(self._info.identity)
+
+    @property
+    def name(self) -> str:
+        return str(self._info.name)
+
+    @property
+    def metadata(self) -> str:
+        return str(self._info.metadata)
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return dict(self._info.attributes)
+
+    def get_track_publication(self, source: TrackSource) -> TrackPublication | None:
+        for pub in self.track_publications.values():
+            if pub.source == source:
+                return pub
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(sid={self.sid!r}, identity={self.identity!r})"
+
+
+class RemoteParticipant(Participant):
+    track_publications: dict[str, RemoteTrackPublication]  # type: ignore[assignment]
+
+
+class LocalParticipant(Participant):
+    track_publications: dict[str, LocalTrackPublication]  # type: ignore[assignment]
+
+    def __init__(self, room: Room, info: Any) -> None:
+        super().__init__(info)
+        self._room = room
+
+    # -- devices -----------------------------------------------------------------------------------------
+    async def set_camera_enabled(
+        self, enabled: bool = True, capture: VideoCaptureOptions | None = None, publish: TrackPublishOptions | None = None
+    ) -> LocalTrackPublication | None:
+        """Capture and publish the camera (or unmute it); with ``False``, mute it. Returns the publication.
+
+        Raises:
+            DeviceError: capturing failed (permission, no device, device busy).
+            PublishTrackError: the server did not accept the track.
+        """
+        capture = capture or VideoCaptureOptions()
+        return await self._set_source_enabled(TrackSource.CAMERA, enabled, {"video": capture.constraints()}, publish)
+
+    async def set_microphone_enabled(
+        self, enabled: bool = True, capture: AudioCaptureOptions | None = None, publish: TrackPublishOptions | None = None
+    ) -> LocalTrackPublication | None:
+        """Capture and publish the microphone (or unmute it); with ``False``, mute it."""
+        capture = capture or AudioCaptureOptions()
+        return await self._set_source_enabled(TrackSource.MICROPHONE, enabled, {"audio": capture.constraints()}, publish)
+
+    async def _set_source_enabled(
+        self, source: TrackSource, enabled: bool, constraints: dict[str, Any], publish: TrackPublishOptions | None
+    ) -> LocalTrackPublication | None:
+        pub = self.get_track_publication(source)
+        if pub is not None:
+            assert isinstance(pub, LocalTrackPublication)
+            await self.set_track_muted(pub, not enabled)
+            return pub
+        if not enabled:
+            return None
+        from ._browser.media import get_user_media
+
+        self._room._require_connected()
+        tracks = await get_user_media(constraints)
+        mst = tracks[0]
+        for extra in tracks[1:]:
+            extra.stop()
+        track: LocalTrack = LocalVideoTrack(mst, source) if source == TrackSource.CAMERA else LocalAudioTrack(mst, source)
+        try:
+            return await self.publish_track(track, publish or TrackPublishOptions(source=source))
+        except BaseException:
+            track.stop()
+            raise
+
+    async def set_track_muted(self, publication: LocalTrackPublication, muted: bool) -> None:
+        """Mute or unmute a published track (the track keeps its publication; no media flows while muted)."""
+        if publication.track is None:
+            raise InvalidStateError("the publication has no track")
+        if publication.muted == muted:
+            return
+        publication.track.media_stream_track.enabled = not muted
+        info = proto.models().TrackInfo()
+        info.CopyFrom(publication._info)
+        info.muted = muted
+        publication._update(info)
+        self._room._engine_required().send_mute(publication.sid, muted)
+        self._room._emit(TrackMuted(self, publication) if muted else TrackUnmuted(self, publication))
+
+    # -- publishing --------------------------------------------------------------------------------------
+    async def publish_track(self, track: LocalTrack, options: TrackPublishOptions | None = None) -> LocalTrackPublication:
+        """Publish ``track``; returns its publication once the server confirmed it and media is negotiated.
+
+        Raises:
+            InvalidStateError: the room is not connected, or the track is already published.
+            PublishTrackError: the server refused the track or did not answer in time.
+        """
+        engine = self._room._require_connected()
+        options = options or TrackPublishOptions(source=track.source)
+        if any(p.track is track for p in self.track_publications.values()):
+            raise InvalidStateError(f"{track!r} is already published")
+        if options.source != TrackSource.UNKNOWN:
+            track.source = options.source
+        rtc, m = proto.rtc(), proto.models()
+        name = options.name or track.name or _SOURCE_NAMES.get(track.source, "")
+        track.name = name
+        request = rtc.AddTrackRequest(
+            cid=track.mst_id,
+            name=name,
+            type=m.TrackType.VIDEO if track.kind == TrackKind.VIDEO else m.TrackType.AUDIO,
+            source=int(track.source),
+            muted=False,
+        )
+        encodings: list[dict[str, Any]] | None = None
+        if track.kind == TrackKind.VIDEO:
+            dims = track.dimensions
+            if dims is None:
+                raise TrackError("the video track reports no size; is it live?")
+            request.width, request.height = dims
+            layers = compute_layers(*dims, simulcast=options.simulcast, max_bitrate=options.video_max_bitrate)
+            request.layers.extend(
+                m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.max_bitrate) for l in layers
+            )
+            encodings = [l.encoding() for l in layers]
+            if len(encodings) == 1:
+                encodings[0].pop("rid")
+        else:
+            request.disable_dtx = not options.dtx
+            request.disable_red = not options.red
+            request.stereo = options.stereo
+        info = await engine.add_track(request)
+        transceiver = engine.publisher.add_send_transceiver(track.media_stream_track, encodings)
+        track.sid = info.sid
+        pub = LocalTrackPublication(info, track, transceiver)
+        self.track_publications[info.sid] = pub
+        await engine.negotiate()
+        self._room._emit(LocalTrackPublished(pub, track))
+        return pub
+
+    async def unpublish_track(self, track_sid: str, *, stop: bool = True) -> None:
+        """Stop sending a published track (and stop capturing, unless ``stop=False``)."""
+        pub = self.track_publications.pop(track_sid, None)
+        if pub is None:
+            raise TrackError(f"no local publication {track_sid!r}")
+        engine = self._room._engine
+        if engine is not None and engine.publisher is not None:
+            engine.publisher.remove_sender(pub._transceiver)
+            await engine.negotiate()
+        if stop and pub.track is not None:
+            pub.track.stop()
+        self._room._emit(LocalTrackUnpublished(pub))
+
+    def _stop_all(self) -> None:
+        for pub in self.track_publications.values():
+            if pub.track is not None:
+                pub.track.stop()
+        self.track_publications.clear()
