@@ -40,6 +40,11 @@ CHROMIUM_FLAGS: list[str] = [
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
     "--autoplay-policy=no-user-gesture-required",
+    # Several tabs of one browser take part in a call (e2e): keep background tabs' timers and rendering at
+    # full speed, as a person would see them in separate windows.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
     # pytest-pyodide's default chrome flag (replaced by set_flags), needed for forced GC in leak checks.
     "--js-flags=--expose-gc",
 ]

@@ -7,6 +7,16 @@ from typing import Any
 
 from pyodide.ffi import JsProxy, create_proxy
 
+try:  # Pyodide >= 0.27 maps JS null to a distinct singleton; undefined stays None
+    from pyodide.ffi import jsnull as _jsnull
+except ImportError:  # pragma: no cover
+    _jsnull = None
+
+
+def nullish(value: Any) -> bool:
+    """True for JS ``null``/``undefined`` as Pyodide hands them over (``jsnull``/``None``)."""
+    return value is None or value is _jsnull
+
 _live = 0
 _live_pcs = 0
 

@@ -9,6 +9,7 @@ from pyodide.ffi import to_js
 
 from ..errors import UnsupportedError
 from ._errors import device_errors
+from ._proxies import nullish
 
 
 def _js(obj: Any) -> Any:
@@ -25,7 +26,7 @@ def user_agent() -> str:
 async def get_user_media(constraints: dict[str, Any]) -> list[Any]:
     """Capture with ``constraints``; returns the MediaStreamTracks. Raises DeviceError / UnsupportedError."""
     devices = getattr(js.navigator, "mediaDevices", None)
-    if devices is None:
+    if nullish(devices):
         raise UnsupportedError("navigator.mediaDevices is not available here (a Web Worker, or an insecure page)")
     with device_errors("getUserMedia"):
         stream = await devices.getUserMedia(_js(constraints))
@@ -39,7 +40,7 @@ def track_settings(track: Any) -> dict[str, Any]:
 def create_media_element(kind: str, track: Any) -> Any:
     """A ``<video>``/``<audio>`` element playing ``track``; autoplay, inline, video muted (as livekit-client)."""
     document = getattr(js, "document", None)
-    if document is None:
+    if nullish(document):
         raise UnsupportedError("there is no DOM here (a Web Worker): attach() needs the main thread")
     element = document.createElement("video" if kind == "video" else "audio")
     attach_to_element(element, track, kind)
@@ -48,7 +49,7 @@ def create_media_element(kind: str, track: Any) -> Any:
 
 def attach_to_element(element: Any, track: Any, kind: str) -> None:
     stream = element.srcObject
-    if stream is None or not hasattr(stream, "getTracks"):
+    if nullish(stream) or not hasattr(stream, "getTracks"):
         stream = js.MediaStream.new()
         element.srcObject = stream
     for old in list(stream.getTracks()):
@@ -62,14 +63,14 @@ def attach_to_element(element: Any, track: Any, kind: str) -> None:
     if kind == "video":
         element.playsInline = True
     promise = element.play()
-    if promise is not None:
+    if not nullish(promise):
         # A rejected play() (autoplay policy) must not surface as an unhandled rejection.
         promise.catch(_IGNORE)
 
 
 def detach_from_element(element: Any, track: Any) -> None:
     stream = element.srcObject
-    if stream is not None and hasattr(stream, "getTracks"):
+    if not nullish(stream) and hasattr(stream, "getTracks"):
         for t in list(stream.getTracks()):
             if t.id == track.id:
                 stream.removeTrack(t)

@@ -16,7 +16,7 @@ from pyodide.ffi import to_js
 
 from ..errors import NegotiationError
 from ._errors import negotiation_errors
-from ._proxies import ProxyBag, _pc_closed, _pc_opened
+from ._proxies import ProxyBag, _pc_closed, _pc_opened, nullish
 
 logger = logging.getLogger("livekit_pyweb.pc")
 
@@ -99,7 +99,7 @@ class BrowserPeerConnection:
         if self.on_ice_candidate is None:
             return
         cand = event.candidate
-        if cand is None:
+        if nullish(cand) or not str(cand.candidate):
             self.on_ice_candidate(None)
             return
         self.on_ice_candidate(js_to_py(cand.toJSON()))
@@ -108,8 +108,8 @@ class BrowserPeerConnection:
         if self.on_track is None:
             return
         streams = [str(s.id) for s in event.streams]
-        mid = event.transceiver.mid if event.transceiver is not None else None
-        self.on_track(TrackEvent(event.track, streams, str(mid) if mid is not None else "", event.receiver))
+        mid = None if nullish(event.transceiver) else event.transceiver.mid
+        self.on_track(TrackEvent(event.track, streams, "" if nullish(mid) else str(mid), event.receiver))
 
     def _state(self, _event: Any) -> None:
         if self.on_connection_state is not None:
@@ -132,7 +132,7 @@ class BrowserPeerConnection:
 
     @property
     def has_remote_description(self) -> bool:
-        return self._pc.remoteDescription is not None
+        return not nullish(self._pc.remoteDescription)
 
     def set_configuration(self, config: dict[str, Any]) -> None:
         with negotiation_errors("setConfiguration"):

@@ -1,4 +1,5 @@
-"""pytest-pyodide (0.59.2, selenium runner) against Debian Chromium, fully offline.
+"""Shared test configuration. Browser and e2e layers: pytest-pyodide (0.59.2, selenium runner) against Debian
+Chromium, fully offline. Unit tests (tests/unit) need none of it.
 
 Run (after `python build/build_dist.py`):
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-_TESTS_DIR = Path(__file__).resolve().parent.parent
+_TESTS_DIR = Path(__file__).resolve().parent
 _REPO = _TESTS_DIR.parent
 if str(_TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(_TESTS_DIR))
@@ -56,6 +57,9 @@ SeleniumChromeRunner.get_driver = _get_driver_with_fresh_profile
 def pytest_configure(config: pytest.Config) -> None:
     dist = Path(config.option.dist_dir).resolve()
     lock_path = dist / "pyodide-lock.json"
+    only_unit = all("unit" in Path(a).parts for a in config.args) if config.args else False
+    if only_unit:
+        return
     if not lock_path.is_file():
         raise pytest.UsageError(
             f"{lock_path} not found: build the offline Pyodide folder first "

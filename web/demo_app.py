@@ -1,0 +1,130 @@
+"""The demo page's Python: join, publish camera + microphone, render everyone else.
+
+State for people and tests is mirrored into ``window.lkpw`` (state, timings, per-track decoded frames).
+Connection parameters come from the page URL: ``?url=&token=``, or ``?room=&identity=`` to fetch a development
+token from the demo server's ``/token`` endpoint (``build/demo.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+
+import js
+from pyodide.ffi import to_js
+
+from livekit_pyweb import LiveKitError, Room, RoomOptions
+
+state = js.window.lkpw
+status = js.document.getElementById("status")
+tiles = js.document.getElementById("tiles")
+
+
+def show(text: str) -> None:
+    status.textContent = text
+    state.log.push(text)
+
+
+async def connection_params() -> tuple[str, str]:
+    query = dict(urllib.parse.parse_qsl(str(js.location.search).lstrip("?")))
+    if query.get("url") and query.get("token"):
+        return query["url"], query["token"]
+    room = query.get("room", "demo")
+    identity = query.get("identity", f"pyweb-{int(js.Math.random() * 1e6)}")
+    response = await js.fetch(f"./token?{urllib.parse.urlencode({'room': room, 'identity': identity})}")
+    if not response.ok:
+        raise LiveKitError(f"the demo server gave no token (HTTP {response.status})")
+    data = (await response.json()).to_py()
+    return data["url"], data["token"]
+
+
+async def main() -> None:
+    url, token = await connection_params()
+    room = Room(RoomOptions())
+    js.window.lkpwRoom = room  # for debugging from the console: pyodide proxies
+    t_connect = js.performance.now()
+    first_frame_seen = False
+
+    @room.on("track_subscribed")
+    def on_track(track, publication, participant):
+        tile = js.document.createElement("div")
+        tile.className = "tile"
+        tile.id = f"tile-{track.sid}"
+        element = track.attach()
+        if track.kind.name == "VIDEO":
+            label = js.document.createElement("span")
+            label.textContent = f"{participant.identity} · {publication.source.name.lower()}"
+            tile.append(element, label)
+            tiles.append(tile)
+        else:
+            tile.append(element)
+            tile.style.display = "none"
+            tiles.append(tile)
+        state.remote[track.sid] = to_js(
+            {"identity": participant.identity, "kind": track.kind.name.lower(), "framesDecoded": 0},
+            dict_converter=js.Object.fromEntries,
+        )
+
+    @room.on("track_unsubscribed")
+    def on_untrack(track, publication, participant):
+        tile = js.document.getElementById(f"tile-{track.sid}")
+        if tile:
+            tile.remove()
+        track.detach()
+
+    @room.on("disconnected")
+    def on_disconnected(reason):
+        state.state = "disconnected"
+        show(f"disconnected: {reason}")
+
+    try:
+        await room.connect(url, token)
+    except LiveKitError as exc:
+        state.state = "error"
+        state.error = f"{type(exc).__name__}: {exc}"
+        show(f"could not join: {exc}")
+        return
+    state.timings.connectMs = js.performance.now() - t_connect
+    state.identity = room.local_participant.identity
+    state.state = "connected"
+    show(f"joined room {room.name!r} as {room.local_participant.identity!r}; publishing camera and microphone…")
+    try:
+        await room.local_participant.set_camera_enabled(True)
+        await room.local_participant.set_microphone_enabled(True)
+        state.published = True
+        show(f"in room {room.name!r} as {room.local_participant.identity!r}: publishing camera + microphone")
+    except LiveKitError as exc:
+        state.error = f"{type(exc).__name__}: {exc}"
+        show(f"in room {room.name!r}; publishing failed: {exc}")
+
+    leave = js.document.getElementById("leave")
+    leave.disabled = False
+    leave_proxy = None
+
+    def on_leave(_event):
+        asyncio.ensure_future(room.disconnect())
+
+    from pyodide.ffi import create_proxy
+
+    leave_proxy = create_proxy(on_leave)
+    leave.addEventListener("click", leave_proxy)
+
+    # Mirror decode progress for people and tests.
+    while room.isconnected():
+        for participant in room.remote_participants.values():
+            for publication in participant.track_publications.values():
+                track = publication.track
+                if track is None or not js.Object.hasOwn(state.remote, track.sid):
+                    continue
+                stats = await track.get_stats()
+                entry = state.remote[track.sid]
+                if track.kind.name == "VIDEO":
+                    entry.framesDecoded = int(stats.get("framesDecoded", 0))
+                    if entry.framesDecoded > 0 and not first_frame_seen:
+                        first_frame_seen = True
+                        state.timings.firstRemoteFrameMs = js.performance.now() - t_connect
+                else:
+                    entry.bytesReceived = int(stats.get("bytesReceived", 0))
+        await asyncio.sleep(0.5)
+    leave.removeEventListener("click", leave_proxy)
+    leave_proxy.destroy()
