@@ -1,0 +1,148 @@
+"""End-to-end rig: the real livekit-server (started by build/test.sh inside our network namespace), real
+Chromium running livekit_pyweb in Pyodide, and interop peers (official Python SDK on CPython, livekit-client).
+
+Nothing here is mocked and nothing is skipped: if the server is not up, every test fails and says how to start it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LIVEKIT_URL = os.environ.get("LIVEKIT_URL", "ws://127.0.0.1:7880")
+API_KEY = os.environ.get("LIVEKIT_API_KEY", "devkey")
+API_SECRET = os.environ.get("LIVEKIT_API_SECRET", "secret")
+PEER_SCRIPT = Path(__file__).parent / "peers" / "py_peer.py"
+
+
+def make_token(identity: str, room: str, *, secret: str = API_SECRET, name: str | None = None) -> str:
+    from livekit import api
+
+    return (
+        api.AccessToken(API_KEY, secret)
+        .with_identity(identity)
+        .with_name(name or identity)
+        .with_grants(api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True))
+        .to_jwt()
+    )
+
+
+@pytest.fixture(scope="session")
+def livekit_server() -> str:
+    http = LIVEKIT_URL.replace("ws://", "http://").replace("wss://", "https://")
+    deadline = time.monotonic() + 10
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(http, timeout=2) as response:
+                if response.status == 200:
+                    return LIVEKIT_URL
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(0.3)
+    pytest.fail(f"livekit-server is not answering at {http} ({last}); run the suite with build/test.sh", pytrace=False)
+
+
+@pytest.fixture
+def room_name() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+class PyPeer:
+    """The official LiveKit Python SDK in a subprocess; its JSON-line events are collected as they arrive."""
+
+    def __init__(self, identity: str, room: str, *, video: bool, audio: bool) -> None:
+        self.identity = identity
+        args = [sys.executable, str(PEER_SCRIPT), "--url", LIVEKIT_URL, "--token", make_token(identity, room),
+                "--duration", "300"]
+        if video:
+            args.append("--publish-video")
+        if audio:
+            args.append("--publish-audio")
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.events: list[dict[str, Any]] = []
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._stderr: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            self._queue.put(event)
+
+    def _read_err(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._stderr.append(line)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self.events.append(self._queue.get_nowait())
+            except queue.Empty:
+                return
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            self._drain()
+            for event in self.events[seen:]:
+                if event.get("event") == "error":
+                    raise AssertionError(f"py peer error: {event}")
+                if predicate(event):
+                    return event
+            seen = len(self.events)
+            if time.monotonic() > deadline:
+                tail = "".join(self._stderr[-20:])
+                raise AssertionError(f"py peer: timed out after {timeout} s waiting for {what}; events: "
+                                     f"{self.events[-15:]}; stderr tail: {tail}")
+            if self.proc.poll() is not None and self._queue.empty():
+                raise AssertionError(f"py peer exited ({self.proc.returncode}) waiting for {what}: "
+                                     f"{''.join(self._stderr[-20:])}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def py_peer(livekit_server: str) -> Iterator[Callable[..., PyPeer]]:
+    peers: list[PyPeer] = []
+
+    def start(identity: str, room: str, *, video: bool = True, audio: bool = True) -> PyPeer:
+        peer = PyPeer(identity, room, video=video, audio=audio)
+        peers.append(peer)
+        return peer
+
+    yield start
+    for peer in peers:
+        peer.close()
+
+
+def run_py(selenium: Any, code: str) -> Any:
+    """Run async Python in the page; the code's last expression must be a JSON string, returned decoded."""
+    return json.loads(selenium.run_async(code))

@@ -1,0 +1,137 @@
+"""Walking skeleton: livekit_pyweb in Pyodide/Chromium and the official Python SDK exchange camera and audio through
+the real livekit-server, and a disconnect is seen by the peer and leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import LIVEKIT_URL, make_token, run_py
+
+PRELUDE = """
+import asyncio, json, js
+from livekit_pyweb import Room, RoomOptions
+from livekit_pyweb._browser import live_proxy_count, live_peer_connection_count
+
+base_proxies = live_proxy_count()
+log = []
+
+def record(room):
+    def make(name):
+        def handler(*args):
+            log.append([name] + [getattr(a, "identity", None) or getattr(a, "sid", None) or str(a) for a in args])
+        return handler
+    for n in ("connected", "participant_connected", "participant_disconnected", "track_published",
+              "track_subscribed", "track_unsubscribed", "local_track_published", "disconnected"):
+        room.on(n, make(n))
+
+async def remote_track(identity, kind, timeout=30.0):
+    deadline = js.performance.now() + timeout * 1000
+    while js.performance.now() < deadline:
+        participant = room.remote_participants.get(identity)
+        if participant is not None:
+            for pub in participant.track_publications.values():
+                if pub.track is not None and pub.kind.name == kind:
+                    return pub.track
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {kind} track from {identity}; log={log}")
+
+json.dumps(base_proxies)
+"""
+
+JOIN = """
+room = Room()
+record(room)
+t0 = js.performance.now()
+await room.connect({url!r}, {token!r})
+connect_ms = js.performance.now() - t0
+await room.local_participant.set_camera_enabled(True)
+await room.local_participant.set_microphone_enabled(True)
+json.dumps({{"connect_ms": connect_ms, "room": room.name, "identity": room.local_participant.identity,
+            "remotes": sorted(room.remote_participants), "state": room.connection_state.value,
+            "published": sorted(p.source.name for p in room.local_participant.track_publications.values())}})
+"""
+
+DECODE = """
+video = await remote_track({peer!r}, "VIDEO")
+audio = await remote_track({peer!r}, "AUDIO")
+element = video.attach()
+js.document.body.append(element)
+frames = []
+for _ in range(80):
+    stats = await video.get_stats()
+    frames.append(int(stats.get("framesDecoded", 0)))
+    if frames[-1] >= 30 and len([f for f in frames if f > 0]) >= 3:
+        break
+    await asyncio.sleep(0.25)
+audio_stats = await audio.get_stats()
+json.dumps({{"frames": frames, "element_width": int(element.videoWidth), "tag": str(element.tagName),
+            "audio_bytes": int(audio_stats.get("bytesReceived", 0)), "log": log}})
+"""
+
+
+@pytest.mark.driver_timeout(120)
+def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_name):
+    selenium = selenium_standalone
+    peer = py_peer("py-peer", room_name, video=True, audio=True)
+    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
+
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name)))
+    assert joined["state"] == "connected" and joined["room"] == room_name
+    assert joined["identity"] == "pyweb" and joined["remotes"] == ["py-peer"]
+    assert joined["published"] == ["CAMERA", "MICROPHONE"]
+
+    # We decode the Python SDK's video: framesDecoded keeps growing on our <video>.
+    result = run_py(selenium, DECODE.format(peer="py-peer"))
+    decoded = [f for f in result["frames"] if f > 0]
+    assert len(decoded) >= 3 and decoded[-1] > decoded[0] and decoded[-1] >= 30, result["frames"]
+    assert result["tag"] == "VIDEO" and result["element_width"] > 0
+    assert result["audio_bytes"] > 0
+    kinds = [entry[0] for entry in result["log"]]
+    assert kinds.count("track_subscribed") == 2 and "connected" in kinds
+    assert kinds.index("connected") < kinds.index("track_subscribed")  # deferred until connected
+
+    # The Python SDK decodes our camera and receives our microphone.
+    peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "pyweb" and e["kind"] == "video"
+                  and e["count"] >= 30, 40, "frames of our camera at the peer")
+    peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["participant"] == "pyweb"
+                  and e["kind"] == "audio", 20, "our microphone subscribed at the peer")
+    peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "pyweb" and e["kind"] == "audio"
+                  and e["count"] > 10, 20, "audio frames of our microphone at the peer")
+
+
+LEAVE = """
+await room.disconnect()
+await asyncio.sleep(0.5)
+json.dumps({"proxies": live_proxy_count() - base_proxies, "pcs": live_peer_connection_count(),
+            "state": room.connection_state.value, "log": log})
+"""
+
+
+@pytest.mark.driver_timeout(120)
+def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer, room_name):
+    selenium = selenium_standalone
+    peer = py_peer("py-peer", room_name, video=True, audio=False)
+    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+    run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("leaver", room_name)))
+    run_py(selenium, "video = await remote_track('py-peer', 'VIDEO')\njson.dumps(video.sid)")
+    peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["participant"] == "leaver", 30,
+                  "the peer to subscribe to us")
+    camera = run_py(selenium, "cam = [p.track for p in room.local_participant.track_publications.values()]\n"
+                              "json.dumps(len(cam))")
+    assert camera == 2
+
+    result = run_py(selenium, LEAVE)
+    peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == "leaver", 20,
+                  "the peer to see us leave")
+    assert result["state"] == "disconnected"
+    assert result["proxies"] == 0 and result["pcs"] == 0, result
+    kinds = [entry[0] for entry in result["log"]]
+    # Our side: the remote track goes, then its participant, then we are disconnected.
+    assert kinds[-3:] == ["track_unsubscribed", "participant_disconnected", "disconnected"], kinds
+    ended = run_py(selenium, "json.dumps([str(t.media_stream_track.readyState) for t in cam])")
+    assert ended == ["ended", "ended"]  # local capture stopped
