@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Native reference peer for end-to-end tests: the official LiveKit Python SDK (livekit.rtc, libwebrtc).
+
+Run with the venv python (${LKPW_CACHE:-~/.cache/livekit-pyweb}/venv/bin/python), inside the same
+network namespace as the server (see build/netns.sh):
+
+    py_peer.py --url ws://127.0.0.1:7880 --token JWT [--publish-video] [--publish-audio] [--duration S]
+    py_peer.py --identity alice --room r1 ...      # mints a token itself with devkey/secret
+
+Prints one JSON object per line on stdout (flushed), e.g.
+    {"event": "connected", "identity": "alice", "room": "r1", "t": 0.41}
+    {"event": "participant_connected", "identity": "bob", "t": ...}
+    {"event": "track_published", "kind": "video", "sid": "TR_..", "source": "camera", "t": ...}
+    {"event": "track_subscribed", "participant": "bob", "kind": "video", "sid": "TR_..", "source": "camera", "t": ...}
+    {"event": "frames", "participant": "bob", "kind": "video", "sid": "TR_..", "count": 42, "width": 320, "height": 240, "t": ...}
+    {"event": "track_unsubscribed", "participant": "bob", "kind": "video", "sid": "TR_..", "t": ...}
+    {"event": "participant_disconnected", "identity": "bob", "t": ...}
+    {"event": "disconnected", "reason": "...", "t": ...}
+    {"event": "first_frame", "participant": "bob", "kind": "video", "sid": "TR_..", "width": 320, "height": 240, "t": ...}
+`t` is seconds since the process started. "first_frame" is emitted the moment the first frame of a
+subscribed track arrives; "frames" about every 0.5 s for each subscribed track whose count changed.
+For audio, width/height are sample_rate/num_channels. Errors: {"event": "error", "message": ...}
+and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin EOF (unless --no-stdin), or
+after --duration seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import signal
+import sys
+import time
+import warnings
+
+from livekit import rtc
+
+warnings.filterwarnings("ignore", message=".*HMAC key.*")  # devkey/secret is short on purpose
+
+T0 = time.monotonic()
+
+WIDTH, HEIGHT = 320, 240
+SAMPLE_RATE = 48000
+AUDIO_FRAME_MS = 10
+
+
+def emit(event: str, **fields) -> None:
+    fields = {"event": event, **fields, "t": round(time.monotonic() - T0, 3)}
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def kind_name(kind) -> str:
+    return {rtc.TrackKind.KIND_VIDEO: "video", rtc.TrackKind.KIND_AUDIO: "audio"}.get(kind, str(kind))
+
+
+def source_name(source) -> str:
+    try:
+        name = rtc.TrackSource.Name(source)
+    except ValueError:
+        return str(source)
+    return name.removeprefix("SOURCE_").lower()
+
+
+def mint_token(identity: str, room: str, key: str, secret: str) -> str:
+    from livekit import api  # livekit-api; only needed for manual runs
+
+    grants = api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True,
+                             can_publish_data=True)
+    return api.AccessToken(key, secret).with_identity(identity).with_name(identity) \
+        .with_grants(grants).to_jwt()
+
+
+class Counter:
+    def __init__(self, participant: str, kind: str, sid: str) -> None:
+        self.participant, self.kind, self.sid = participant, kind, sid
+        self.count = 0
+        self.reported = 0
+        self.width = self.height = 0
+
+    def report(self) -> None:
+        if self.count == self.reported:
+            return
+        self.reported = self.count
+        emit("frames", participant=self.participant, kind=self.kind, sid=self.sid,
+             count=self.count, width=self.width, height=self.height)
+
+    def add(self, width: int, height: int) -> None:
+        self.count += 1
+        self.width, self.height = width, height
+        if self.count == 1:
+            emit("first_frame", participant=self.participant, kind=self.kind, sid=self.sid,
+                 width=width, height=height)
+
+
+async def count_video(track: rtc.Track, counter: Counter) -> None:
+    stream = rtc.VideoStream(track)
+    try:
+        async for ev in stream:
+            counter.add(ev.frame.width, ev.frame.height)
+    finally:
+        await stream.aclose()
+
+
+async def count_audio(track: rtc.Track, counter: Counter) -> None:
+    stream = rtc.AudioStream(track, sample_rate=SAMPLE_RATE, num_channels=1)
+    try:
+        async for ev in stream:
+            counter.add(ev.frame.sample_rate, ev.frame.num_channels)
+    finally:
+        await stream.aclose()
+
+
+async def produce_video(source: rtc.VideoSource, fps: float) -> None:
+    """320x240 RGBA: a white bar sweeping over a colour gradient that shifts every frame."""
+    base = bytearray(WIDTH * HEIGHT * 4)
+    for y in range(HEIGHT):
+        for x in range(WIDTH):
+            i = (y * WIDTH + x) * 4
+            base[i:i + 4] = bytes((x * 255 // WIDTH, y * 255 // HEIGHT, 128, 255))
+    row = WIDTH * 4
+    white_bar = b"\xff" * (16 * 4)
+    n = 0
+    period = 1.0 / fps
+    next_t = time.monotonic()
+    while True:
+        shift = (n * 4) % HEIGHT
+        buf = bytearray(base[shift * row:] + base[:shift * row])
+        bx = (n * 6) % (WIDTH - 16)
+        for y in range(HEIGHT):
+            i = (y * WIDTH + bx) * 4
+            buf[i:i + len(white_bar)] = white_bar
+        source.capture_frame(rtc.VideoFrame(WIDTH, HEIGHT, rtc.VideoBufferType.RGBA, buf))
+        n += 1
+        next_t += period
+        await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+
+
+async def produce_audio(source: rtc.AudioSource, freq: float) -> None:
+    """440 Hz (default) sine, 48 kHz mono, 10 ms frames; capture_frame paces it in real time."""
+    spf = SAMPLE_RATE * AUDIO_FRAME_MS // 1000
+    phase = 0
+    amp = 0.3 * 32767
+    while True:
+        samples = [int(amp * math.sin(2 * math.pi * freq * (phase + i) / SAMPLE_RATE))
+                   for i in range(spf)]
+        phase = (phase + spf) % SAMPLE_RATE
+        frame = rtc.AudioFrame.create(SAMPLE_RATE, 1, spf)
+        mv = frame.data  # memoryview of int16
+        for i, s in enumerate(samples):
+            mv[i] = s
+        await source.capture_frame(frame)
+
+
+async def run(args: argparse.Namespace) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if not args.no_stdin:
+        def _stdin_eof() -> None:
+            try:
+                data = os.read(sys.stdin.fileno(), 4096)
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(sys.stdin.fileno())
+                stop.set()
+        try:
+            loop.add_reader(sys.stdin.fileno(), _stdin_eof)
+        except (ValueError, OSError, NotImplementedError):
+            pass  # stdin not pollable (e.g. a regular file): rely on signals/--duration
+    if args.duration:
+        loop.call_later(args.duration, stop.set)
+
+    token = args.token or mint_token(args.identity, args.room, args.api_key, args.api_secret)
+    room = rtc.Room(loop=loop)
+    tasks: list[asyncio.Task] = []
+    counters: dict[str, Counter] = {}
+    readers: dict[str, asyncio.Task] = {}
+
+    @room.on("participant_connected")
+    def _pc(p: rtc.RemoteParticipant) -> None:
+        emit("participant_connected", identity=p.identity)
+
+    @room.on("participant_disconnected")
+    def _pd(p: rtc.RemoteParticipant) -> None:
+        emit("participant_disconnected", identity=p.identity)
+
+    @room.on("track_subscribed")
+    def _ts(track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
+        kind = kind_name(track.kind)
+        emit("track_subscribed", participant=p.identity, kind=kind, sid=pub.sid,
+             source=source_name(pub.source))
+        c = counters[pub.sid] = Counter(p.identity, kind, pub.sid)
+        fn = count_video if track.kind == rtc.TrackKind.KIND_VIDEO else count_audio
+        readers[pub.sid] = asyncio.ensure_future(fn(track, c))
+
+    @room.on("track_unsubscribed")
+    def _tu(track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
+        c = counters.pop(pub.sid, None)
+        if c:
+            c.report()
+        r = readers.pop(pub.sid, None)
+        if r:
+            r.cancel()
+        emit("track_unsubscribed", participant=p.identity, kind=kind_name(track.kind), sid=pub.sid)
+
+    @room.on("disconnected")
+    def _dc(reason) -> None:
+        try:
+            reason = rtc.DisconnectReason.Name(reason)
+        except Exception:
+            reason = str(reason)
+        emit("disconnected", reason=reason)
+        stop.set()
+
+    opts = rtc.RoomOptions(auto_subscribe=True)
+    if args.connect_timeout:
+        opts.connect_timeout = args.connect_timeout
+    connecting = asyncio.ensure_future(room.connect(args.url, token, opts))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        # SIGTERM / EOF / --duration while the SDK is still trying (it retries for up to ~60 s).
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        emit("error", message="connect aborted: stopped before the room connected")
+        return 1
+    stopping.cancel()
+    if connecting.exception() is not None:  # ConnectError and friends
+        emit("error", message=f"connect failed: {connecting.exception()}")
+        return 1
+    emit("connected", identity=room.local_participant.identity, room=room.name)
+    for p in room.remote_participants.values():
+        emit("participant_connected", identity=p.identity)
+
+    if args.publish_video:
+        vsrc = rtc.VideoSource(WIDTH, HEIGHT)
+        vtrack = rtc.LocalVideoTrack.create_video_track("py-video", vsrc)
+        tasks.append(asyncio.ensure_future(produce_video(vsrc, args.fps)))
+        pub = await room.local_participant.publish_track(
+            vtrack, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, simulcast=False))
+        emit("track_published", kind="video", sid=pub.sid, source="camera")
+    if args.publish_audio:
+        asrc = rtc.AudioSource(SAMPLE_RATE, 1)
+        atrack = rtc.LocalAudioTrack.create_audio_track("py-audio", asrc)
+        tasks.append(asyncio.ensure_future(produce_audio(asrc, args.tone)))
+        pub = await room.local_participant.publish_track(
+            atrack, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
+        emit("track_published", kind="audio", sid=pub.sid, source="microphone")
+
+    async def reporter() -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            for c in list(counters.values()):
+                c.report()
+
+    tasks.append(asyncio.ensure_future(reporter()))
+    await stop.wait()
+
+    for c in counters.values():
+        c.report()
+    for t in tasks + list(readers.values()):
+        t.cancel()
+    await asyncio.gather(*tasks, *readers.values(), return_exceptions=True)
+    if room.isconnected():
+        try:
+            await asyncio.wait_for(room.disconnect(), 5)
+        except Exception as e:
+            emit("error", message=f"disconnect: {e!r}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", default="ws://127.0.0.1:7880")
+    ap.add_argument("--token", help="access token (JWT); else one is minted from --identity/--room")
+    ap.add_argument("--identity", default=f"py-{os.getpid()}")
+    ap.add_argument("--room", default="e2e")
+    ap.add_argument("--api-key", default="devkey")
+    ap.add_argument("--api-secret", default="secret")
+    ap.add_argument("--publish-video", action="store_true")
+    ap.add_argument("--publish-audio", action="store_true")
+    ap.add_argument("--fps", type=float, default=20.0)
+    ap.add_argument("--tone", type=float, default=440.0, help="sine frequency in Hz")
+    ap.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until signal/EOF")
+    ap.add_argument("--no-stdin", action="store_true", help="do not exit on stdin EOF")
+    ap.add_argument("--connect-timeout", type=float, default=0.0,
+                    help="seconds per signal connection attempt (SDK default 5)")
+    args = ap.parse_args()
+    try:
+        return asyncio.run(run(args))
+    except Exception as e:
+        emit("error", message=repr(e))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
