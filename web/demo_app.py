@@ -8,12 +8,16 @@ token from the demo server's ``/token`` endpoint (``build/demo.py``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import urllib.parse
 
 import js
 from pyodide.ffi import to_js
 
 from livekit_pyweb import LiveKitError, Room, RoomOptions
+
+# Python log records go to the browser console (Pyodide prints stderr there).
+logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
 
 state = js.window.lkpw
 status = js.document.getElementById("status")
@@ -60,10 +64,8 @@ async def main() -> None:
             tile.append(element)
             tile.style.display = "none"
             tiles.append(tile)
-        state.remote[track.sid] = to_js(
-            {"identity": participant.identity, "kind": track.kind.name.lower(), "framesDecoded": 0},
-            dict_converter=js.Object.fromEntries,
-        )
+        entry = {"identity": participant.identity, "kind": track.kind.name.lower(), "framesDecoded": 0}
+        js.Reflect.set(state.remote, track.sid, to_js(entry, dict_converter=js.Object.fromEntries))
 
     @room.on("track_unsubscribed")
     def on_untrack(track, publication, participant):
@@ -117,7 +119,7 @@ async def main() -> None:
                 if track is None or not js.Object.hasOwn(state.remote, track.sid):
                     continue
                 stats = await track.get_stats()
-                entry = state.remote[track.sid]
+                entry = js.Reflect.get(state.remote, track.sid)
                 if track.kind.name == "VIDEO":
                     entry.framesDecoded = int(stats.get("framesDecoded", 0))
                     if entry.framesDecoded > 0 and not first_frame_seen:

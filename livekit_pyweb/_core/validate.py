@@ -18,7 +18,17 @@ anything else           ``InternalError`` ("the WebSocket failed although valida
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ConnectionError, ConnectionErrorReason
+
+# livekit-server's 401 body for a bad signature repeats the whole token ("invalid token: <JWT>, error: ...").
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*")
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with every JWT replaced by ``<token>``: safe for messages and logs."""
+    return _JWT.sub("<token>", text)
 
 
 def error_from_validate(status: int | None, body: str = "", detail: str = "") -> ConnectionError:
@@ -26,10 +36,10 @@ def error_from_validate(status: int | None, body: str = "", detail: str = "") ->
 
     Args:
         status: the HTTP status, or ``None`` when the request got no answer at all.
-        body: the response text (the server's reason, e.g. "invalid token ..."); never contains the token.
+        body: the response text (the server's reason, e.g. "invalid token ..."); tokens in it are redacted.
         detail: what the WebSocket failure itself said, for the message.
     """
-    text = body.strip()[:300]
+    text = redact_tokens(body.strip())[:300]
     if status is None:
         return ConnectionError(
             f"server unreachable{': ' + detail if detail else ''}", ConnectionErrorReason.ServerUnreachable

@@ -135,3 +135,26 @@ def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer
     assert kinds[-3:] == ["track_unsubscribed", "participant_disconnected", "disconnected"], kinds
     ended = run_py(selenium, "json.dumps([str(t.media_stream_track.readyState) for t in cam])")
     assert ended == ["ended", "ended"]  # local capture stopped
+
+
+@pytest.mark.driver_timeout(120)
+def test_participant_joining_later_is_announced_and_decoded(selenium_standalone, py_peer, room_name):
+    """We join an empty room; the peer arrives and publishes afterwards (the server must ask us to re-offer)."""
+    selenium = selenium_standalone
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("early", room_name)))
+    assert joined["remotes"] == []
+    peer = py_peer("late-peer", room_name, video=True, audio=True)
+    peer.wait_for(lambda e: e["event"] == "connected", 30, "the late peer to connect")
+    result = run_py(selenium, DECODE.format(peer="late-peer"))
+    decoded = [f for f in result["frames"] if f > 0]
+    assert len(decoded) >= 3 and decoded[-1] > decoded[0], result["frames"]
+    events = [(entry[0], entry[-1]) for entry in result["log"]]
+    first_connected = events.index(("participant_connected", "late-peer"))
+    published = [i for i, e in enumerate(events) if e == ("track_published", "late-peer")]
+    subscribed = [i for i, e in enumerate(events) if e == ("track_subscribed", "late-peer")]
+    assert len(published) == 2 and len(subscribed) == 2, events
+    assert first_connected < min(published) and max(published) <= max(subscribed), events
+    peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "early" and e["kind"] == "video"
+                  and e["count"] >= 30, 40, "frames of our camera at the late peer")
