@@ -91,8 +91,15 @@ async def main() -> None:
     state.state = "connected"
     show(f"joined room {room.name!r} as {room.local_participant.identity!r}; publishing camera and microphone…")
     try:
-        await room.local_participant.set_camera_enabled(True)
+        camera = await room.local_participant.set_camera_enabled(True)
         await room.local_participant.set_microphone_enabled(True)
+        if camera is not None and camera.track is not None:
+            tile = js.document.createElement("div")
+            tile.className = "tile"
+            label = js.document.createElement("span")
+            label.textContent = f"{room.local_participant.identity} (you)"
+            tile.append(camera.track.attach(), label)
+            tiles.prepend(tile)
         state.published = True
         show(f"in room {room.name!r} as {room.local_participant.identity!r}: publishing camera + microphone")
     except LiveKitError as exc:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -146,3 +147,90 @@ def py_peer(livekit_server: str) -> Iterator[Callable[..., PyPeer]]:
 def run_py(selenium: Any, code: str) -> Any:
     """Run async Python in the page; the code's last expression must be a JSON string, returned decoded."""
     return json.loads(selenium.run_async(code))
+
+
+class _V0OnlyProxy:
+    """A TCP proxy to the real server that answers 404 for ``/rtc/v1…``, as a server from before ``/rtc/v1``.
+
+    Everything else (``/rtc``, ``/rtc/validate``, WebSocket upgrades) is forwarded byte for byte.
+    """
+
+    NOT_FOUND = (b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: *\r\n"
+                 b"Content-Length: 19\r\nConnection: close\r\n\r\n404 page not found\n")
+
+    def __init__(self, upstream_port: int) -> None:
+        import asyncio
+
+        self.upstream_port = upstream_port
+        self.v1_requests = 0
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(5)
+
+    def _run(self, ready: threading.Event) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self.loop)
+
+        async def start() -> None:
+            self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+
+        self.loop.run_until_complete(start())
+        self.loop.run_forever()
+
+    async def _client(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except Exception:
+            writer.close()
+            return
+        path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b""
+        if path.startswith(b"/rtc/v1"):
+            self.v1_requests += 1
+            writer.write(self.NOT_FOUND)
+            await writer.drain()
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        up_writer.write(head)
+
+        async def pipe(src: Any, dst: Any) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def _shutdown(self) -> None:
+        import asyncio
+
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def close(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture
+def v0_only_server(livekit_server: str) -> Iterator[_V0OnlyProxy]:
+    port = int(urllib.parse.urlsplit(livekit_server).port or 7880)
+    proxy = _V0OnlyProxy(port)
+    yield proxy
+    proxy.close()

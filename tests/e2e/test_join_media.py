@@ -39,7 +39,7 @@ json.dumps(base_proxies)
 """
 
 JOIN = """
-room = Room()
+room = Room(RoomOptions(single_peer_connection={single}))
 record(room)
 t0 = js.performance.now()
 await room.connect({url!r}, {token!r})
@@ -48,7 +48,8 @@ await room.local_participant.set_camera_enabled(True)
 await room.local_participant.set_microphone_enabled(True)
 json.dumps({{"connect_ms": connect_ms, "room": room.name, "identity": room.local_participant.identity,
             "remotes": sorted(room.remote_participants), "state": room.connection_state.value,
-            "published": sorted(p.source.name for p in room.local_participant.track_publications.values())}})
+            "published": sorted(p.source.name for p in room.local_participant.track_publications.values()),
+            "single_pc": room._engine.single_pc}})
 """
 
 DECODE = """
@@ -70,7 +71,8 @@ json.dumps({{"frames": frames, "element_width": int(element.videoWidth), "tag": 
 
 
 @pytest.mark.driver_timeout(120)
-def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_name):
+@pytest.mark.parametrize("single", [True, False], ids=["single-pc", "dual-pc"])
+def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_name, single):
     selenium = selenium_standalone
     peer = py_peer("py-peer", room_name, video=True, audio=True)
     peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
@@ -78,8 +80,9 @@ def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_nam
 
     selenium.load_package(["livekit-pyweb"])
     run_py(selenium, PRELUDE)
-    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name)))
+    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name), single=single))
     assert joined["state"] == "connected" and joined["room"] == room_name
+    assert joined["single_pc"] is single
     assert joined["identity"] == "pyweb" and joined["remotes"] == ["py-peer"]
     assert joined["published"] == ["CAMERA", "MICROPHONE"]
 
@@ -117,7 +120,7 @@ def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer
     peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
     selenium.load_package(["livekit-pyweb"])
     run_py(selenium, PRELUDE)
-    run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("leaver", room_name)))
+    run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("leaver", room_name), single=True))
     run_py(selenium, "video = await remote_track('py-peer', 'VIDEO')\njson.dumps(video.sid)")
     peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["participant"] == "leaver", 30,
                   "the peer to subscribe to us")
@@ -143,7 +146,7 @@ def test_participant_joining_later_is_announced_and_decoded(selenium_standalone,
     selenium = selenium_standalone
     selenium.load_package(["livekit-pyweb"])
     run_py(selenium, PRELUDE)
-    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("early", room_name)))
+    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("early", room_name), single=True))
     assert joined["remotes"] == []
     peer = py_peer("late-peer", room_name, video=True, audio=True)
     peer.wait_for(lambda e: e["event"] == "connected", 30, "the late peer to connect")
@@ -158,3 +161,25 @@ def test_participant_joining_later_is_announced_and_decoded(selenium_standalone,
     assert first_connected < min(published) and max(published) <= max(subscribed), events
     peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "early" and e["kind"] == "video"
                   and e["count"] >= 30, 40, "frames of our camera at the late peer")
+
+
+@pytest.mark.driver_timeout(120)
+def test_server_without_v1_falls_back_to_two_peer_connections(selenium_standalone, py_peer, room_name,
+                                                             v0_only_server):
+    """A server that 404s /rtc/v1 (older than single-PC signalling): we retry on /rtc with publisher + subscriber."""
+    selenium = selenium_standalone
+    peer = py_peer("py-peer", room_name, video=True, audio=False)
+    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+    url = f"ws://127.0.0.1:{v0_only_server.port}"
+    joined = run_py(selenium, JOIN.format(url=url, token=make_token("legacy", room_name), single=True))
+    assert joined["state"] == "connected" and joined["single_pc"] is False
+    assert v0_only_server.v1_requests == 2  # the WebSocket upgrade, then validate
+    run_py(selenium, "video = await remote_track('py-peer', 'VIDEO')\njson.dumps(video.sid)")
+    result = run_py(selenium, DECODE.format(peer="py-peer").replace(
+        'audio = await remote_track({peer!r}, "AUDIO")'.format(peer="py-peer"), "audio = video"))
+    decoded = [f for f in result["frames"] if f > 0]
+    assert len(decoded) >= 3 and decoded[-1] > decoded[0], result["frames"]
+    peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "legacy" and e["kind"] == "video"
+                  and e["count"] >= 30, 40, "frames of our camera at the peer")
