@@ -69,6 +69,7 @@ class Engine:
         self._transport_failed: str | None = None
         self._closing = False
         self._data_channels: list[Any] = []
+        self._page_hide: Any = None
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _now(self) -> float:
@@ -255,6 +256,9 @@ class Engine:
 
         self._spawn(self._read_loop())
         self._spawn(self._keepalive_loop())
+        from ._browser.page import PageHideListener
+
+        self._page_hide = PageHideListener(self._page_hidden)
         for event in events[1:]:
             await self._handle(event)
         if not single_pc and (not join.subscriber_primary or join.fast_publish):
@@ -423,6 +427,14 @@ class Engine:
             self.session.send_mute(sid, muted)
             self._flush()
 
+    def _page_hidden(self) -> None:
+        """The page is going away: no time for awaits. Tell the server now, synchronously."""
+        if self._closing or self.session is None or self.ws is None:
+            return
+        self.session.send_leave()
+        self._flush()
+        self.ws.close(1000)
+
     # -- teardown ----------------------------------------------------------------------------------------
     async def close(self, *, send_leave: bool = True) -> None:
         """Leave (optionally), close the socket and the peer connections. Idempotent."""
@@ -432,6 +444,9 @@ class Engine:
         if send_leave and self.session is not None and self.ws is not None:
             self.session.send_leave()
             self._flush()
+        if self._page_hide is not None:
+            self._page_hide.close()
+            self._page_hide = None
         if self.session is not None:
             self.session.close()
         if self.ws is not None:

@@ -12,7 +12,7 @@ import logging
 import urllib.parse
 
 import js
-from pyodide.ffi import to_js
+from pyodide.ffi import create_proxy, to_js
 
 from livekit_pyweb import LiveKitError, Room, RoomOptions
 
@@ -47,7 +47,7 @@ async def main() -> None:
     room = Room(RoomOptions())
     js.window.lkpwRoom = room  # for debugging from the console: pyodide proxies
     t_connect = js.performance.now()
-    first_frame_seen = False
+    first_frame = [False]  # the first remote video frame is timed with requestVideoFrameCallback
 
     @room.on("track_subscribed")
     def on_track(track, publication, participant):
@@ -55,6 +55,17 @@ async def main() -> None:
         tile.className = "tile"
         tile.id = f"tile-{track.sid}"
         element = track.attach()
+        if track.kind.name == "VIDEO" and not first_frame[0]:
+
+            def on_frame(_now, _meta):
+                if not first_frame[0]:
+                    first_frame[0] = True
+                    state.timings.firstRemoteFrameMs = js.performance.now() - t_connect
+                    state.timings.firstFrameAtMs = js.performance.now()
+                frame_proxy.destroy()
+
+            frame_proxy = create_proxy(on_frame)
+            element.requestVideoFrameCallback(frame_proxy)
         if track.kind.name == "VIDEO":
             label = js.document.createElement("span")
             label.textContent = f"{participant.identity} · {publication.source.name.lower()}"
@@ -108,12 +119,9 @@ async def main() -> None:
 
     leave = js.document.getElementById("leave")
     leave.disabled = False
-    leave_proxy = None
 
     def on_leave(_event):
         asyncio.ensure_future(room.disconnect())
-
-    from pyodide.ffi import create_proxy
 
     leave_proxy = create_proxy(on_leave)
     leave.addEventListener("click", leave_proxy)
@@ -129,9 +137,6 @@ async def main() -> None:
                 entry = js.Reflect.get(state.remote, track.sid)
                 if track.kind.name == "VIDEO":
                     entry.framesDecoded = int(stats.get("framesDecoded", 0))
-                    if entry.framesDecoded > 0 and not first_frame_seen:
-                        first_frame_seen = True
-                        state.timings.firstRemoteFrameMs = js.performance.now() - t_connect
                 else:
                     entry.bytesReceived = int(stats.get("bytesReceived", 0))
         await asyncio.sleep(0.5)

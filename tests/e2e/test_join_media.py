@@ -183,3 +183,20 @@ def test_server_without_v1_falls_back_to_two_peer_connections(selenium_standalon
     assert len(decoded) >= 3 and decoded[-1] > decoded[0], result["frames"]
     peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "legacy" and e["kind"] == "video"
                   and e["count"] >= 30, 40, "frames of our camera at the peer")
+
+
+@pytest.mark.driver_timeout(120)
+def test_closing_the_page_leaves_the_room(selenium_standalone, py_peer, room_name):
+    """Navigating away sends a leave on pagehide: the peer sees us go at once, not after the server's timeout."""
+    selenium = selenium_standalone
+    peer = py_peer("py-peer", room_name, video=False, audio=True)
+    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+    run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("navigator", room_name), single=True))
+    peer.wait_for(lambda e: e["event"] == "participant_connected" and e["identity"] == "navigator", 20,
+                  "the peer to see us join")
+    selenium.driver.get("about:blank")
+    left = peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == "navigator", 5,
+                         "the peer to see us leave within 5 s")
+    assert left["event"] == "participant_disconnected"
