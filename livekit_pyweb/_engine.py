@@ -25,6 +25,7 @@ from ._core import proto
 from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info
 from ._core.join import JoinEvent, JoinMachine, JoinState
 from ._core.negotiation import NegotiationQueue
+from ._core.ports import Platform, TransportClosed
 from ._core.signal import PUBLISHER, SUBSCRIBER, PingTimeout, ProtocolViolation, SignalMessage, SignalSession, parse_trickle
 from ._core.signal_url import to_websocket_base, v0_url, v1_url
 from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, PublishTrackError, SignalProtocolError
@@ -44,7 +45,13 @@ class Engine:
         on_signal: Callable[[str, Any], None],
         on_track: Callable[[Any], None],
         on_closed: Callable[[str], None],
+        platform: Platform | None = None,
     ) -> None:
+        if platform is None:
+            from ._browser.platform import BrowserPlatform
+
+            platform = BrowserPlatform()
+        self.platform = platform
         self.options = options
         self.browser = browser
         self._on_signal = on_signal
@@ -110,9 +117,7 @@ class Engine:
         return config
 
     def _new_pc(self, target: int, config: dict[str, Any]) -> Any:
-        from ._browser.peer_connection import BrowserPeerConnection
-
-        pc = BrowserPeerConnection(config)
+        pc = self.platform.create_peer_connection(config)
         pc.on_ice_candidate = lambda cand: self._local_candidate(cand, target)
         pc.on_track = self._on_track
         pc.on_connection_state = lambda state: self._pc_state(target, state)
@@ -189,8 +194,6 @@ class Engine:
         self._initial_offer = None
 
     async def _join(self, base: str, token: str, *, single_pc: bool) -> Any:
-        from ._browser.websocket import open_signal
-
         rtc = proto.rtc()
         self.single_pc = single_pc
         if single_pc:
@@ -220,16 +223,15 @@ class Engine:
                 adaptive_stream=self.options.adaptive_stream,
             )
 
-        self.ws = await open_signal(url, self.options.signal_timeout)
+        self.ws = await self.platform.open_signal(url, self.options.signal_timeout)
         self.machine.handle(JoinEvent.SIGNAL_OPEN, self._now())
         self.session = SignalSession(self._now())
-        from ._browser.websocket import WebSocketClosed
-
         try:
-            frame = await asyncio.wait_for(self.ws.recv(), self.options.join_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.options.join_timeout):
+                frame = await self.ws.recv()
+        except TimeoutError:
             raise ConnectionError("timed out waiting for the JoinResponse", ConnectionErrorReason.Timeout) from None
-        except WebSocketClosed as exc:
+        except TransportClosed as exc:
             raise ConnectionError(f"signal connection closed before join: {exc}", ConnectionErrorReason.InternalError) from None
         self.session.receive_data(frame, self._now())
         events = self.session.events_received()
@@ -256,9 +258,7 @@ class Engine:
 
         self._spawn(self._read_loop())
         self._spawn(self._keepalive_loop())
-        from ._browser.page import PageHideListener
-
-        self._page_hide = PageHideListener(self._page_hidden)
+        self._page_hide = self.platform.on_page_hide(self._page_hidden)
         for event in events[1:]:
             await self._handle(event)
         if not single_pc and (not join.subscriber_primary or join.fast_publish):
@@ -268,8 +268,9 @@ class Engine:
     async def wait_connected(self) -> None:
         """Wait until the primary peer connection is connected (``peer_connection_timeout``)."""
         try:
-            await asyncio.wait_for(self._connected.wait(), self.options.peer_connection_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.options.peer_connection_timeout):
+                await self._connected.wait()
+        except TimeoutError:
             err = ConnectionError("timed out: the peer connection did not connect", ConnectionErrorReason.Timeout)
             self.machine.handle(JoinEvent.FAIL, self._now(), err)
             await self.close(send_leave=True)
@@ -283,13 +284,11 @@ class Engine:
 
     # -- the signal loop ---------------------------------------------------------------------------------
     async def _read_loop(self) -> None:
-        from ._browser.websocket import WebSocketClosed
-
         assert self.session is not None
         while True:
             try:
                 frame = await self.ws.recv()
-            except WebSocketClosed as exc:
+            except TransportClosed as exc:
                 if not self._closing:
                     self._on_closed(f"signal connection closed ({exc.code})")
                 return
@@ -414,8 +413,9 @@ class Engine:
         self.session.send_add_track(request)
         self._flush()
         try:
-            return await asyncio.wait_for(waiter, self.options.publish_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.options.publish_timeout):
+                return await waiter
+        except TimeoutError:
             raise PublishTrackError(
                 f"the server did not confirm track {request.cid!r} within {self.options.publish_timeout:g} s"
             ) from None

@@ -13,6 +13,7 @@ from ._core import proto
 from ._core.client_info import parse_user_agent
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
+from ._core.ports import Platform
 from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError
 from .events import (
     Connected,
@@ -63,9 +64,15 @@ class Room(EventEmitter):
         await room.local_participant.set_camera_enabled(True)
     """
 
-    def __init__(self, options: RoomOptions | None = None) -> None:
+    def __init__(self, options: RoomOptions | None = None, *, platform: Platform | None = None) -> None:
+        """Args:
+            options: how to connect (see :class:`RoomOptions`).
+            platform: where the browser objects live; default: this page's own APIs. (The Web Worker bridge
+                and the unit tests pass their own.)
+        """
         super().__init__()
         self.options = options or RoomOptions()
+        self._platform = platform
         self._engine: Any = None
         self._model = RoomModel()
         self._room_info: Any = None
@@ -121,11 +128,19 @@ class Room(EventEmitter):
             raise ConnectionError("url and token must be non-empty strings", ConnectionErrorReason.NotAllowed)
         if options is not None:
             self.options = options
-        from ._browser.media import user_agent
         from ._engine import Engine
 
+        if self._platform is None:
+            from ._browser.platform import BrowserPlatform
+
+            self._platform = BrowserPlatform()
         self._engine = Engine(
-            self.options, parse_user_agent(user_agent()), self._on_signal, self._on_track, self._on_engine_closed
+            self.options,
+            parse_user_agent(self._platform.user_agent()),
+            self._on_signal,
+            self._on_track,
+            self._on_engine_closed,
+            self._platform,
         )
         self._set_state(ConnectionState.CONNECTING)
         try:
@@ -224,7 +239,9 @@ class Room(EventEmitter):
             if not initial:
                 self._emit_or_defer(ParticipantConnected(participant))
             return
-        participant = self._participant_by_sid(getattr(event, "participant_sid", "") or getattr(event, "info", None) and event.info.sid)
+        sid = event.info.sid if isinstance(event, (core_model.ParticipantChanged, core_model.ParticipantLeft)) \
+            else event.participant_sid
+        participant = self._participant_by_sid(sid)
         if participant is None:
             return
         if isinstance(event, core_model.ParticipantChanged):

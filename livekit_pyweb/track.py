@@ -57,6 +57,8 @@ class Track:
 
     def detach(self, element: Any = None) -> list[Any]:
         """Stop playing in ``element`` (or in every attached element); returns the detached elements."""
+        if element is None and not self._attached:
+            return []
         from ._browser import media
 
         targets = [element] if element is not None else list(self._attached)

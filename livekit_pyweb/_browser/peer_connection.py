@@ -6,7 +6,6 @@ track handles, so that it can later be served from the main thread to a Web Work
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -212,6 +211,3 @@ async def receiver_stats(receiver: Any) -> list[dict[str, Any]]:
     report = await receiver.getStats()
     return [js_to_py(js.Object.fromEntries(js.Object.entries(v))) for v in report.values()]
 
-
-async def settle(awaitable: Any, timeout: float) -> Any:
-    return await asyncio.wait_for(awaitable, timeout)

@@ -9,17 +9,11 @@ from typing import Any
 import js
 from pyodide.ffi import to_js
 
+from .._core.ports import TransportClosed
 from ..errors import ConnectionError, ConnectionErrorReason
 from ._proxies import ProxyBag
 
 logger = logging.getLogger("livekit_pyweb.websocket")
-
-
-class WebSocketClosed(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"WebSocket closed (code {code}{', ' + reason if reason else ''})")
-        self.code = code
-        self.reason = reason
 
 
 class BrowserWebSocket:
@@ -28,7 +22,7 @@ class BrowserWebSocket:
     def __init__(self, url: str) -> None:
         loop = asyncio.get_event_loop()
         self._opened: asyncio.Future[None] = loop.create_future()
-        self._incoming: asyncio.Queue[bytes | WebSocketClosed] = asyncio.Queue()
+        self._incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
         self._proxies = ProxyBag()
         self.closed = False
         self._ws: Any = js.WebSocket.new(url)
@@ -51,23 +45,24 @@ class BrowserWebSocket:
 
     def _on_error(self, _event: Any) -> None:
         if not self._opened.done():
-            self._opened.set_exception(WebSocketClosed(0, "error before open"))
+            self._opened.set_exception(TransportClosed(0, "error before open"))
 
     def _on_close(self, event: Any) -> None:
-        closed = WebSocketClosed(int(event.code), str(event.reason))
+        closed = TransportClosed(int(event.code), str(event.reason))
         if not self._opened.done():
             self._opened.set_exception(closed)
         self._incoming.put_nowait(closed)
         self._release()
 
     async def wait_open(self, timeout: float) -> None:
-        """Wait for the connection. Raises :class:`WebSocketClosed` if it failed, TimeoutError if slow."""
-        await asyncio.wait_for(asyncio.shield(self._opened), timeout)
+        """Wait for the connection. Raises :class:`TransportClosed` if it failed, TimeoutError if slow."""
+        async with asyncio.timeout(timeout):
+            await asyncio.shield(self._opened)
 
     async def recv(self) -> bytes:
-        """The next frame. Raises :class:`WebSocketClosed` once the socket closed."""
+        """The next frame. Raises :class:`TransportClosed` once the socket closed."""
         item = await self._incoming.get()
-        if isinstance(item, WebSocketClosed):
+        if isinstance(item, TransportClosed):
             self._incoming.put_nowait(item)  # every later recv() sees the close too
             raise item
         return item
@@ -91,7 +86,7 @@ class BrowserWebSocket:
         self.closed = True
         self._proxies.close()
         if not self._opened.done():
-            self._opened.set_exception(WebSocketClosed(1000, "closed"))
+            self._opened.set_exception(TransportClosed(1000, "closed"))
             self._opened.exception()  # mark retrieved
 
 
@@ -99,13 +94,12 @@ async def http_get(url: str, timeout: float = 5.0) -> tuple[int, str] | None:
     """GET ``url``; ``(status, text)``, or ``None`` when no HTTP answer came (refused, DNS, timeout)."""
     controller = js.AbortController.new()
     try:
-        response = await asyncio.wait_for(
-            js.fetch(url, to_js({"signal": controller.signal, "cache": "no-store"}, dict_converter=js.Object.fromEntries)),
-            timeout,
-        )
-        text = await response.text()
+        async with asyncio.timeout(timeout):
+            options = to_js({"signal": controller.signal, "cache": "no-store"}, dict_converter=js.Object.fromEntries)
+            response = await js.fetch(url, options)
+            text = await response.text()
         return int(response.status), str(text)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         controller.abort()
         return None
     except Exception:  # JsException TypeError: Failed to fetch
@@ -121,12 +115,12 @@ async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
     try:
         await ws.wait_open(timeout)
         return ws
-    except asyncio.TimeoutError:
+    except TimeoutError:
         ws.close()
         raise ConnectionError(
             f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout
         ) from None
-    except WebSocketClosed as exc:
+    except TransportClosed as exc:
         ws.close()
         answer = await http_get(validate_url(url))
         status, body = answer if answer is not None else (None, "")

@@ -1,0 +1,209 @@
+"""An in-memory Platform for the engine and Room: the test plays the server, frame by frame."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+from typing import Any
+
+from livekit_pyweb._core import proto
+from livekit_pyweb._core.ports import TransportClosed
+from livekit_pyweb._core.signal_url import decode_join_request
+from livekit_pyweb.errors import ConnectionError, ConnectionErrorReason
+
+
+class FakeSocket:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sent: list[Any] = []
+        self.incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
+        self.closed_with: int | None = None
+
+    # server side
+    def push(self, **message: Any) -> None:
+        self.incoming.put_nowait(proto.rtc().SignalResponse(**message).SerializeToString())
+
+    def drop(self, code: int = 1006) -> None:
+        self.incoming.put_nowait(TransportClosed(code))
+
+    def requests(self, kind: str | None = None) -> list[Any]:
+        out = []
+        for frame in self.sent:
+            req = proto.rtc().SignalRequest()
+            req.ParseFromString(frame)
+            if kind is None or req.WhichOneof("message") == kind:
+                out.append(req)
+        return out
+
+    @property
+    def join_request(self) -> Any:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.url).query))
+        return decode_join_request(query["join_request"])
+
+    # client side
+    async def recv(self) -> bytes:
+        item = await self.incoming.get()
+        if isinstance(item, TransportClosed):
+            self.incoming.put_nowait(item)
+            raise item
+        return item
+
+    def send(self, data: bytes) -> None:
+        if self.closed_with is None:
+            self.sent.append(data)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed_with is None:
+            self.closed_with = code
+            self.incoming.put_nowait(TransportClosed(code))
+
+
+class FakePC:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.calls: list[tuple[str, ...]] = []
+        self.on_ice_candidate: Any = None
+        self.on_track: Any = None
+        self.on_connection_state: Any = None
+        self.on_data_channel: Any = None
+        self._remote = False
+        self._offers = 0
+        self.closed = False
+        self.recv_transceivers: list[str] = []
+        self.channels: list[str] = []
+        self.state = "new"
+
+    @property
+    def connection_state(self) -> str:
+        return self.state
+
+    @property
+    def has_remote_description(self) -> bool:
+        return self._remote
+
+    def set_configuration(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.calls.append(("set_configuration",))
+
+    async def create_offer(self, ice_restart: bool = False) -> str:
+        self._offers += 1
+        return f"offer-{self._offers}"
+
+    async def create_answer(self) -> str:
+        return "answer-sdp"
+
+    async def set_local_description(self, type_: str, sdp: str) -> None:
+        self.calls.append(("local", type_, sdp))
+
+    async def set_remote_description(self, type_: str, sdp: str) -> None:
+        self.calls.append(("remote", type_, sdp))
+        self._remote = True
+
+    async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
+        self.calls.append(("candidate", str(candidate and candidate.get("candidate"))))
+
+    def add_recv_transceiver(self, kind: str) -> None:
+        self.recv_transceivers.append(kind)
+
+    def add_send_transceiver(self, track: Any, send_encodings: Any = None) -> Any:
+        self.calls.append(("send_transceiver", str(track)))
+        return object()
+
+    def remove_sender(self, transceiver: Any) -> None:
+        self.calls.append(("remove_sender",))
+
+    def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> Any:
+        self.channels.append(label)
+        return _Channel()
+
+    def close(self) -> None:
+        self.closed = True
+
+    # test side
+    def connect(self) -> None:
+        self.state = "connected"
+        if self.on_connection_state:
+            self.on_connection_state("connected")
+
+
+class _Channel:
+    label = ""
+
+    def close(self) -> None:
+        pass
+
+
+class _Handle:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakePlatform:
+    """Hands out FakeSockets and FakePCs and remembers them. ``v1_missing`` plays a server older than /rtc/v1."""
+
+    def __init__(self, *, v1_missing: bool = False, refuse: ConnectionError | None = None) -> None:
+        self.v1_missing = v1_missing
+        self.refuse = refuse
+        self.sockets: list[FakeSocket] = []
+        self.pcs: list[FakePC] = []
+        self.page_hide: list[Any] = []
+        self.socket_ready = asyncio.Event()
+
+    async def open_signal(self, url: str, timeout: float) -> FakeSocket:
+        if self.refuse is not None:
+            raise self.refuse
+        if self.v1_missing and "/rtc/v1" in url:
+            raise ConnectionError("no v1", ConnectionErrorReason.ServiceNotFound, 404)
+        socket = FakeSocket(url)
+        self.sockets.append(socket)
+        self.socket_ready.set()
+        return socket
+
+    def create_peer_connection(self, config: dict[str, Any]) -> FakePC:
+        pc = FakePC(config)
+        self.pcs.append(pc)
+        return pc
+
+    def on_page_hide(self, fn: Any) -> _Handle:
+        self.page_hide.append(fn)
+        return _Handle()
+
+    def user_agent(self) -> str:
+        return "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+
+
+def join_response(*, others: list[Any] = (), subscriber_primary: bool = False) -> Any:
+    rtc, m = proto.rtc(), proto.models()
+    return rtc.JoinResponse(
+        room=m.Room(name="r", sid="RM_1"),
+        participant=m.ParticipantInfo(sid="PA_me", identity="me"),
+        other_participants=list(others),
+        ice_servers=[rtc.ICEServer(urls=["stun:127.0.0.1:3478"])],
+        ping_interval=5,
+        ping_timeout=15,
+        subscriber_primary=subscriber_primary,
+    )
+
+
+def participant(sid: str, identity: str, tracks: list[tuple[str, int]] = (), version: int = 1) -> Any:
+    m = proto.models()
+    return m.ParticipantInfo(sid=sid, identity=identity, version=version, state=m.ParticipantInfo.ACTIVE,
+                             tracks=[m.TrackInfo(sid=t, type=k, source=m.TrackSource.CAMERA if k else
+                                                 m.TrackSource.MICROPHONE) for t, k in tracks])
+
+
+class FakeTrack:
+    def __init__(self, track_id: str, kind: str) -> None:
+        self.id = track_id
+        self.kind = kind
+
+
+class TrackEvent:
+    def __init__(self, track: FakeTrack, stream_ids: list[str], mid: str = "") -> None:
+        self.track = track
+        self.stream_ids = stream_ids
+        self.mid = mid
+        self.receiver = object()
