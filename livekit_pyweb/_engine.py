@@ -83,7 +83,7 @@ class Engine:
         return asyncio.get_running_loop().time()
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
@@ -241,7 +241,12 @@ class Engine:
                 f"the server refused the join (leave, reason {first.message.reason})", ConnectionErrorReason.LeaveRequest
             )
         if not isinstance(first, SignalMessage) or first.kind != "join":
-            detail = first.error if isinstance(first, ProtocolViolation) else (first.kind if first else "nothing")
+            if isinstance(first, ProtocolViolation):
+                detail = str(first.error)
+            elif isinstance(first, SignalMessage):
+                detail = first.kind
+            else:
+                detail = "nothing" if first is None else type(first).__name__
             raise ConnectionError(f"expected a JoinResponse first, got {detail}", ConnectionErrorReason.InternalError)
         join = first.message
         self.join_response = join

@@ -234,16 +234,17 @@ class Room(EventEmitter):
 
     def _apply_model_event(self, event: Any, initial: bool = False) -> None:
         if isinstance(event, core_model.ParticipantJoined):
-            participant = RemoteParticipant(event.info)
-            self.remote_participants[participant.identity] = participant
+            joined = RemoteParticipant(event.info)
+            self.remote_participants[joined.identity] = joined
             if not initial:
-                self._emit_or_defer(ParticipantConnected(participant))
+                self._emit_or_defer(ParticipantConnected(joined))
             return
         sid = event.info.sid if isinstance(event, (core_model.ParticipantChanged, core_model.ParticipantLeft)) \
             else event.participant_sid
-        participant = self._participant_by_sid(sid)
-        if participant is None:
+        found = self._participant_by_sid(sid)
+        if found is None:
             return
+        participant = found
         if isinstance(event, core_model.ParticipantChanged):
             participant._update_info(event.info)
         elif isinstance(event, core_model.TrackPublished):
@@ -252,15 +253,17 @@ class Room(EventEmitter):
             if not initial:
                 self._emit_or_defer(TrackPublished(pub, participant))
         elif isinstance(event, core_model.TrackMuteChanged):
-            pub = participant.track_publications.get(event.track.sid)
-            if pub is not None:
-                pub._update(event.track)
-                self._emit_or_defer(TrackMuted(participant, pub) if pub.muted else TrackUnmuted(participant, pub))
+            changed = participant.track_publications.get(event.track.sid)
+            if changed is not None:
+                changed._update(event.track)
+                self._emit_or_defer(
+                    TrackMuted(participant, changed) if changed.muted else TrackUnmuted(participant, changed)
+                )
         elif isinstance(event, core_model.TrackUnpublished):
-            pub = participant.track_publications.pop(event.track.sid, None)
-            if pub is not None:
-                self._unsubscribe(pub, participant)
-                self._emit_or_defer(TrackUnpublished(pub, participant))
+            removed = participant.track_publications.pop(event.track.sid, None)
+            if removed is not None:
+                self._unsubscribe(removed, participant)
+                self._emit_or_defer(TrackUnpublished(removed, participant))
         elif isinstance(event, core_model.ParticipantLeft):
             self.remote_participants.pop(participant.identity, None)
             self._emit_or_defer(ParticipantDisconnected(participant))

@@ -25,7 +25,7 @@ def user_agent() -> str:
 
 async def get_user_media(constraints: dict[str, Any]) -> list[Any]:
     """Capture with ``constraints``; returns the MediaStreamTracks. Raises DeviceError / UnsupportedError."""
-    devices = getattr(js.navigator, "mediaDevices", None)
+    devices: Any = getattr(js.navigator, "mediaDevices", None)
     if nullish(devices):
         raise UnsupportedError("navigator.mediaDevices is not available here (a Web Worker, or an insecure page)")
     with device_errors("getUserMedia"):
@@ -39,7 +39,7 @@ def track_settings(track: Any) -> dict[str, Any]:
 
 def create_media_element(kind: str, track: Any) -> Any:
     """A ``<video>``/``<audio>`` element playing ``track``; autoplay, inline, video muted (as livekit-client)."""
-    document = getattr(js, "document", None)
+    document: Any = getattr(js, "document", None)
     if nullish(document):
         raise UnsupportedError("there is no DOM here (a Web Worker): attach() needs the main thread")
     element = document.createElement("video" if kind == "video" else "audio")

@@ -13,11 +13,7 @@ import importlib
 import importlib.util
 import sys
 import types
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover
-    from livekit.protocol import models as _models_t
-    from livekit.protocol import rtc as _rtc_t
+from typing import Any
 
 _rtc: Any = None
 _models: Any = None
@@ -41,19 +37,19 @@ def _ensure_bare_package() -> None:
         setattr(parent, "protocol", module)
 
 
-def rtc() -> "_rtc_t":
+def rtc() -> Any:
     """The ``livekit.protocol.rtc`` module (signalling messages)."""
     global _rtc
     if _rtc is None:
         _ensure_bare_package()
         _rtc = importlib.import_module("livekit.protocol.rtc")
-    return _rtc  # type: ignore[no-any-return]
+    return _rtc
 
 
-def models() -> "_models_t":
+def models() -> Any:
     """The ``livekit.protocol.models`` module (ParticipantInfo, TrackInfo, DataPacket, ...)."""
     global _models
     if _models is None:
         _ensure_bare_package()
         _models = importlib.import_module("livekit.protocol.models")
-    return _models  # type: ignore[no-any-return]
+    return _models
