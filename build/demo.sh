@@ -15,6 +15,10 @@ if [[ "${LKPW_DEMO_NETNS:-0}" == 1 && -z "${LKPW_IN_DEMO_NETNS:-}" ]]; then
   exec build/netns.sh bash build/demo.sh "$@"
 fi
 [[ -n "${LKPW_IN_DEMO_NETNS:-}" ]] || export LKPW_ALLOW_HOST_NETNS=1
+# The demo prefers a livekit-server installed on this machine; the tests always use the pinned build.
+if [[ -z "${LKPW_SERVER_BIN:-}" ]] && command -v livekit-server >/dev/null 2>&1; then
+  export LKPW_SERVER_BIN="$(command -v livekit-server)"
+fi
 RUN_DIR="$(mktemp -d /tmp/livekit-pyweb-demo.XXXXXX)"
 if curl -s -o /dev/null --max-time 1 http://127.0.0.1:7880/; then
   echo "demo: a LiveKit server already answers on 127.0.0.1:7880; using it" >&2
