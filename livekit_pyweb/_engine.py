@@ -17,13 +17,14 @@ Modes (see ``../shared`` notes and livekit-client ``RTCEngine``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ._core import proto
 from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info
-from ._core.join import JoinEvent, JoinMachine, JoinState
+from ._core.join import JoinEvent, JoinMachine, JoinState, timeouts
 from ._core.negotiation import NegotiationQueue
 from ._core.ports import Platform, TransportClosed
 from ._core.signal import PUBLISHER, SUBSCRIBER, PingTimeout, ProtocolViolation, SignalMessage, SignalSession, parse_trickle
@@ -57,7 +58,9 @@ class Engine:
         self._on_signal = on_signal
         self._on_track = on_track
         self._on_closed = on_closed
-        self.machine = JoinMachine()
+        self.machine = JoinMachine(
+            timeouts(options.signal_timeout, options.join_timeout, options.peer_connection_timeout)
+        )
         self.session: SignalSession | None = None
         self.ws: Any = None
         self.publisher: Any = None
@@ -93,6 +96,18 @@ class Engine:
         if not task.cancelled() and task.exception() is not None and not self._closing:
             logger.error("engine task failed", exc_info=task.exception())
 
+    @contextlib.asynccontextmanager
+    async def _within_deadline(self) -> AsyncIterator[None]:
+        """Run one join step against the join machine's deadline for the current state."""
+        deadline = self.machine.next_deadline()
+        try:
+            async with asyncio.timeout_at(deadline):
+                yield
+        except TimeoutError:
+            self.machine.handle_timeout(max(self._now(), deadline or 0.0))
+            assert self.machine.error is not None
+            raise self.machine.error from None
+
     def _flush(self) -> None:
         if self.session is None or self.ws is None:
             return
@@ -101,15 +116,13 @@ class Engine:
 
     def _rtc_config(self, join: Any = None) -> dict[str, Any]:
         config: dict[str, Any] = {"sdpSemantics": "unified-plan", "continualGatheringPolicy": "gather_continually"}
-        if self.options.ice_servers is not None:
+        # Ours (RoomOptions.ice_servers) win over the server's; both have urls/username/credential.
+        servers = self.options.ice_servers if self.options.ice_servers is not None else (
+            join.ice_servers if join is not None else ())
+        if len(servers):
             config["iceServers"] = [
                 {k: v for k, v in (("urls", list(s.urls)), ("username", s.username), ("credential", s.credential)) if v}
-                for s in self.options.ice_servers
-            ]
-        elif join is not None and len(join.ice_servers):
-            config["iceServers"] = [
-                {k: v for k, v in (("urls", list(s.urls)), ("username", s.username), ("credential", s.credential)) if v}
-                for s in join.ice_servers
+                for s in servers
             ]
         relay = join is not None and join.client_configuration.force_relay == proto.models().ClientConfigSetting.ENABLED
         if self.options.ice_transport_policy == "relay" or relay:
@@ -176,10 +189,14 @@ class Engine:
                     logger.info("server has no /rtc/v1; joining on /rtc with two peer connections")
                     self._reset_transports()
             return await self._join(base, token, single_pc=False)
-        except ConnectionError as exc:
-            self.machine.handle(JoinEvent.FAIL, self._now(), exc)
+        except (ConnectionError, TransportClosed) as exc:
+            if self.machine.state is JoinState.DISCONNECTED:  # close() was called while we were joining
+                raise ConnectionError("the join was cancelled by disconnect()", ConnectionErrorReason.Cancelled) from None
+            error = exc if isinstance(exc, ConnectionError) else ConnectionError(
+                f"signal connection lost while joining: {exc}", ConnectionErrorReason.InternalError)
+            self.machine.handle(JoinEvent.FAIL, self._now(), error)
             await self.close(send_leave=False)
-            raise
+            raise error from None
         except BaseException:
             await self.close(send_leave=False)
             raise
@@ -223,14 +240,13 @@ class Engine:
                 adaptive_stream=self.options.adaptive_stream,
             )
 
-        self.ws = await self.platform.open_signal(url, self.options.signal_timeout)
+        async with self._within_deadline():
+            self.ws = await self.platform.open_signal(url, self.options.signal_timeout)
         self.machine.handle(JoinEvent.SIGNAL_OPEN, self._now())
         self.session = SignalSession(self._now())
         try:
-            async with asyncio.timeout(self.options.join_timeout):
+            async with self._within_deadline():
                 frame = await self.ws.recv()
-        except TimeoutError:
-            raise ConnectionError("timed out waiting for the JoinResponse", ConnectionErrorReason.Timeout) from None
         except TransportClosed as exc:
             raise ConnectionError(f"signal connection closed before join: {exc}", ConnectionErrorReason.InternalError) from None
         self.session.receive_data(frame, self._now())
@@ -273,13 +289,11 @@ class Engine:
     async def wait_connected(self) -> None:
         """Wait until the primary peer connection is connected (``peer_connection_timeout``)."""
         try:
-            async with asyncio.timeout(self.options.peer_connection_timeout):
+            async with self._within_deadline():
                 await self._connected.wait()
-        except TimeoutError:
-            err = ConnectionError("timed out: the peer connection did not connect", ConnectionErrorReason.Timeout)
-            self.machine.handle(JoinEvent.FAIL, self._now(), err)
+        except ConnectionError:
             await self.close(send_leave=True)
-            raise err from None
+            raise
         if self._transport_failed:
             err = ConnectionError(self._transport_failed, ConnectionErrorReason.InternalError)
             self.machine.handle(JoinEvent.FAIL, self._now(), err)

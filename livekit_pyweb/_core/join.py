@@ -54,17 +54,22 @@ TRANSITIONS: dict[tuple[JoinState, JoinEvent], JoinState] = {
     (S.TRANSPORT_CONNECTING, E.TRANSPORT_CONNECTED): S.CONNECTED,
     # Late or repeated "connected" reports from the transport are harmless.
     (S.CONNECTED, E.TRANSPORT_CONNECTED): S.CONNECTED,
-    **{(s, E.FAIL): S.FAILED for s in _LIVE},
+    **{(s, E.FAIL): S.FAILED for s in (*_LIVE, S.FAILED)},
     **{(s, E.CLOSE): S.DISCONNECTED for s in _LIVE},
     (S.DISCONNECTED, E.CLOSE): S.DISCONNECTED,
     (S.FAILED, E.CLOSE): S.FAILED,
 }
 
-TIMEOUTS: dict[JoinState, tuple[float, str]] = {
-    S.SIGNAL_CONNECTING: (15.0, "the signalling WebSocket did not open"),
-    S.AWAITING_JOIN: (5.0, "no JoinResponse from the server"),
-    S.TRANSPORT_CONNECTING: (15.0, "the peer connection did not connect"),
-}
+def timeouts(signal: float = 15.0, join: float = 5.0, transport: float = 15.0) -> dict[JoinState, tuple[float, str]]:
+    """Deadline (seconds) and what it means, per waiting state."""
+    return {
+        S.SIGNAL_CONNECTING: (signal, "the signalling WebSocket did not open"),
+        S.AWAITING_JOIN: (join, "no JoinResponse from the server"),
+        S.TRANSPORT_CONNECTING: (transport, "the peer connection did not connect"),
+    }
+
+
+TIMEOUTS = timeouts()
 
 
 class JoinMachine:
@@ -90,6 +95,8 @@ class JoinMachine:
             new = TRANSITIONS[(self._state, event)]
         except KeyError:
             raise InvalidStateError(f"join: event {event.value!r} not allowed in state {self._state.value!r}") from None
+        if new is JoinState.FAILED and self._state is JoinState.FAILED:
+            return new  # already failed: the first error stays
         if new is JoinState.FAILED and self.error is None:
             self.error = error or ConnectionError("connection failed", ConnectionErrorReason.InternalError)
         if new is not self._state:

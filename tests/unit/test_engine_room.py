@@ -231,3 +231,15 @@ async def test_connect_twice_and_publish_before_connect_are_refused():
     task.cancel()
     with pytest.raises((ConnectionError, asyncio.CancelledError)):
         await task
+
+
+async def test_disconnect_while_connecting_cancels_the_join():
+    platform = FakePlatform()
+    room = Room(platform=platform)
+    task = asyncio.ensure_future(room.connect("ws://sfu.test", "TOKEN"))
+    await platform.socket_ready.wait()  # the socket is open; no JoinResponse yet
+    await room.disconnect()
+    with pytest.raises(ConnectionError) as info:
+        await task
+    assert info.value.reason is ConnectionErrorReason.Cancelled
+    assert all(pc.closed for pc in platform.pcs) and not room.isconnected()

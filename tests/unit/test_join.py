@@ -36,6 +36,8 @@ def test_failed_is_final_and_keeps_first_error():
     first = ConnectionError("nope", ConnectionErrorReason.NotAllowed)
     m.handle(E.FAIL, 1, first)
     assert m.state is S.FAILED and m.error is first
+    assert m.handle(E.FAIL, 1.5, ConnectionError("later", ConnectionErrorReason.Timeout)) is S.FAILED
+    assert m.error is first
     assert m.handle(E.CLOSE, 2) is S.FAILED
     with pytest.raises(InvalidStateError):
         m.handle(E.CONNECT, 3)
@@ -54,3 +56,13 @@ def test_table_covers_every_state_and_renders():
     states = {s for s, _ in TRANSITIONS} | set(TRANSITIONS.values())
     assert states == set(S)
     assert "| idle | connect | signal_connecting |" in state_table_markdown()
+
+
+def test_timeouts_come_from_options():
+    from livekit_pyweb._core.join import timeouts
+
+    m = JoinMachine(timeouts(signal=1.0, join=0.5, transport=2.0))
+    m.handle(E.CONNECT, 10)
+    assert m.next_deadline() == 11.0
+    m.handle(E.SIGNAL_OPEN, 10.2)
+    assert m.next_deadline() == 10.7
