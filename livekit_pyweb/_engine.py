@@ -76,7 +76,7 @@ class Engine:
         self._published: dict[str, asyncio.Future[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = asyncio.Event()
-        self._transport_failed: str | None = None
+        self._lost: ConnectionError | None = None
         self._closing = False
         self._data_channels: list[Any] = []
         self._page_hide: Any = None
@@ -158,11 +158,18 @@ class Engine:
             return
         if state == "connected":
             self._connected.set()
-        elif state == "failed" and not self._closing:
-            self._transport_failed = "peer connection failed"
-            self._connected.set()
-            if self.machine.state is JoinState.CONNECTED:
-                self._on_closed("peer connection failed")
+        elif state == "failed":
+            self._lose("peer connection failed", ConnectionErrorReason.InternalError)
+
+    def _lose(self, message: str, reason: ConnectionErrorReason) -> None:
+        """The session is gone (server leave, socket drop, ping timeout, ICE failure): record it once, wake a
+        join waiting for the transport, and tell the room if it was connected."""
+        if self._closing or self._lost is not None:
+            return
+        self._lost = ConnectionError(message, reason)
+        self._connected.set()
+        if self.machine.state is JoinState.CONNECTED:
+            self._on_closed(message)
 
     def _pc_for(self, target: int) -> Any:
         if self.single_pc or target == PUBLISHER:
@@ -294,11 +301,12 @@ class Engine:
         except ConnectionError:
             await self.close(send_leave=True)
             raise
-        if self._transport_failed:
-            err = ConnectionError(self._transport_failed, ConnectionErrorReason.InternalError)
-            self.machine.handle(JoinEvent.FAIL, self._now(), err)
-            await self.close(send_leave=True)
-            raise err
+        if self.machine.state is JoinState.DISCONNECTED:
+            raise ConnectionError("the join was cancelled by disconnect()", ConnectionErrorReason.Cancelled)
+        if self._lost is not None:
+            self.machine.handle(JoinEvent.FAIL, self._now(), self._lost)
+            await self.close(send_leave=False)
+            raise self._lost
         self.machine.handle(JoinEvent.TRANSPORT_CONNECTED, self._now())
 
     # -- the signal loop ---------------------------------------------------------------------------------
@@ -308,8 +316,7 @@ class Engine:
             try:
                 frame = await self.ws.recv()
             except TransportClosed as exc:
-                if not self._closing:
-                    self._on_closed(f"signal connection closed ({exc.code})")
+                self._lose(f"signal connection closed ({exc.code})", ConnectionErrorReason.InternalError)
                 return
             self.session.receive_data(frame, self._now())
             for event in self.session.events_received():
@@ -333,8 +340,7 @@ class Engine:
     async def _handle(self, event: Any) -> None:
         if isinstance(event, PingTimeout):
             logger.warning("no signal traffic for %.1f s", event.silent_for)
-            if not self._closing:
-                self._on_closed("signal ping timeout")
+            self._lose("signal ping timeout", ConnectionErrorReason.Timeout)
             return
         if isinstance(event, ProtocolViolation):
             logger.warning("ignoring signal frame: %s", event.error)
@@ -370,8 +376,8 @@ class Engine:
             self.token = msg
         elif kind == "leave":
             logger.info("server leave (action %s, reason %s)", msg.action, msg.reason)
-            if not self._closing:
-                self._on_closed(f"server leave ({proto.models().DisconnectReason.Name(msg.reason)})")
+            reason = proto.models().DisconnectReason.Name(msg.reason)
+            self._lose(f"server leave ({reason})", ConnectionErrorReason.LeaveRequest)
         else:
             self._on_signal(kind, msg)
 

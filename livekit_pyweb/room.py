@@ -123,9 +123,11 @@ class Room(EventEmitter):
             InvalidStateError: the room is already connected or connecting.
         """
         if self._state is not ConnectionState.DISCONNECTED or self._engine is not None:
-            raise InvalidStateError("connect() may be called once per Room")
-        if not isinstance(url, str) or not isinstance(token, str) or not token:
-            raise ConnectionError("url and token must be non-empty strings", ConnectionErrorReason.NotAllowed)
+            raise InvalidStateError("connect() called while the room is connecting or connected")
+        if not isinstance(url, str) or not isinstance(token, str):
+            raise TypeError(f"url and token must be str, not {type(url).__name__} and {type(token).__name__}")
+        if not token:
+            raise ConnectionError("the token is empty", ConnectionErrorReason.NotAllowed)
         if options is not None:
             self.options = options
         from ._engine import Engine

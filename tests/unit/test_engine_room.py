@@ -243,3 +243,28 @@ async def test_disconnect_while_connecting_cancels_the_join():
         await task
     assert info.value.reason is ConnectionErrorReason.Cancelled
     assert all(pc.closed for pc in platform.pcs) and not room.isconnected()
+
+
+@pytest.mark.parametrize("loss, reason", [("leave", "LeaveRequest"), ("drop", "InternalError")])
+async def test_session_lost_before_transport_connects(loss, reason):
+    platform = FakePlatform()
+    room = Room(platform=platform)
+    task, socket = await _connect(room, platform)
+    await _until(lambda: room._local is not None)  # joined, waiting for the peer connection
+    if loss == "leave":
+        socket.push(leave=proto.rtc().LeaveRequest(reason=proto.models().DisconnectReason.ROOM_DELETED))
+    else:
+        socket.drop(1006)
+    with pytest.raises(ConnectionError) as info:
+        await task
+    assert info.value.reason.name == reason
+    assert all(pc.closed for pc in platform.pcs) and not room.isconnected()
+
+
+async def test_bad_arguments_are_typed():
+    room = Room(platform=FakePlatform())
+    with pytest.raises(TypeError):
+        await room.connect(b"ws://x", "t")  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError) as info:
+        await room.connect("ws://x", "")
+    assert info.value.reason is ConnectionErrorReason.NotAllowed
