@@ -5,23 +5,17 @@
 #   bash build/test.sh [PYTEST ARGS...]       e.g. bash build/test.sh -k walking -x
 #
 # Installs what is missing (build/setup.sh), then runs the server, the browser and the peers inside a private
-# network namespace (build/netns.sh): test traffic never leaves loopback and the namespace's own veth pair.
+# network namespace (build/with-server.sh): test traffic never leaves loopback and the namespace's own veth pair.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PY="$(bash build/setup.sh | tail -n 1)"
-RUN_DIR="$(mktemp -d /tmp/livekit-pyweb-test.XXXXXX)"
-export LKPW_RUN_DIR="$RUN_DIR" PY
+export LKPW_RUN_DIR="$(mktemp -d /tmp/livekit-pyweb-test.XXXXXX)"
 started=$(date +%s)
 set +e
-build/netns.sh bash -c '
-  set -u
-  build/server.sh start "$LKPW_RUN_DIR" >&2 || exit 3
-  trap "build/server.sh stop \"\$LKPW_RUN_DIR\" >/dev/null 2>&1" EXIT
-  "$PY" -m pytest -p no:cacheprovider --runtime chrome --dist-dir dist \
-     -W ignore::jwt.warnings.InsecureKeyLengthWarning tests/unit tests/browser tests/e2e "$@"
-' bash "$@"
+build/with-server.sh "$PY" -m pytest -p no:cacheprovider --runtime chrome --dist-dir dist \
+  -W ignore::jwt.warnings.InsecureKeyLengthWarning tests/unit tests/browser tests/e2e "$@"
 status=$?
 set -e
-echo "test.sh: finished in $(( $(date +%s) - started )) s with status $status (server log: $RUN_DIR/server.log)" >&2
+echo "test.sh: finished in $(( $(date +%s) - started )) s with status $status (server log: $LKPW_RUN_DIR/server.log)" >&2
 exit $status

@@ -15,8 +15,7 @@ import sys
 import types
 from typing import Any
 
-_rtc: Any = None
-_models: Any = None
+_loaded: dict[str, Any] = {}
 
 
 def _ensure_bare_package() -> None:
@@ -37,19 +36,19 @@ def _ensure_bare_package() -> None:
         setattr(parent, "protocol", module)
 
 
+def _module(name: str) -> Any:
+    module = _loaded.get(name)
+    if module is None:
+        _ensure_bare_package()
+        module = _loaded[name] = importlib.import_module(f"livekit.protocol.{name}")
+    return module
+
+
 def rtc() -> Any:
     """The ``livekit.protocol.rtc`` module (signalling messages)."""
-    global _rtc
-    if _rtc is None:
-        _ensure_bare_package()
-        _rtc = importlib.import_module("livekit.protocol.rtc")
-    return _rtc
+    return _module("rtc")
 
 
 def models() -> Any:
     """The ``livekit.protocol.models`` module (ParticipantInfo, TrackInfo, DataPacket, ...)."""
-    global _models
-    if _models is None:
-        _ensure_bare_package()
-        _models = importlib.import_module("livekit.protocol.models")
-    return _models
+    return _module("models")

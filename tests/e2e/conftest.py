@@ -135,8 +135,10 @@ def py_peer(livekit_server: str) -> Iterator[Callable[..., PyPeer]]:
     peers: list[PyPeer] = []
 
     def start(identity: str, room: str, *, video: bool = True, audio: bool = True) -> PyPeer:
+        """Start a peer and wait until it has joined."""
         peer = PyPeer(identity, room, video=video, audio=audio)
         peers.append(peer)
+        peer.wait_for(lambda e: e["event"] == "connected", 30, f"the Python SDK peer {identity} to connect")
         return peer
 
     yield start

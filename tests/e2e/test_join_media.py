@@ -38,6 +38,12 @@ async def remote_track(identity, kind, timeout=30.0):
 json.dumps(base_proxies)
 """
 
+def open_page(selenium):
+    """Load livekit_pyweb into the test page and define the helpers of PRELUDE there."""
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+
+
 JOIN = """
 room = Room(RoomOptions(single_peer_connection={single}))
 record(room)
@@ -75,11 +81,9 @@ json.dumps({{"frames": frames, "element_width": int(element.videoWidth), "tag": 
 def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_name, single):
     selenium = selenium_standalone
     peer = py_peer("py-peer", room_name, video=True, audio=True)
-    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
     peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
 
-    selenium.load_package(["livekit-pyweb"])
-    run_py(selenium, PRELUDE)
+    open_page(selenium)
     joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name), single=single))
     assert joined["state"] == "connected" and joined["room"] == room_name
     assert joined["single_pc"] is single
@@ -117,9 +121,7 @@ json.dumps({"proxies": live_proxy_count() - base_proxies, "pcs": live_peer_conne
 def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer, room_name):
     selenium = selenium_standalone
     peer = py_peer("py-peer", room_name, video=True, audio=False)
-    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
-    selenium.load_package(["livekit-pyweb"])
-    run_py(selenium, PRELUDE)
+    open_page(selenium)
     run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("leaver", room_name), single=True))
     run_py(selenium, "video = await remote_track('py-peer', 'VIDEO')\njson.dumps(video.sid)")
     peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["participant"] == "leaver", 30,
@@ -144,12 +146,10 @@ def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer
 def test_participant_joining_later_is_announced_and_decoded(selenium_standalone, py_peer, room_name):
     """We join an empty room; the peer arrives and publishes afterwards (the server must ask us to re-offer)."""
     selenium = selenium_standalone
-    selenium.load_package(["livekit-pyweb"])
-    run_py(selenium, PRELUDE)
+    open_page(selenium)
     joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("early", room_name), single=True))
     assert joined["remotes"] == []
     peer = py_peer("late-peer", room_name, video=True, audio=True)
-    peer.wait_for(lambda e: e["event"] == "connected", 30, "the late peer to connect")
     result = run_py(selenium, DECODE.format(peer="late-peer"))
     decoded = [f for f in result["frames"] if f > 0]
     assert len(decoded) >= 3 and decoded[-1] > decoded[0], result["frames"]
@@ -169,9 +169,7 @@ def test_server_without_v1_falls_back_to_two_peer_connections(selenium_standalon
     """A server that 404s /rtc/v1 (older than single-PC signalling): we retry on /rtc with publisher + subscriber."""
     selenium = selenium_standalone
     peer = py_peer("py-peer", room_name, video=True, audio=False)
-    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
-    selenium.load_package(["livekit-pyweb"])
-    run_py(selenium, PRELUDE)
+    open_page(selenium)
     url = f"ws://127.0.0.1:{v0_only_server.port}"
     joined = run_py(selenium, JOIN.format(url=url, token=make_token("legacy", room_name), single=True))
     assert joined["state"] == "connected" and joined["single_pc"] is False
@@ -190,9 +188,7 @@ def test_closing_the_page_leaves_the_room(selenium_standalone, py_peer, room_nam
     """Navigating away sends a leave on pagehide: the peer sees us go at once, not after the server's timeout."""
     selenium = selenium_standalone
     peer = py_peer("py-peer", room_name, video=False, audio=True)
-    peer.wait_for(lambda e: e["event"] == "connected", 30, "the Python SDK peer to connect")
-    selenium.load_package(["livekit-pyweb"])
-    run_py(selenium, PRELUDE)
+    open_page(selenium)
     run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("navigator", room_name), single=True))
     peer.wait_for(lambda e: e["event"] == "participant_connected" and e["identity"] == "navigator", 20,
                   "the peer to see us join")
