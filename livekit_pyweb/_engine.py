@@ -227,16 +227,19 @@ class Engine:
                 self.publisher.add_recv_transceiver("audio")
             for _ in range(INITIAL_RECV_VIDEO):
                 self.publisher.add_recv_transceiver("video")
-            sdp = await self.publisher.create_offer()
-            offer_id = self.queue.start_offer()
-            self._initial_offer = sdp
             join_request = rtc.JoinRequest(
                 client_info=make_client_info(self.browser),
                 connection_settings=rtc.ConnectionSettings(
                     auto_subscribe=self.options.auto_subscribe, adaptive_stream=self.options.adaptive_stream
                 ),
-                publisher_offer=rtc.SessionDescription(type="offer", sdp=sdp, id=offer_id),
             )
+            # livekit-client leaves the offer out of the join on Firefox (ICE trouble reported there) and
+            # negotiates once the JoinResponse is in; elsewhere the offer rides along and saves a round trip.
+            if not self.browser.is_firefox:
+                sdp = await self.publisher.create_offer()
+                offer_id = self.queue.start_offer()
+                self._initial_offer = sdp
+                join_request.publisher_offer.CopyFrom(rtc.SessionDescription(type="offer", sdp=sdp, id=offer_id))
             url = v1_url(base, token, join_request)
         else:
             url = v0_url(
@@ -289,7 +292,9 @@ class Engine:
         self._page_hide = self.platform.on_page_hide(self._page_hidden)
         for event in events[1:]:
             await self._handle(event)
-        if not single_pc and (not join.subscriber_primary or join.fast_publish):
+        if single_pc and self._initial_offer is None:
+            self._spawn(self.negotiate())  # the deferred first offer (Firefox)
+        elif not single_pc and (not join.subscriber_primary or join.fast_publish):
             self._spawn(self.negotiate())
         return join
 

@@ -144,7 +144,11 @@ class _Handle:
 class FakePlatform:
     """Hands out FakeSockets and FakePCs and remembers them. ``v1_missing`` plays a server older than /rtc/v1."""
 
-    def __init__(self, *, v1_missing: bool = False, refuse: ConnectionError | None = None) -> None:
+    CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+    FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0"
+
+    def __init__(self, *, v1_missing: bool = False, refuse: ConnectionError | None = None, ua: str = CHROME) -> None:
+        self.ua = ua
         self.v1_missing = v1_missing
         self.refuse = refuse
         self.sockets: list[FakeSocket] = []
@@ -172,7 +176,7 @@ class FakePlatform:
         return _Handle()
 
     def user_agent(self) -> str:
-        return "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+        return self.ua
 
 
 def join_response(*, others: list[Any] = (), subscriber_primary: bool = False) -> Any:

@@ -268,3 +268,22 @@ async def test_bad_arguments_are_typed():
     with pytest.raises(ConnectionError) as info:
         await room.connect("ws://x", "")
     assert info.value.reason is ConnectionErrorReason.NotAllowed
+
+
+async def test_firefox_joins_without_offer_then_negotiates():
+    platform = FakePlatform(ua=FakePlatform.FIREFOX)
+    room = Room(platform=platform)
+    task, socket = await _connect(room, platform)
+    request = socket.join_request
+    assert not request.HasField("publisher_offer")
+    assert request.client_info.browser == "Firefox"
+    await _until(lambda: socket.requests("offer"))
+    (offer,) = socket.requests("offer")
+    (pc,) = platform.pcs
+    assert offer.offer.id == 1 and ("local", "offer", "offer-1") in pc.calls
+    assert pc.recv_transceivers == ["audio"] * 3 + ["video"] * 3  # the first offer carries the media layout
+    socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="a1", id=1))
+    await _until(lambda: pc.has_remote_description)
+    pc.connect()
+    await task
+    await room.disconnect()
