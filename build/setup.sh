@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the demo and the tests need, idempotently (a no-op when all is present):
-#   Debian: chromium, chromium-driver, curl, iproute2, util-linux (unshare)
+#   Debian: chromium, chromium-driver, firefox-esr, curl, iproute2, util-linux (unshare)
 #   CPython venv at $LKPW_CACHE/venv with build/requirements-dev.txt
-#   npm packages (package-lock.json) and the offline Pyodide dist/ (build/build_dist.py)
+#   npm packages (package-lock.json: pyodide, livekit-client, puppeteer-core to drive Firefox) and the offline
+#   Pyodide dist/ (build/build_dist.py)
 #   livekit-server v1.13.5 (a cached build, a `livekit-server` on PATH, or `go install`; build/server.sh path)
 # Prints the venv's python on its last line of stdout.
 set -euo pipefail
@@ -12,7 +13,8 @@ VENV="$LKPW_CACHE/venv"
 log() { echo "setup: $*" >&2; }
 
 missing=()
-for pair in chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver curl:/usr/bin/curl \
+for pair in chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver firefox-esr:/usr/bin/firefox-esr \
+            curl:/usr/bin/curl \
             iproute2:/usr/sbin/ip util-linux:/usr/bin/unshare; do
   [[ -x "${pair#*:}" || -x "/bin/${pair#*:/usr/}" ]] || command -v "$(basename "${pair#*:}")" >/dev/null 2>&1 \
     || missing+=("${pair%%:*}")

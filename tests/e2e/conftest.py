@@ -236,3 +236,99 @@ def v0_only_server(livekit_server: str) -> Iterator[_V0OnlyProxy]:
     proxy = _V0OnlyProxy(port)
     yield proxy
     proxy.close()
+
+
+class _QuietHandler:
+    """Serves dist/ with the right module/wasm types and logs nothing (page URLs carry tokens)."""
+
+    @staticmethod
+    def make(directory: Path) -> Any:
+        import functools
+        import http.server
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                              ".wasm": "application/wasm"}
+
+            def log_message(self, fmt: str, *args: object) -> None:
+                pass
+
+        return functools.partial(Handler, directory=str(directory))
+
+
+def serve_dist() -> str:
+    """Serve dist/ on 127.0.0.1 (a daemon thread); returns its base URL."""
+    import http.server
+
+    dist = Path(__file__).resolve().parents[2] / "dist"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler.make(dist))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="session")
+def dist_url() -> str:
+    return serve_dist()
+
+
+class FirefoxPage:
+    """One page in headless Firefox ESR (tests/e2e/firefox/drive.mjs); its window state arrives as JSON lines."""
+
+    DRIVER = Path(__file__).parent / "firefox" / "drive.mjs"
+
+    def __init__(self, url: str, state_var: str) -> None:
+        root = Path(__file__).resolve().parents[2]
+        self.proc = subprocess.Popen(["node", str(self.DRIVER), url, state_var], cwd=root, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.state: dict[str, Any] = {}
+        self._stderr: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=lambda: self._stderr.extend(self.proc.stderr or []), daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                self.state = json.loads(line) or {}
+            except ValueError:
+                continue
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.state
+            if state.get("state") == "error" or "driverError" in state:
+                raise AssertionError(f"firefox page failed: {state}")
+            if predicate(state):
+                return state
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"firefox: waiting for {what} ({timeout} s): state={state}; "
+                                     f"stderr tail: {''.join(self._stderr[-25:])}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def server_client_info(room: str, identity: str) -> dict[str, Any]:
+    """The ClientInfo the server recorded for ``identity`` in ``room``, read from the server's own log.
+
+    The server logs ``starting RTC session`` with ``participantInit.Client`` (build/with-server.sh exports
+    LKPW_RUN_DIR, where server.log lives).
+    """
+    run_dir = os.environ.get("LKPW_RUN_DIR")
+    assert run_dir, "LKPW_RUN_DIR is not set: run the e2e tests through build/test.sh"
+    log = Path(run_dir) / "server.log"
+    for line in log.read_text(errors="replace").splitlines():
+        if "starting RTC session" not in line or f'"participant": "{identity}"' not in line:
+            continue
+        fields = json.loads(line[line.index("{"):])
+        if fields.get("room") == room:
+            return dict(fields["participantInit"]["Client"])
+    raise AssertionError(f"no 'starting RTC session' for {identity} in {room} in {log}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import LIVEKIT_URL, make_token, run_py
+import livekit_pyweb
+
+from .conftest import LIVEKIT_URL, make_token, run_py, server_client_info
 
 PRELUDE = """
 import asyncio, json, js
@@ -87,6 +89,9 @@ def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_nam
     joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name), single=single))
     assert joined["state"] == "connected" and joined["room"] == room_name
     assert joined["single_pc"] is single
+    client = server_client_info(room_name, "pyweb")  # our ClientInfo as the server took it (either path)
+    assert client["sdk"] == "PYTHON" and client["version"] == livekit_pyweb.__version__, client
+    assert client["browser"] in ("Chrome", "HeadlessChrome") and client["os"] == "Linux", client
     assert joined["identity"] == "pyweb" and joined["remotes"] == ["py-peer"]
     assert joined["published"] == ["CAMERA", "MICROPHONE"]
 
