@@ -10,12 +10,9 @@ Run with bench/run.sh (it starts the server inside a private network namespace).
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import statistics
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -31,22 +28,7 @@ apply_selenium_env()
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
-from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token  # noqa: E402
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                      ".wasm": "application/wasm"}
-
-    def log_message(self, fmt: str, *args: object) -> None:  # page URLs carry tokens: log nothing
-        pass
-
-
-def serve_dist() -> str:
-    handler = functools.partial(_QuietHandler, directory=str(ROOT / "dist"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}"
+from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
 
 
 def measure(base: str, page: str, state_name: str, room: str, identity: str, reload: bool) -> dict[str, float]:
