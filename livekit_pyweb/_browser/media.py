@@ -58,7 +58,8 @@ def attach_to_element(element: Any, track: Any, kind: str) -> None:
     if not any(t.id == track.id for t in stream.getTracks()):
         stream.addTrack(track)
     element.autoplay = True
-    element.muted = kind == "video" or bool(element.muted and kind != "audio")
+    # Muted unless there is sound to hear: a muted video may autoplay without a user gesture.
+    element.muted = not any(str(t.kind) == "audio" for t in stream.getTracks())
     element.setAttribute("playsinline", "true")
     if kind == "video":
         element.playsInline = True
@@ -78,13 +79,5 @@ def detach_from_element(element: Any, track: Any) -> None:
             element.srcObject = None
 
 
-_IGNORE: Any = None
-
-
-def _init_ignore() -> None:
-    global _IGNORE
-    # One long-lived no-op callback shared by every play() rejection; created once, never per call.
-    _IGNORE = js.Function.new("e", "return undefined")
-
-
-_init_ignore()
+# One long-lived no-op callback shared by every play() rejection: created once, never per call.
+_IGNORE: Any = js.Function.new("e", "return undefined")

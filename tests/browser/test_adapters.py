@@ -86,10 +86,18 @@ async def test_capture_attach_detach(selenium):
     assert element.tagName == "VIDEO" and element.muted and element.autoplay
     js.document.body.append(element)
     assert track.attached_elements == [element]
+    # Sound on the same element unmutes it; a video-only element stays muted so it may autoplay.
+    from livekit_pyweb import LocalAudioTrack
+
+    (mic,) = await get_user_media({"audio": True})
+    audio = LocalAudioTrack(mic)
+    assert audio.attach(element) is element and not element.muted
+    assert audio.detach() == [element]
     assert track.detach() == [element]
     from pyodide.ffi import jsnull
 
     assert element.srcObject is jsnull
     track.stop()
-    assert str(mst.readyState) == "ended"
+    audio.stop()
+    assert str(mst.readyState) == "ended" and str(mic.readyState) == "ended"
     element.remove()
