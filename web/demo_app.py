@@ -48,6 +48,7 @@ async def main() -> None:
     js.window.lkpwRoom = room  # for debugging from the console: pyodide proxies
     t_connect = js.performance.now()
     first_frame = [False]  # the first remote video frame is timed with requestVideoFrameCallback
+    frame_proxies = []  # callbacks still waiting for a frame; destroyed when we leave
 
     @room.on("track_subscribed")
     def on_track(track, publication, participant):
@@ -62,9 +63,11 @@ async def main() -> None:
                     first_frame[0] = True
                     state.timings.firstRemoteFrameMs = js.performance.now() - t_connect
                     state.timings.firstFrameAtMs = js.performance.now()
+                frame_proxies.remove(frame_proxy)
                 frame_proxy.destroy()
 
             frame_proxy = create_proxy(on_frame)
+            frame_proxies.append(frame_proxy)
             element.requestVideoFrameCallback(frame_proxy)
         if track.kind.name == "VIDEO":
             label = js.document.createElement("span")
@@ -142,3 +145,6 @@ async def main() -> None:
         await asyncio.sleep(0.5)
     leave.removeEventListener("click", leave_proxy)
     leave_proxy.destroy()
+    for proxy in frame_proxies:
+        proxy.destroy()
+    frame_proxies.clear()
