@@ -78,7 +78,6 @@ class Engine:
         self._connected = asyncio.Event()
         self._lost: ConnectionError | None = None
         self._closing = False
-        self._data_channels: list[Any] = []
         self._page_hide: Any = None
 
     # -- helpers -----------------------------------------------------------------------------------------
@@ -134,12 +133,14 @@ class Engine:
         pc.on_ice_candidate = lambda cand: self._local_candidate(cand, target)
         pc.on_track = self._on_track
         pc.on_connection_state = lambda state: self._pc_state(target, state)
-        pc.on_data_channel = self._data_channels.append
         return pc
 
-    def _create_data_channels(self, pc: Any) -> None:
-        self._data_channels.append(pc.create_data_channel("_reliable", ordered=True))
-        self._data_channels.append(pc.create_data_channel("_lossy", ordered=False, max_retransmits=0))
+    @staticmethod
+    def _create_data_channels(pc: Any) -> None:
+        # The peer connection adapter owns its channels (and the server's, when subscriber-primary) and closes
+        # them with itself; sending and receiving data packets is not wired yet.
+        pc.create_data_channel("_reliable", ordered=True)
+        pc.create_data_channel("_lossy", ordered=False, max_retransmits=0)
 
     def _local_candidate(self, candidate: dict[str, Any] | None, target: int) -> None:
         if candidate is None or self.session is None:
@@ -213,7 +214,6 @@ class Engine:
             if pc is not None:
                 pc.close()
         self.publisher = self.subscriber = None
-        self._data_channels.clear()
         self.queue = NegotiationQueue()
         self._initial_offer = None
 

@@ -168,8 +168,6 @@ class LocalParticipant(Participant):
                 m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.max_bitrate) for l in layers
             )
             encodings = [l.encoding() for l in layers]
-            if len(encodings) == 1:
-                encodings[0].pop("rid")
         else:
             request.disable_dtx = not options.dtx
             request.disable_red = not options.red

@@ -81,7 +81,6 @@ class Room(EventEmitter):
         self._state = ConnectionState.DISCONNECTED
         self._deferred: list[RoomEvent] = []
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._disconnect_reason = ""
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -347,7 +346,6 @@ class Room(EventEmitter):
             self._model.clear()
             self.remote_participants.clear()
         self._set_state(ConnectionState.DISCONNECTED)
-        self._disconnect_reason = reason
         if emit:
             self._emit(Disconnected(reason))
         self._end_streams()

@@ -58,25 +58,16 @@ class ProxyBag:
         target.addEventListener(event, proxy)
         self._entries.append((target, event, proxy))
 
-    def proxy(self, fn: Callable[..., Any]) -> Any:
-        """A bare proxy this bag owns (for APIs that take a callback, e.g. requestVideoFrameCallback)."""
-        global _live
-        proxy = create_proxy(fn)
-        _live += 1
-        self._entries.append((None, "", proxy))
-        return proxy
-
     def close(self) -> None:
         global _live
         if self._closed:
             return
         self._closed = True
         for target, event, proxy in self._entries:
-            if target is not None:
-                try:
-                    target.removeEventListener(event, proxy)
-                except Exception:  # the target may be gone already
-                    pass
+            try:
+                target.removeEventListener(event, proxy)
+            except Exception:  # the target may be gone already
+                pass
             proxy.destroy()
             _live -= 1
         self._entries.clear()

@@ -74,8 +74,6 @@ class SignalSession:
             return
         if kind == "join":
             self._start_keepalive(message.ping_interval, message.ping_timeout, now)
-        elif kind == "reconnect":
-            pass
         elif kind == "pong_resp":
             sent_ms = message.last_ping_timestamp
             self.rtt_ms = max(0, int(now * 1000) - sent_ms)
@@ -146,9 +144,6 @@ class SignalSession:
 
     def send_mute(self, track_sid: str, muted: bool) -> None:
         self._send(codec.request(mute=proto.rtc().MuteTrackRequest(sid=track_sid, muted=muted)))
-
-    def send_subscription(self, track_sids: list[str], subscribe: bool) -> None:
-        self._send(codec.request(subscription=proto.rtc().UpdateSubscription(track_sids=track_sids, subscribe=subscribe)))
 
     def send_leave(self) -> None:
         rtc, m = proto.rtc(), proto.models()

@@ -35,12 +35,15 @@ class Layer:
     scale_down_by: float
 
     def encoding(self) -> dict[str, object]:
-        return {
-            "rid": self.rid,
+        """The RTCRtpEncodingParameters for this layer (no ``rid`` for a lone layer without simulcast)."""
+        encoding: dict[str, object] = {
             "maxBitrate": self.max_bitrate,
             "maxFramerate": self.max_framerate,
             "scaleResolutionDownBy": self.scale_down_by,
         }
+        if self.rid:
+            encoding["rid"] = self.rid
+        return encoding
 
 
 def _family(width: int, height: int) -> tuple[tuple[int, int, int], ...]:

@@ -38,7 +38,8 @@ def test_simulcast_layers():
     low, top = compute_layers(640, 480)
     assert (low.rid, low.width, low.height, top.rid, top.quality) == ("q", 240, 180, "h", 1)
     (single,) = compute_layers(320, 240)
-    assert single.rid == "" and single.quality == 2
+    assert single.rid == "" and single.quality == 2 and "rid" not in single.encoding()
+    assert q.encoding()["rid"] == "q" and q.encoding()["scaleResolutionDownBy"] == 4.0
     (single,) = compute_layers(1280, 720, simulcast=False)
     assert single.width == 1280
     with pytest.raises(ValueError):
