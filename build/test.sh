@@ -3,18 +3,25 @@
 # the official Python SDK and livekit-client as peers).
 #
 #   bash build/test.sh [PYTEST ARGS...]       e.g. bash build/test.sh -k walking -x
+#   bash build/test.sh tests/e2e/test_x.py    only the named files or folders (any arg starting with tests/)
 #
 # Installs what is missing (build/setup.sh), then runs the server, the browser and the peers inside a private
 # network namespace (build/with-server.sh): test traffic never leaves loopback and the namespace's own veth pair.
+# Every test has a deadline (pytest-timeout; per layer in each conftest): a hang fails that test, names it and
+# prints every thread's stack, and the run goes on.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PY="$(bash build/setup.sh | tail -n 1)"
 export LKPW_RUN_DIR="$(mktemp -d /tmp/livekit-pyweb-test.XXXXXX)"
+targets=(tests/unit tests/browser tests/e2e)
+for arg in "$@"; do
+  [[ "$arg" == tests/* ]] && targets=()
+done
 started=$(date +%s)
 set +e
-build/with-server.sh "$PY" -m pytest -p no:cacheprovider --runtime chrome --dist-dir dist \
-  -W ignore::jwt.warnings.InsecureKeyLengthWarning tests/unit tests/browser tests/e2e "$@"
+build/with-server.sh "$PY" -m pytest -p no:cacheprovider --runtime chrome --dist-dir dist -rfE \
+  -W ignore::jwt.warnings.InsecureKeyLengthWarning "${targets[@]}" "$@"
 status=$?
 set -e
 echo "test.sh: finished in $(( $(date +%s) - started )) s with status $status (server log: $LKPW_RUN_DIR/server.log)" >&2

@@ -81,6 +81,21 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+# Per-layer deadlines (pytest-timeout): a test that hangs fails with its name and every thread's stack, and the run
+# goes on. A test may ask for more with its own @pytest.mark.timeout(N).
+LAYER_TIMEOUTS = {"unit": 15, "browser": 150, "e2e": 240}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is not None:
+            continue
+        parts = Path(str(item.fspath)).relative_to(_TESTS_DIR).parts
+        seconds = LAYER_TIMEOUTS.get(parts[0]) if parts else None
+        if seconds is not None:
+            item.add_marker(pytest.mark.timeout(seconds))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_PROFILE_ROOT, ignore_errors=True)

@@ -60,6 +60,7 @@ class SignalSession:
         self._next_ping: float | None = None
         self._timed_out = False
         self.rtt_ms = 0
+        self.pongs_received = 0
         self.closed = False
 
     # -- input -------------------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ class SignalSession:
         elif kind == "pong_resp":
             sent_ms = message.last_ping_timestamp
             self.rtt_ms = max(0, int(now * 1000) - sent_ms)
+            self.pongs_received += 1
             return  # keepalive only
         elif kind == "pong":
             return

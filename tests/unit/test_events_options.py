@@ -1,3 +1,4 @@
+import dataclasses
 import asyncio
 
 import pytest
@@ -28,13 +29,16 @@ def test_on_decorator_off_and_errors():
         em.on("connected", coro)
 
 
-def test_raising_handler_does_not_stop_others():
+def test_raising_handler_does_not_stop_others(expect_log):
     em = EventEmitter()
     seen = []
     em.on("connected", lambda: 1 / 0)
     em.on("connected", lambda: seen.append(1))
     em._emit(Connected())
     assert seen == [1]
+    (record,) = expect_log  # the failure is reported, with its traceback, not swallowed
+    assert record.levelname == "ERROR" and "'connected'" in record.getMessage()
+    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
 
 
 async def test_events_stream_in_order_until_end():
@@ -54,7 +58,7 @@ async def test_events_stream_in_order_until_end():
 
 def test_options_frozen_and_validated():
     opts = RoomOptions()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         opts.auto_subscribe = False  # type: ignore[misc]
     with pytest.raises(ValueError):
         RoomOptions(ice_transport_policy="tcp")
