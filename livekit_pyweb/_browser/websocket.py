@@ -108,7 +108,7 @@ async def http_get(url: str, timeout: float = 5.0) -> tuple[int, str] | None:
 
 async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
     """Open the signalling socket or raise a ConnectionError with a precise reason (see ``_core.validate``)."""
-    from .._core.signal_url import redact_url, validate_url
+    from .._core.signal_url import redact_url, token_in_url, validate_url
     from .._core.validate import error_from_validate
 
     ws = BrowserWebSocket(url)
@@ -124,4 +124,4 @@ async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
         ws.close()
         answer = await http_get(validate_url(url))
         status, body = answer if answer is not None else (None, "")
-        raise error_from_validate(status, body, str(exc)) from None
+        raise error_from_validate(status, body, str(exc), token_in_url(url)) from None

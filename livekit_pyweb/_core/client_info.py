@@ -37,11 +37,12 @@ class BrowserInfo:
 
     @property
     def is_firefox(self) -> bool:
-        return self.browser.lower().startswith("firefox")
+        """Gecko: Firefox on desktop and Android (Firefox on iOS is WebKit and is not)."""
+        return self.browser in ("Firefox", "Firefox Mobile")
 
     @property
     def is_safari(self) -> bool:
-        return self.browser.lower() == "safari"
+        return self.browser in ("Safari", "Mobile Safari")
 
 
 _BROWSERS: tuple[tuple[str, str], ...] = (
@@ -49,7 +50,7 @@ _BROWSERS: tuple[tuple[str, str], ...] = (
     (r"Edg(?:e|A|iOS)?/([\d.]+)", "Edge"),
     (r"OPR/([\d.]+)", "Opera"),
     (r"Firefox/([\d.]+)", "Firefox"),
-    (r"FxiOS/([\d.]+)", "Firefox"),
+    (r"FxiOS/([\d.]+)", "Firefox iOS"),
     (r"HeadlessChrome/([\d.]+)", "HeadlessChrome"),
     (r"CriOS/([\d.]+)", "Chrome Mobile iOS"),
     (r"(?:Chrome|Chromium)/([\d.]+)", "Chrome"),
@@ -78,6 +79,8 @@ def parse_user_agent(ua: str) -> BrowserInfo:
         browser = "Chrome Mobile"
     if browser == "Firefox" and "Mobile" in ua:
         browser = "Firefox Mobile"
+    if browser == "Safari" and "Mobile/" in ua:
+        browser = "Mobile Safari"  # uaparser's name; the server's Safari rules match only "Safari"
     for pattern, family in _OSES:
         m = re.search(pattern, ua)
         if m:

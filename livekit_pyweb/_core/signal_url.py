@@ -106,16 +106,33 @@ def validate_url(ws_url: str) -> str:
     return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/validate", parts.query, ""))
 
 
+_SECRET_PARAMS = ("access_token", "join_request", "token")
+
+
+def token_in_url(url: str) -> str:
+    """The ``access_token`` a signalling URL carries, or ``""``."""
+    try:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    except ValueError:
+        return ""
+    return query.get("access_token", [""])[0]
+
+
 def redact_url(url: str) -> str:
-    """``url`` with the token and the join request hidden: safe to log."""
+    """``url`` with the token and the join request hidden, and any JWT elsewhere in it too: safe to log.
+
+    A URL that does not parse, or one a user mixed up with the token (``connect(token, url)``), is redacted as
+    text: nothing that looks like a token survives."""
+    from .validate import redact_tokens
+
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
         return "<unparseable url>"
-    if not parts.query:
-        return url
-    query = [
-        (k, "<redacted>" if k in ("access_token", "join_request", "token") else v)
-        for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe="<>")))
+    if parts.query:
+        query = [
+            (k, "<redacted>" if k in _SECRET_PARAMS else v)
+            for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urllib.parse.urlencode(query, safe="<>"))
+    return redact_tokens(urllib.parse.urlunsplit(parts))

@@ -23,23 +23,36 @@ import re
 from ..errors import ConnectionError, ConnectionErrorReason
 
 # livekit-server's 401 body for a bad signature repeats the whole token ("invalid token: <JWT>, error: ...").
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*")
+# A JWT is three base64url segments; the first two start with "eyJ" ('{"' encoded).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
+# A token's segments are at least this long; shorter pieces are not worth hiding (and would hide common words).
+_MIN_SECRET_PART = 8
 
 
-def redact_tokens(text: str) -> str:
-    """``text`` with every JWT replaced by ``<token>``: safe for messages and logs."""
+def redact_tokens(text: str, *secrets: str) -> str:
+    """``text`` with every JWT, and every known secret or any of its dot-separated segments (the signature alone
+    identifies a token), replaced by ``<token>``: safe for messages and logs."""
+    for secret in secrets:
+        if not secret:
+            continue
+        pieces = sorted({secret, *secret.split(".")}, key=len, reverse=True)
+        for piece in pieces:
+            if len(piece) >= _MIN_SECRET_PART:
+                text = text.replace(piece, "<token>")
     return _JWT.sub("<token>", text)
 
 
-def error_from_validate(status: int | None, body: str = "", detail: str = "") -> ConnectionError:
+def error_from_validate(status: int | None, body: str = "", detail: str = "", token: str = "") -> ConnectionError:
     """The error to raise for a WebSocket that failed, given the ``validate`` response.
 
     Args:
         status: the HTTP status, or ``None`` when the request got no answer at all.
         body: the response text (the server's reason, e.g. "invalid token ..."); tokens in it are redacted.
         detail: what the WebSocket failure itself said, for the message.
+        token: the access token of the attempt: never repeated, whole or in part.
     """
-    text = redact_tokens(body.strip())[:300]
+    detail = redact_tokens(detail, token)
+    text = redact_tokens(body.strip(), token)[:300]
     if status is None:
         return ConnectionError(
             f"server unreachable{': ' + detail if detail else ''}", ConnectionErrorReason.ServerUnreachable

@@ -97,4 +97,20 @@ def test_validate_url_and_redaction():
     assert v.startswith("https://lk.example/rtc/v1/validate?access_token=SECRET.TOKEN")
     assert validate_url("ws://h:1/rtc?access_token=x").startswith("http://h:1/rtc/validate?")
     redacted = redact_url(url)
-    assert "SECRET" not in redacted and "redacted" in redacted
+    assert redacted == "wss://lk.example/rtc/v1?access_token=<redacted>&join_request=<redacted>"
+
+
+def test_bad_url_messages_never_repeat_a_token():
+    from .test_validate import _real_token, assert_no_token_part
+
+    token = _real_token()
+    for bad in (token,                                   # connect(token, url): arguments swapped
+                f"localhost:7880?access_token={token}",   # no scheme, token in the query
+                f"ftp://h/?token={token}",               # wrong scheme
+                f"ws://?access_token={token}"):          # no host
+        with pytest.raises(ConnectionError) as info:
+            to_websocket_base(bad)
+        assert info.value.reason.name == "InternalError"
+        assert str(info.value).startswith("invalid server URL ")
+        assert_no_token_part(str(info.value), token)
+    assert to_websocket_base(" HTTPS://lk.example/base/ ") == "wss://lk.example/base"
