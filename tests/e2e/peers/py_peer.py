@@ -17,11 +17,28 @@ Prints one JSON object per line on stdout (flushed), e.g.
     {"event": "participant_disconnected", "identity": "bob", "t": ...}
     {"event": "disconnected", "reason": "...", "t": ...}
     {"event": "first_frame", "participant": "bob", "kind": "video", "sid": "TR_..", "width": 320, "height": 240, "t": ...}
+    {"event": "audio_level", "participant": "bob", "sid": "TR_..", "frames": 50, "peak": 0.41, "rms": 0.05, "t": ...}
+    {"event": "track_muted", "participant": "bob", "kind": "audio", "sid": "TR_..", "t": ...}   (and track_unmuted)
+    {"event": "track_unpublished", "participant": "bob", "kind": "audio", "sid": "TR_..", "t": ...}
+    {"event": "participant_metadata_changed", "identity": "bob", "old": "", "metadata": "x", "t": ...}
+    {"event": "room_metadata_changed", "old": "", "metadata": "x", "t": ...}
 `t` is seconds since the process started. "first_frame" is emitted the moment the first frame of a
 subscribed track arrives; "frames" about every 0.5 s for each subscribed track whose count changed.
-For audio, width/height are sample_rate/num_channels. Errors: {"event": "error", "message": ...}
-and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin EOF (unless --no-stdin), or
-after --duration seconds.
+For audio, width/height are sample_rate/num_channels.
+
+Audio by content: the SDK's AudioStream hands out about 100 frames a second even when no packet arrives
+(silent filler), so a frame count proves nothing about sound. "audio_level" is emitted every 0.5 s for each
+subscribed audio track and describes the samples of that window: "peak" (max |sample|) and "rms", both as
+fractions of full scale (0..1); silence and filler are 0.
+
+Commands: one JSON object per line on stdin, answered by an event line carrying the same "id":
+    {"id": 1, "cmd": "mute", "kind": "audio"}         mute our own published audio/video track
+    {"id": 2, "cmd": "unmute", "kind": "video"}
+    {"id": 3, "cmd": "unpublish", "kind": "audio"}
+  → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
+
+Errors: {"event": "error", "message": ...} and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin
+EOF (unless --no-stdin), or after --duration seconds.
 """
 
 from __future__ import annotations
@@ -36,6 +53,7 @@ import sys
 import time
 import warnings
 
+import numpy as np
 from livekit import rtc
 
 warnings.filterwarnings("ignore", message=".*HMAC key.*")  # devkey/secret is short on purpose
@@ -80,6 +98,11 @@ class Counter:
         self.count = 0
         self.reported = 0
         self.width = self.height = 0
+        # audio content of the current 0.5 s window (see report_level)
+        self.window_frames = 0
+        self.window_peak = 0
+        self.window_sumsq = 0.0
+        self.window_samples = 0
 
     def report(self) -> None:
         if self.count == self.reported:
@@ -87,6 +110,22 @@ class Counter:
         self.reported = self.count
         emit("frames", participant=self.participant, kind=self.kind, sid=self.sid,
              count=self.count, width=self.width, height=self.height)
+
+    def add_samples(self, samples: np.ndarray) -> None:
+        self.window_frames += 1
+        if samples.size:
+            wide = samples.astype(np.int64)
+            self.window_peak = max(self.window_peak, int(np.abs(wide).max()))
+            self.window_sumsq += float((wide * wide).sum())
+            self.window_samples += int(samples.size)
+
+    def report_level(self) -> None:
+        """One "audio_level" line for the window since the last one, then a new window."""
+        rms = math.sqrt(self.window_sumsq / self.window_samples) / 32768 if self.window_samples else 0.0
+        emit("audio_level", participant=self.participant, sid=self.sid, frames=self.window_frames,
+             peak=round(self.window_peak / 32768, 5), rms=round(rms, 5))
+        self.window_frames = self.window_peak = self.window_samples = 0
+        self.window_sumsq = 0.0
 
     def add(self, width: int, height: int) -> None:
         self.count += 1
@@ -110,6 +149,7 @@ async def count_audio(track: rtc.Track, counter: Counter) -> None:
     try:
         async for ev in stream:
             counter.add(ev.frame.sample_rate, ev.frame.num_channels)
+            counter.add_samples(np.frombuffer(ev.frame.data, dtype=np.int16))
     finally:
         await stream.aclose()
 
@@ -160,27 +200,61 @@ async def run(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    if not args.no_stdin:
-        def _stdin_eof() -> None:
-            try:
-                data = os.read(sys.stdin.fileno(), 4096)
-            except OSError:
-                data = b""
-            if not data:
-                loop.remove_reader(sys.stdin.fileno())
-                stop.set()
-        try:
-            loop.add_reader(sys.stdin.fileno(), _stdin_eof)
-        except (ValueError, OSError, NotImplementedError):
-            pass  # stdin not pollable (e.g. a regular file): rely on signals/--duration
-    if args.duration:
-        loop.call_later(args.duration, stop.set)
-
     token = args.token or mint_token(args.identity, args.room, args.api_key, args.api_secret)
     room = rtc.Room(loop=loop)
     tasks: list[asyncio.Task] = []
     counters: dict[str, Counter] = {}
     readers: dict[str, asyncio.Task] = {}
+    local_tracks: dict[str, rtc.LocalAudioTrack | rtc.LocalVideoTrack] = {}  # "audio"/"video" -> our track
+    local_pubs: dict[str, rtc.LocalTrackPublication] = {}
+    connected = asyncio.Event()
+    pending_lines: list[bytes] = []
+
+    async def command(line: bytes) -> None:
+        await connected.wait()  # commands act on the joined room
+        try:
+            cmd = json.loads(line)
+        except ValueError:
+            emit("command_failed", id=None, cmd=None, message=f"not JSON: {line[:200]!r}")
+            return
+        name, cid = cmd.get("cmd"), cmd.get("id")
+        try:
+            if name in ("mute", "unmute"):
+                track = local_tracks[cmd["kind"]]
+                track.mute() if name == "mute" else track.unmute()
+                emit("done", id=cid, cmd=name, kind=cmd["kind"], sid=local_pubs[cmd["kind"]].sid)
+            elif name == "unpublish":
+                pub = local_pubs.pop(cmd["kind"])
+                local_tracks.pop(cmd["kind"])
+                await room.local_participant.unpublish_track(pub.sid)
+                emit("done", id=cid, cmd=name, kind=cmd["kind"], sid=pub.sid)
+            else:
+                raise ValueError(f"unknown command {name!r}")
+        except Exception as e:
+            emit("command_failed", id=cid, cmd=name, message=repr(e))
+
+    if not args.no_stdin:
+        def _stdin_readable() -> None:
+            try:
+                data = os.read(sys.stdin.fileno(), 65536)
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(sys.stdin.fileno())
+                stop.set()
+                return
+            pending_lines.append(data)
+            *lines, rest = b"".join(pending_lines).split(b"\n")
+            pending_lines[:] = [rest]
+            for line in lines:
+                if line.strip():
+                    tasks.append(asyncio.ensure_future(command(line)))
+        try:
+            loop.add_reader(sys.stdin.fileno(), _stdin_readable)
+        except (ValueError, OSError, NotImplementedError):
+            pass  # stdin not pollable (e.g. a regular file): rely on signals/--duration
+    if args.duration:
+        loop.call_later(args.duration, stop.set)
 
     @room.on("participant_connected")
     def _pc(p: rtc.RemoteParticipant) -> None:
@@ -208,6 +282,26 @@ async def run(args: argparse.Namespace) -> int:
         if r:
             r.cancel()
         emit("track_unsubscribed", participant=p.identity, kind=kind_name(track.kind), sid=pub.sid)
+
+    @room.on("track_unpublished")
+    def _tun(pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
+        emit("track_unpublished", participant=p.identity, kind=kind_name(pub.kind), sid=pub.sid)
+
+    @room.on("track_muted")
+    def _tm(p: rtc.Participant, pub: rtc.TrackPublication) -> None:
+        emit("track_muted", participant=p.identity, kind=kind_name(pub.kind), sid=pub.sid)
+
+    @room.on("track_unmuted")
+    def _tum(p: rtc.Participant, pub: rtc.TrackPublication) -> None:
+        emit("track_unmuted", participant=p.identity, kind=kind_name(pub.kind), sid=pub.sid)
+
+    @room.on("participant_metadata_changed")
+    def _pmc(p: rtc.Participant, old: str, new: str) -> None:
+        emit("participant_metadata_changed", identity=p.identity, old=old, metadata=new)
+
+    @room.on("room_metadata_changed")
+    def _rmc(old: str, new: str) -> None:
+        emit("room_metadata_changed", old=old, metadata=new)
 
     @room.on("disconnected")
     def _dc(reason) -> None:
@@ -244,6 +338,7 @@ async def run(args: argparse.Namespace) -> int:
         tasks.append(asyncio.ensure_future(produce_video(vsrc, args.fps)))
         pub = await room.local_participant.publish_track(
             vtrack, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, simulcast=False))
+        local_tracks["video"], local_pubs["video"] = vtrack, pub
         emit("track_published", kind="video", sid=pub.sid, source="camera")
     if args.publish_audio:
         asrc = rtc.AudioSource(SAMPLE_RATE, 1)
@@ -251,13 +346,17 @@ async def run(args: argparse.Namespace) -> int:
         tasks.append(asyncio.ensure_future(produce_audio(asrc, args.tone)))
         pub = await room.local_participant.publish_track(
             atrack, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
+        local_tracks["audio"], local_pubs["audio"] = atrack, pub
         emit("track_published", kind="audio", sid=pub.sid, source="microphone")
+    connected.set()
 
     async def reporter() -> None:
         while True:
             await asyncio.sleep(0.5)
             for c in list(counters.values()):
                 c.report()
+                if c.kind == "audio":
+                    c.report_level()
 
     tasks.append(asyncio.ensure_future(reporter()))
     await stop.wait()
