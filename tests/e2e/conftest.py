@@ -6,9 +6,12 @@ Nothing here is mocked and nothing is skipped: if the server is not up, every te
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -16,7 +19,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,14 @@ LIVEKIT_URL = os.environ.get("LIVEKIT_URL", "ws://127.0.0.1:7880")
 API_KEY = os.environ.get("LIVEKIT_API_KEY", "devkey")
 API_SECRET = os.environ.get("LIVEKIT_API_SECRET", "secret")
 PEER_SCRIPT = Path(__file__).parent / "peers" / "py_peer.py"
+
+# Audio levels as py_peer.py measures them: the peak |sample| of a 0.5 s window, as a fraction of full scale.
+# Measured here (Chromium 156's fake microphone captured raw, see page.RAW_MIC, Opus through the server): every
+# window while unmuted peaks at 1.0 (full-scale beeps); muted (MediaStreamTrack.enabled = false) every window is
+# exactly 0.0, and the first window after unmuting 3e-05. With echo cancellation, noise suppression and gain
+# control on, beep windows fell to 0.16-0.25 and some windows between beeps to 1e-04 (a reason to capture raw).
+AUDIO_LOUD_PEAK = 0.1
+AUDIO_SILENT_PEAK = 0.001
 
 
 def make_token(identity: str, room: str, *, secret: str = API_SECRET, name: str | None = None) -> str:
@@ -76,6 +87,7 @@ class PyPeer:
                                      text=True)
         self.events: list[dict[str, Any]] = []
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._next_id = 0
         self._stderr: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_err, daemon=True).start()
@@ -101,9 +113,16 @@ class PyPeer:
             except queue.Empty:
                 return
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
+    def mark(self) -> int:
+        """The number of events received so far: pass it as ``since`` to look only at what comes after."""
+        self._drain()
+        return len(self.events)
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str, *,
+                 since: int = 0) -> dict[str, Any]:
+        """The first event (at index ``since`` or later) matching ``predicate``; fails after ``timeout`` s."""
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = since
         while True:
             self._drain()
             for event in self.events[seen:]:
@@ -111,14 +130,68 @@ class PyPeer:
                     raise AssertionError(f"py peer error: {event}")
                 if predicate(event):
                     return event
-            seen = len(self.events)
+            seen = max(seen, len(self.events))
             if time.monotonic() > deadline:
                 tail = "".join(self._stderr[-20:])
                 raise AssertionError(f"py peer: timed out after {timeout} s waiting for {what}; events: "
-                                     f"{self.events[-15:]}; stderr tail: {tail}")
+                                     f"{self._tail(since)}; stderr tail: {tail}")
             if self.proc.poll() is not None and self._queue.empty():
                 raise AssertionError(f"py peer exited ({self.proc.returncode}) waiting for {what}: "
                                      f"{''.join(self._stderr[-20:])}")
+            time.sleep(0.1)
+
+    def _tail(self, since: int = 0, n: int = 25) -> list[dict[str, Any]]:
+        return self.events[max(since, len(self.events) - n):]
+
+    def send(self, cmd: str, timeout: float = 15, **fields: Any) -> dict[str, Any]:
+        """Send a command (py_peer.py's stdin protocol) and return its "done" event; a failed command fails."""
+        self._next_id += 1
+        cid = self._next_id
+        since = self.mark()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"id": cid, "cmd": cmd, **fields}) + "\n")
+        self.proc.stdin.flush()
+        answer = self.wait_for(lambda e: e.get("id") == cid and e["event"] in ("done", "command_failed"), timeout,
+                               f"the answer to {cmd} {fields}", since=since)
+        if answer["event"] != "done":
+            raise AssertionError(f"py peer command {cmd} {fields} failed: {answer}")
+        return answer
+
+    # -- audio by content (py_peer.py "audio_level" events, one per 0.5 s window and subscribed audio track) --
+    def levels(self, participant: str, since: int = 0) -> list[dict[str, Any]]:
+        self._drain()
+        return [e for e in self.events[since:] if e["event"] == "audio_level" and e["participant"] == participant]
+
+    def wait_audio(self, participant: str, *, loud: bool, windows: int, timeout: float, since: int = 0,
+                   what: str = "") -> int:
+        """Wait until ``participant``'s audio, as the peer measures it from event index ``since`` on, is loud or
+        silent; returns the index just after the window that decided it.
+
+        Loud: ``windows`` windows (not necessarily consecutive: the fake microphone's beeps leave some 0.5 s windows
+        quiet) whose peak is at least AUDIO_LOUD_PEAK. Silent: ``windows`` consecutive windows with frames whose
+        peak is at most AUDIO_SILENT_PEAK (longer than any gap between beeps).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            self._drain()
+            run = 0
+            for index in range(since, len(self.events)):
+                e = self.events[index]
+                if e["event"] != "audio_level" or e["participant"] != participant:
+                    continue
+                if loud:
+                    run += e["peak"] >= AUDIO_LOUD_PEAK
+                else:
+                    run = run + 1 if e["frames"] > 0 and e["peak"] <= AUDIO_SILENT_PEAK else 0
+                if run >= windows:
+                    return index + 1
+            if time.monotonic() > deadline:
+                peaks = [(e["t"], e["peak"], e["frames"]) for e in self.levels(participant, since)]
+                raise AssertionError(
+                    f"py peer: no {windows} {'loud' if loud else 'consecutive silent'} 0.5 s windows of "
+                    f"{participant}'s audio within {timeout} s ({what}); (t, peak, frames) seen: {peaks[-30:]}")
+            if self.proc.poll() is not None and self._queue.empty():
+                raise AssertionError(f"py peer exited ({self.proc.returncode}) waiting for {what}")
             time.sleep(0.1)
 
     def close(self) -> None:
@@ -144,6 +217,90 @@ def py_peer(livekit_server: str) -> Iterator[Callable[..., PyPeer]]:
     yield start
     for peer in peers:
         peer.close()
+
+
+def room_service(call: Callable[[Any], Awaitable[Any]], url: str = LIVEKIT_URL) -> Any:
+    """Run ``call(lkapi)`` with a livekit-api ``LiveKitAPI`` client (the server API, devkey/secret); returns its
+    result. E.g. ``room_service(lambda lk: lk.room.update_room_metadata(api.UpdateRoomMetadataRequest(...)))``."""
+    from livekit import api
+
+    async def run() -> Any:
+        async with api.LiveKitAPI(url.replace("ws://", "http://"), API_KEY, API_SECRET) as lk:
+            return await call(lk)
+
+    return asyncio.run(run())
+
+
+class PrivateServer:
+    """A livekit-server of a test's own, in the same network namespace as the shared one but on other ports (HTTP
+    ``port``, ``port + 1`` TCP ICE, ``port + 2`` UDP ICE), so that a test may pause or kill it. Started as
+    build/server.sh starts the shared one: the same binary, flags and config apart from the ports."""
+
+    def __init__(self, port: int, run_dir: Path) -> None:
+        root = Path(__file__).resolve().parents[2]
+        binary = subprocess.run(["bash", str(root / "build" / "server.sh"), "path"], check=True, text=True,
+                                capture_output=True).stdout.strip().splitlines()[-1]
+        config = (root / "build" / "livekit.yaml").read_text()
+        for key, shared, own in (("port", 7880, port), ("tcp_port", 7881, port + 1), ("udp_port", 7882, port + 2)):
+            config, n = re.subn(rf"(?m)^(\s*){key}: {shared}$", rf"\g<1>{key}: {own}", config)
+            assert n == 1, f"build/livekit.yaml: expected one '{key}: {shared}' line"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config_path = run_dir / "livekit.yaml"
+        config_path.write_text(config)
+        self.log_path = run_dir / "server.log"
+        self.url = f"ws://127.0.0.1:{port}"
+        self.http = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(LIVEKIT_URL.replace("ws://", "http://"), timeout=2):
+            pass  # the shared server is up (the namespace is ours)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [binary, "--dev", "--bind", "127.0.0.1", "--node-ip", "127.0.0.1", "--config", str(config_path)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while not self.answers():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise AssertionError(f"private livekit-server on port {port} did not come up: {self.log_tail()}")
+            time.sleep(0.1)
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.http, timeout=1) as response:
+                return response.status == 200
+        except Exception:
+            return False
+
+    def log_tail(self, n: int = 30) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+    def pause(self) -> None:
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+    def close(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        self.resume()
+        self.proc.terminate()  # 1st SIGTERM drains, the 2nd forces (as build/server.sh stop)
+        time.sleep(0.2)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def private_server(livekit_server: str, tmp_path: Path) -> Iterator[PrivateServer]:
+    """A livekit-server of this test's own (see PrivateServer); stopped afterwards, even if the test paused it."""
+    server = PrivateServer(7980, tmp_path / "private-server")
+    yield server
+    server.close()
 
 
 def run_py(selenium: Any, code: str) -> Any:
@@ -320,15 +477,30 @@ def server_client_info(room: str, identity: str) -> dict[str, Any]:
     """The ClientInfo the server recorded for ``identity`` in ``room``, read from the server's own log.
 
     The server logs ``starting RTC session`` with ``participantInit.Client`` (build/with-server.sh exports
-    LKPW_RUN_DIR, where server.log lives).
+    LKPW_RUN_DIR, where server.log lives). A failure shows every log line of that identity it looked at.
     """
     run_dir = os.environ.get("LKPW_RUN_DIR")
     assert run_dir, "LKPW_RUN_DIR is not set: run the e2e tests through build/test.sh"
     log = Path(run_dir) / "server.log"
+    seen: list[str] = []
     for line in log.read_text(errors="replace").splitlines():
-        if "starting RTC session" not in line or f'"participant": "{identity}"' not in line:
+        if f'"participant": "{identity}"' not in line:
             continue
-        fields = json.loads(line[line.index("{"):])
-        if fields.get("room") == room:
+        seen.append(line)
+        if "starting RTC session" not in line:
+            continue
+        try:
+            fields = json.loads(line[line.index("{"):])
+        except ValueError as exc:
+            raise AssertionError(f"{log}: 'starting RTC session' for {identity} is not JSON after its first '{{' "
+                                 f"({exc}): {line}") from None
+        if fields.get("room") != room:
+            continue
+        try:
             return dict(fields["participantInit"]["Client"])
-    raise AssertionError(f"no 'starting RTC session' for {identity} in {room} in {log}")
+        except (KeyError, TypeError) as exc:
+            raise AssertionError(f"{log}: 'starting RTC session' for {identity} in {room} has no "
+                                 f"participantInit.Client ({exc!r}): {line}") from None
+    shown = "\n".join(line[:600] for line in seen[-20:]) or "(none)"
+    raise AssertionError(f"no 'starting RTC session' for {identity} in room {room} in {log}; the last of its "
+                         f"{len(seen)} lines mentioning that participant:\n{shown}")
