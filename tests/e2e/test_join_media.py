@@ -8,73 +8,11 @@ import pytest
 import livekit_pyweb
 
 from .conftest import LIVEKIT_URL, make_token, run_py, server_client_info
+from .page import DECODE, JOIN, assert_decoded, logged_warnings, open_page
 
-PRELUDE = """
-import asyncio, json, js
-from livekit_pyweb import Room, RoomOptions
-from livekit_pyweb._browser import live_proxy_count, live_peer_connection_count
-
-base_proxies = live_proxy_count()
-log = []
-
-def record(room):
-    def make(name):
-        def handler(*args):
-            log.append([name] + [getattr(a, "identity", None) or getattr(a, "sid", None) or str(a) for a in args])
-        return handler
-    for n in ("connected", "participant_connected", "participant_disconnected", "track_published",
-              "track_subscribed", "track_unsubscribed", "local_track_published", "disconnected"):
-        room.on(n, make(n))
-
-async def remote_track(identity, kind, timeout=30.0):
-    deadline = js.performance.now() + timeout * 1000
-    while js.performance.now() < deadline:
-        participant = room.remote_participants.get(identity)
-        if participant is not None:
-            for pub in participant.track_publications.values():
-                if pub.track is not None and pub.kind.name == kind:
-                    return pub.track
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {kind} track from {identity}; log={log}")
-
-json.dumps(base_proxies)
-"""
-
-def open_page(selenium):
-    """Load livekit_pyweb into the test page and define the helpers of PRELUDE there."""
-    selenium.load_package(["livekit-pyweb"])
-    run_py(selenium, PRELUDE)
-
-
-JOIN = """
-room = Room(RoomOptions(single_peer_connection={single}))
-record(room)
-t0 = js.performance.now()
-await room.connect({url!r}, {token!r})
-connect_ms = js.performance.now() - t0
-await room.local_participant.set_camera_enabled(True)
-await room.local_participant.set_microphone_enabled(True)
-json.dumps({{"connect_ms": connect_ms, "room": room.name, "identity": room.local_participant.identity,
-            "remotes": sorted(room.remote_participants), "state": room.connection_state.value,
-            "published": sorted(p.source.name for p in room.local_participant.track_publications.values()),
-            "single_pc": room._engine.single_pc}})
-"""
-
-DECODE = """
-video = await remote_track({peer!r}, "VIDEO")
-audio = await remote_track({peer!r}, "AUDIO")
-element = video.attach()
-js.document.body.append(element)
-frames = []
-for _ in range(80):
-    stats = await video.get_stats()
-    frames.append(int(stats.get("framesDecoded", 0)))
-    if frames[-1] >= 30 and len([f for f in frames if f > 0]) >= 3:
-        break
-    await asyncio.sleep(0.25)
-audio_stats = await audio.get_stats()
-json.dumps({{"frames": frames, "element_width": int(element.videoWidth), "tag": str(element.tagName),
-            "audio_bytes": int(audio_stats.get("bytesReceived", 0)), "log": log}})
+MUTE_MIC = """
+await room.local_participant.set_microphone_enabled(False)
+json.dumps(room.local_participant.get_track_publication(TrackSource.MICROPHONE).muted)
 """
 
 
@@ -95,23 +33,22 @@ def test_walking_skeleton_with_python_sdk(selenium_standalone, py_peer, room_nam
     assert joined["identity"] == "pyweb" and joined["remotes"] == ["py-peer"]
     assert joined["published"] == ["CAMERA", "MICROPHONE"]
 
-    # We decode the Python SDK's video: framesDecoded keeps growing on our <video>.
+    # We decode the Python SDK's video (framesDecoded keeps growing on our <video>) and hear its tone.
     result = run_py(selenium, DECODE.format(peer="py-peer"))
-    decoded = [f for f in result["frames"] if f > 0]
-    assert len(decoded) >= 3 and decoded[-1] > decoded[0] and decoded[-1] >= 30, result["frames"]
-    assert result["tag"] == "VIDEO" and result["element_width"] > 0
-    assert result["audio_bytes"] > 0
+    assert_decoded(result)
     kinds = [entry[0] for entry in result["log"]]
     assert kinds.count("track_subscribed") == 2 and "connected" in kinds
     assert kinds.index("connected") < kinds.index("track_subscribed")  # deferred until connected
 
-    # The Python SDK decodes our camera and receives our microphone.
+    # The Python SDK decodes our camera and hears our microphone (Chromium's fake microphone beeps).
     peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "pyweb" and e["kind"] == "video"
                   and e["count"] >= 30, 40, "frames of our camera at the peer")
-    peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["participant"] == "pyweb"
-                  and e["kind"] == "audio", 20, "our microphone subscribed at the peer")
-    peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "pyweb" and e["kind"] == "audio"
-                  and e["count"] > 10, 20, "audio frames of our microphone at the peer")
+    peer.wait_audio("pyweb", loud=True, windows=3, timeout=20, what="our microphone at the peer")
+    # Muted (MediaStreamTrack.enabled = false): the peer hears silence.
+    since = peer.mark()
+    assert run_py(selenium, MUTE_MIC) is True
+    peer.wait_audio("pyweb", loud=False, windows=3, timeout=10, since=since, what="silence after we muted")
+    assert logged_warnings(selenium) == []
 
 
 LEAVE = """
@@ -127,24 +64,35 @@ def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer
     selenium = selenium_standalone
     peer = py_peer("py-peer", room_name, video=True, audio=False)
     open_page(selenium)
-    run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("leaver", room_name), single=True))
+    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("leaver", room_name), single=True))
     run_py(selenium, "video = await remote_track('py-peer', 'VIDEO')\njson.dumps(video.sid)")
     peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["participant"] == "leaver", 30,
                   "the peer to subscribe to us")
     camera = run_py(selenium, "cam = [p.track for p in room.local_participant.track_publications.values()]\n"
                               "json.dumps(len(cam))")
     assert camera == 2
+    peer.wait_audio("leaver", loud=True, windows=2, timeout=20, what="our microphone at the peer")
 
     result = run_py(selenium, LEAVE)
-    peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == "leaver", 20,
-                  "the peer to see us leave")
+    left = peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == "leaver", 20,
+                         "the peer to see us leave")
     assert result["state"] == "disconnected"
     assert result["proxies"] == 0 and result["pcs"] == 0, result
-    kinds = [entry[0] for entry in result["log"]]
-    # Our side: the remote track goes, then its participant, then we are disconnected.
-    assert kinds[-3:] == ["track_unsubscribed", "participant_disconnected", "disconnected"], kinds
+    log = [(entry[0], entry[1] if len(entry) > 1 else None) for entry in result["log"]]
+    # Our side: the remote track is unsubscribed and unpublished, then its participant goes, then we are
+    # disconnected.
+    video_sid = [sid for name, sid in log if name == "track_subscribed"][-1]
+    assert log[-4:] == [("track_unsubscribed", video_sid), ("track_unpublished", video_sid),
+                        ("participant_disconnected", "py-peer"), ("disconnected", "client initiated")], log
     ended = run_py(selenium, "json.dumps([str(t.media_stream_track.readyState) for t in cam])")
     assert ended == ["ended", "ended"]  # local capture stopped
+    # The peer's stream of our microphone ended with our departure: no window of our audio after it.
+    mic_sid = joined["sids"]["MICROPHONE"]
+    peer.wait_for(lambda e: e["event"] == "track_unsubscribed" and e["sid"] == mic_sid, 5,
+                  "our microphone unsubscribed at the peer")
+    after = [e for e in peer.levels("leaver", peer.events.index(left)) if e["sid"] == mic_sid]
+    assert after == [], after
+    assert logged_warnings(selenium) == []
 
 
 @pytest.mark.driver_timeout(120)
@@ -156,8 +104,7 @@ def test_participant_joining_later_is_announced_and_decoded(selenium_standalone,
     assert joined["remotes"] == []
     peer = py_peer("late-peer", room_name, video=True, audio=True)
     result = run_py(selenium, DECODE.format(peer="late-peer"))
-    decoded = [f for f in result["frames"] if f > 0]
-    assert len(decoded) >= 3 and decoded[-1] > decoded[0], result["frames"]
+    assert_decoded(result)
     events = [(entry[0], entry[-1]) for entry in result["log"]]
     first_connected = events.index(("participant_connected", "late-peer"))
     published = [i for i, e in enumerate(events) if e == ("track_published", "late-peer")]
@@ -166,6 +113,8 @@ def test_participant_joining_later_is_announced_and_decoded(selenium_standalone,
     assert first_connected < min(published) and max(published) <= max(subscribed), events
     peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "early" and e["kind"] == "video"
                   and e["count"] >= 30, 40, "frames of our camera at the late peer")
+    peer.wait_audio("early", loud=True, windows=2, timeout=20, what="our microphone at the late peer")
+    assert logged_warnings(selenium) == []
 
 
 @pytest.mark.driver_timeout(120)
@@ -180,9 +129,7 @@ def test_server_without_v1_falls_back_to_two_peer_connections(selenium_standalon
     assert joined["state"] == "connected" and joined["single_pc"] is False
     assert v0_only_server.v1_requests == 2  # the WebSocket upgrade, then validate
     result = run_py(selenium, DECODE.format(peer="py-peer"))
-    decoded = [f for f in result["frames"] if f > 0]
-    assert len(decoded) >= 3 and decoded[-1] > decoded[0], result["frames"]
-    assert result["audio_bytes"] > 0
+    assert_decoded(result)
     peer.wait_for(lambda e: e["event"] == "frames" and e["participant"] == "legacy" and e["kind"] == "video"
                   and e["count"] >= 30, 40, "frames of our camera at the peer")
 

@@ -1,0 +1,140 @@
+"""Python run inside the test page (Pyodide in Chromium, pytest-pyodide's ``selenium_standalone``): the shared
+helpers every e2e test defines first, joining, and decoding a peer's media.
+
+Strings here are formatted with ``str.format`` (doubled braces are literal) and run with :func:`conftest.run_py`;
+the page's last expression is a JSON string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conftest import run_py
+
+# Received audio, as Chromium's inbound-rtp stats measure it at playout: totalAudioEnergy grows by
+# (peak level)^2 x seconds, and only while the track plays in an element. The Python SDK peer's 440 Hz sine at 0.3
+# of full scale gives 0.09/s; silence gives 0. Loud means at least this much energy per second of audio.
+AUDIO_ENERGY_PER_S_LOUD = 0.01
+
+PRELUDE = """
+import asyncio, json, js, logging
+from livekit_pyweb import AudioCaptureOptions, Room, RoomOptions, TrackSource
+from livekit_pyweb._browser import live_proxy_count, live_peer_connection_count
+
+base_proxies = live_proxy_count()
+log = []        # room events as [name, identity-or-sid-or-str of each argument]
+logged = []     # records of the livekit_pyweb loggers at WARNING and above
+
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+def describe(a):
+    return getattr(a, "identity", None) or getattr(a, "sid", None) or str(a)
+
+def record(room):
+    def make(name):
+        def handler(*args):
+            log.append([name] + [describe(a) for a in args])
+        return handler
+    for n in ("connected", "participant_connected", "participant_disconnected", "track_published",
+              "track_unpublished", "track_subscribed", "track_unsubscribed", "track_muted", "track_unmuted",
+              "local_track_published", "local_track_unpublished", "room_metadata_changed", "disconnected"):
+        room.on(n, make(n))
+
+async def remote_track(identity, kind, timeout=30.0):
+    deadline = js.performance.now() + timeout * 1000
+    while js.performance.now() < deadline:
+        participant = room.remote_participants.get(identity)
+        if participant is not None:
+            for pub in participant.track_publications.values():
+                if pub.track is not None and pub.kind.name == kind:
+                    return pub.track
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {kind} track from {identity}; log={log}")
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; log={log}; logged={logged}")
+        await asyncio.sleep(0.05)
+
+async def audio_energy(track):
+    stats = await track.get_stats()
+    return float(stats.get("totalAudioEnergy", 0.0)), float(stats.get("totalSamplesDuration", 0.0))
+
+# Chromium's fake microphone beeps. Its audio processing (echo cancellation, noise suppression, gain control)
+# reshapes those beeps unpredictably once the page also plays audio (measured: in the interop test our beeps fell to
+# silence after ~10 s while the page played the other tab's identical beeps), so the tests capture it raw.
+RAW_MIC = AudioCaptureOptions(echo_cancellation=False, noise_suppression=False, auto_gain_control=False)
+
+json.dumps(base_proxies)
+"""
+
+
+def open_page(selenium: Any) -> None:
+    """Load livekit_pyweb into the test page and define the helpers of PRELUDE there."""
+    selenium.load_package(["livekit-pyweb"])
+    run_py(selenium, PRELUDE)
+
+
+JOIN = """
+room = Room(RoomOptions(single_peer_connection={single}))
+record(room)
+t0 = js.performance.now()
+await room.connect({url!r}, {token!r})
+connect_ms = js.performance.now() - t0
+await room.local_participant.set_camera_enabled(True)
+await room.local_participant.set_microphone_enabled(True, RAW_MIC)
+json.dumps({{"connect_ms": connect_ms, "room": room.name, "identity": room.local_participant.identity,
+            "remotes": sorted(room.remote_participants), "state": room.connection_state.value,
+            "published": sorted(p.source.name for p in room.local_participant.track_publications.values()),
+            "sids": {{p.source.name: p.sid for p in room.local_participant.track_publications.values()}},
+            "single_pc": room._engine.single_pc}})
+"""
+
+# Decode the peer's video (framesDecoded keeps growing on our <video>) and play its audio in an <audio> element,
+# measuring the received audio energy over at least one second of playout.
+DECODE = """
+video = await remote_track({peer!r}, "VIDEO")
+audio = await remote_track({peer!r}, "AUDIO")
+element = video.attach()
+js.document.body.append(element)
+audio_element = audio.attach()
+js.document.body.append(audio_element)
+energy0 = None
+frames = []
+for _ in range(80):
+    stats = await video.get_stats()
+    frames.append(int(stats.get("framesDecoded", 0)))
+    energy = await audio_energy(audio)
+    if energy0 is None and energy[1] > 0:
+        energy0 = energy
+    if (frames[-1] >= 30 and len([f for f in frames if f > 0]) >= 3 and energy0 is not None
+            and energy[1] - energy0[1] >= 1.0):
+        break
+    await asyncio.sleep(0.25)
+audio_stats = await audio.get_stats()
+seconds = energy[1] - energy0[1] if energy0 else 0.0
+json.dumps({{"frames": frames, "element_width": int(element.videoWidth), "tag": str(element.tagName),
+            "audio_bytes": int(audio_stats.get("bytesReceived", 0)), "audio_seconds": seconds,
+            "energy_per_s": (energy[0] - energy0[0]) / seconds if seconds else 0.0, "log": log}})
+"""
+
+
+def assert_decoded(result: dict[str, Any]) -> None:
+    """What DECODE measured: video frames decoded and growing, audio played with sound in it."""
+    decoded = [f for f in result["frames"] if f > 0]
+    assert len(decoded) >= 3 and decoded[-1] > decoded[0] and decoded[-1] >= 30, result["frames"]
+    assert result["tag"] == "VIDEO" and result["element_width"] > 0
+    assert result["audio_bytes"] > 0
+    assert result["audio_seconds"] >= 1.0, result
+    assert result["energy_per_s"] >= AUDIO_ENERGY_PER_S_LOUD, result
+
+
+def logged_warnings(selenium: Any) -> list[str]:
+    """What the page's livekit_pyweb loggers recorded at WARNING or above (PRELUDE's handler)."""
+    return list(run_py(selenium, "json.dumps(logged)"))
