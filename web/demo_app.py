@@ -1,8 +1,10 @@
 """The demo page's Python: join, publish camera + microphone, render everyone else.
 
-State for people and tests is mirrored into ``window.lkpw`` (state, timings, per-track decoded frames).
+State for people and tests is mirrored into ``window.lkpw`` (state, timings, per remote track: decoded frames for
+video; bytes, audio energy, sample duration and level for audio).
 Connection parameters come from the page URL: ``?url=&token=``, or ``?room=&identity=`` to fetch a development
-token from the demo server's ``/token`` endpoint (``build/demo.py``).
+token from the demo server's ``/token`` endpoint (``build/demo.py``). ``&audio_processing=0`` captures the microphone
+without echo cancellation, noise suppression and gain control (the e2e tests measure what arrives).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import urllib.parse
 import js
 from pyodide.ffi import create_proxy, to_js
 
-from livekit_pyweb import LiveKitError, Room, RoomOptions
+from livekit_pyweb import AudioCaptureOptions, LiveKitError, Room, RoomOptions
 
 # Python log records go to the browser console (Pyodide prints stderr there).
 logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
@@ -106,7 +108,11 @@ async def main() -> None:
     show(f"joined room {room.name!r} as {room.local_participant.identity!r}; publishing camera and microphone…")
     try:
         camera = await room.local_participant.set_camera_enabled(True)
-        await room.local_participant.set_microphone_enabled(True)
+        query = dict(urllib.parse.parse_qsl(str(js.location.search).lstrip("?")))
+        raw = query.get("audio_processing") == "0"
+        capture = AudioCaptureOptions(echo_cancellation=False, noise_suppression=False, auto_gain_control=False) \
+            if raw else None
+        await room.local_participant.set_microphone_enabled(True, capture)
         if camera is not None and camera.track is not None:
             tile = js.document.createElement("div")
             tile.className = "tile"
@@ -142,6 +148,10 @@ async def main() -> None:
                     entry.framesDecoded = int(stats.get("framesDecoded", 0))
                 else:
                     entry.bytesReceived = int(stats.get("bytesReceived", 0))
+                    # Measured at playout (the tile's <audio> element): energy grows by level^2 per second.
+                    entry.totalAudioEnergy = float(stats.get("totalAudioEnergy", 0.0))
+                    entry.totalSamplesDuration = float(stats.get("totalSamplesDuration", 0.0))
+                    entry.audioLevel = float(stats.get("audioLevel", 0.0))
         await asyncio.sleep(0.5)
     leave.removeEventListener("click", leave_proxy)
     leave_proxy.destroy()
