@@ -31,11 +31,13 @@ API_SECRET = os.environ.get("LIVEKIT_API_SECRET", "secret")
 PEER_SCRIPT = Path(__file__).parent / "peers" / "py_peer.py"
 
 # Audio levels as py_peer.py measures them: the peak |sample| of a 0.5 s window, as a fraction of full scale.
-# Measured here (Chromium 156's fake microphone captured raw, see page.RAW_MIC, Opus through the server): every
-# window while unmuted peaks at 1.0 (full-scale beeps); muted (MediaStreamTrack.enabled = false) every window is
-# exactly 0.0, and the first window after unmuting 3e-05. With echo cancellation, noise suppression and gain
-# control on, beep windows fell to 0.16-0.25 and some windows between beeps to 1e-04 (a reason to capture raw).
-AUDIO_LOUD_PEAK = 0.1
+# Measured here, Opus through the server: Chromium 156's fake microphone captured raw (see page.RAW_MIC) peaks at 1.0
+# in every window (full-scale beeps); Firefox ESR's fake microphone is a steady tone peaking at 0.10 (RMS 0.07); a
+# track muted with MediaStreamTrack.enabled = false gives exactly 0.0 in every window, the first window after
+# unmuting 3e-05. (With Chromium's echo cancellation, noise suppression and gain control on, beep windows fell to
+# 0.16-0.25 and windows between beeps to 1e-04 - one reason to capture raw.) Loud sits 3x under the quietest
+# source, silent 30x under loud.
+AUDIO_LOUD_PEAK = 0.03
 AUDIO_SILENT_PEAK = 0.001
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from .conftest import run_py
 
-# Received audio, as Chromium's inbound-rtp stats measure it at playout: totalAudioEnergy grows by
-# (peak level)^2 x seconds, and only while the track plays in an element. The Python SDK peer's 440 Hz sine at 0.3
-# of full scale gives 0.09/s; silence gives 0. Loud means at least this much energy per second of audio.
+# Received audio, as the browser's inbound-rtp stats measure it at playout: totalAudioEnergy grows by
+# (peak level)^2 x seconds, and only while the track plays in an element (measured: it stays 0 until attached).
+# Measured per second of audio: the Python SDK peer's 440 Hz sine at 0.3 of full scale 0.09 (Chromium and Firefox),
+# Chromium's raw fake microphone 0.20-0.39, a muted sender exactly 0.0. Loud is 9x under the quietest.
 AUDIO_ENERGY_PER_S_LOUD = 0.01
 
 PRELUDE = """
