@@ -335,9 +335,13 @@ class Engine:
         assert self.session is not None
         while not self._closing:
             deadline = self.session.next_deadline()
-            delay = 1.0 if deadline is None else max(0.0, deadline - self._now())
-            await asyncio.sleep(delay)
-            self.session.handle_timeout(self._now())
+            if deadline is None:
+                await asyncio.sleep(1.0)
+                continue
+            await asyncio.sleep(max(0.0, deadline - self._now()))
+            # The loop's clock may read a hair before the deadline it woke for (timer rounding): treat the
+            # deadline as reached, or this loop would wake again at once, and again, without progress.
+            self.session.handle_timeout(max(self._now(), deadline))
             self._flush()
             for event in self.session.events_received():
                 await self._handle(event)

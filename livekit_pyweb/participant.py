@@ -105,11 +105,12 @@ class LocalParticipant(Participant):
             return pub
         if not enabled:
             return None
+        self._room._require_connected()
         from ._browser.media import get_user_media
 
-        self._room._require_connected()
         tracks = await get_user_media(constraints)
         mst = tracks[0]
+        mst.enabled = source != TrackSource.MICROPHONE  # BREAK-C
         for extra in tracks[1:]:
             extra.stop()
         track: LocalTrack = LocalVideoTrack(mst, source) if source == TrackSource.CAMERA else LocalAudioTrack(mst, source)

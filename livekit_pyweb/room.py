@@ -148,10 +148,10 @@ class Room(EventEmitter):
             join = await self._engine.join(url, token)
             self._apply_join(join)
             await self._engine.wait_connected()
-        except asyncio.CancelledError:
-            await self._teardown("cancelled", emit=False)
-            raise ConnectionError("connect() was cancelled", ConnectionErrorReason.Cancelled) from None
         except BaseException:
+            # Includes CancelledError: a cancelled connect() cleans up and stays cancelled, so that
+            # asyncio.timeout() and TaskGroup around it work. (disconnect() during connect() is not a
+            # cancellation: connect() then raises ConnectionError(Cancelled), as livekit-client does.)
             await self._teardown("connect failed", emit=False)
             raise
         self._set_state(ConnectionState.CONNECTED)
@@ -285,7 +285,13 @@ class Room(EventEmitter):
 
     # -- remote media ------------------------------------------------------------------------------------
     def _on_track(self, event: Any) -> None:
-        stream_id = event.stream_ids[0] if event.stream_ids else ""
+        if not event.stream_ids:
+            # The receive transceivers created before the join (and re-used ones) fire "track" with no stream
+            # when an answer first negotiates them; a published track always arrives with its "PA_x|TR_y"
+            # stream. livekit-client ignores these events too.
+            logger.debug("ignoring a track event without a stream (mid %s)", event.mid or "?")
+            return
+        stream_id = event.stream_ids[0]
         participant_sid, track_sid = parse_stream_id(stream_id)
         if not track_sid.startswith("TR"):
             track_sid = str(event.track.id)

@@ -106,7 +106,9 @@ class SignalSession:
         if self.closed or self._next_ping is None or self._timed_out:
             return
         assert self.ping_timeout is not None and self.ping_interval is not None
-        if now - self.last_received >= self.ping_timeout:
+        # Compare against the very sum next_deadline() returned: "now - last >= timeout" can be false at that
+        # instant by rounding (25.005 - 10.005 < 15.0), and the caller would wake again and again for nothing.
+        if now >= self.last_received + self.ping_timeout:
             self._timed_out = True
             self._events.append(PingTimeout(silent_for=now - self.last_received))
             return

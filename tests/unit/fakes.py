@@ -147,16 +147,23 @@ class FakePlatform:
     CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
     FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0"
 
-    def __init__(self, *, v1_missing: bool = False, refuse: ConnectionError | None = None, ua: str = CHROME) -> None:
+    def __init__(self, *, v1_missing: bool = False, refuse: ConnectionError | None = None, ua: str = CHROME,
+                 hang_open: bool = False) -> None:
         self.ua = ua
         self.v1_missing = v1_missing
         self.refuse = refuse
+        self.hang_open = hang_open
+        self.open_timeouts: list[float] = []
         self.sockets: list[FakeSocket] = []
         self.pcs: list[FakePC] = []
         self.page_hide: list[Any] = []
+        self.page_hide_handles: list[_Handle] = []
         self.socket_ready = asyncio.Event()
 
     async def open_signal(self, url: str, timeout: float) -> FakeSocket:
+        self.open_timeouts.append(timeout)
+        if self.hang_open:  # a server that accepts TCP and never finishes the WebSocket handshake
+            await asyncio.Event().wait()
         if self.refuse is not None:
             raise self.refuse
         if self.v1_missing and "/rtc/v1" in url:
@@ -173,15 +180,18 @@ class FakePlatform:
 
     def on_page_hide(self, fn: Any) -> _Handle:
         self.page_hide.append(fn)
-        return _Handle()
+        handle = _Handle()
+        self.page_hide_handles.append(handle)
+        return handle
 
     def user_agent(self) -> str:
         return self.ua
 
 
-def join_response(*, others: list[Any] = (), subscriber_primary: bool = False) -> Any:
+def join_response(*, others: list[Any] = (), subscriber_primary: bool = False, **extra: Any) -> Any:
     rtc, m = proto.rtc(), proto.models()
     return rtc.JoinResponse(
+        **extra,
         room=m.Room(name="r", sid="RM_1"),
         participant=m.ParticipantInfo(sid="PA_me", identity="me"),
         other_participants=list(others),
@@ -211,3 +221,43 @@ class TrackEvent:
         self.stream_ids = stream_ids
         self.mid = mid
         self.receiver = object()
+
+
+class FakeMediaStreamTrack:
+    """A captured MediaStreamTrack as the public layer sees it: id, kind, enabled, stop()."""
+
+    def __init__(self, track_id: str, kind: str) -> None:
+        self.id = track_id
+        self.kind = kind
+        self.enabled = True
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+async def until(predicate: Any, timeout: float = 2.0) -> None:
+    """Wait (fake clock) until ``predicate()`` is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.005)
+
+
+async def connected_room(platform: FakePlatform | None = None, options: Any = None, **join_kw: Any) -> Any:
+    """A Room joined on ``platform`` (single peer connection): returns ``(room, socket, pc)``."""
+    from livekit_pyweb import Room
+
+    platform = platform or FakePlatform()
+    room = Room(options, platform=platform)
+    task = asyncio.ensure_future(room.connect("ws://sfu.test", "TOKEN"))
+    await asyncio.wait_for(platform.socket_ready.wait(), 1)
+    socket = platform.sockets[-1]
+    socket.push(join=join_response(**join_kw))
+    socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="answer-1", id=1))
+    await until(lambda: bool(platform.pcs) and platform.pcs[-1].has_remote_description)
+    pc = platform.pcs[-1]
+    pc.connect()
+    await asyncio.wait_for(task, 1)
+    return room, socket, pc
