@@ -114,14 +114,17 @@ async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
     ws = BrowserWebSocket(url)
     try:
         await ws.wait_open(timeout)
-        return ws
     except TimeoutError:
         ws.close()
-        raise ConnectionError(
-            f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout
-        ) from None
+        raise ConnectionError(f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout) from None
     except TransportClosed as exc:
         ws.close()
-        answer = await http_get(validate_url(url))
-        status, body = answer if answer is not None else (None, "")
-        raise error_from_validate(status, body, str(exc), token_in_url(url)) from None
+        failure = str(exc)
+    except BaseException:  # cancelled (the engine's own deadline, disconnect()): release the socket now
+        ws.close()
+        raise
+    else:
+        return ws
+    answer = await http_get(validate_url(url))
+    status, body = answer if answer is not None else (None, "")
+    raise error_from_validate(status, body, failure, token_in_url(url))
