@@ -71,6 +71,7 @@ class FakePC:
         self.closed = False
         self.recv_transceivers: list[str] = []
         self.channels: list[str] = []
+        self.send_encodings: list[Any] = []
         self.state = "new"
 
     @property
@@ -107,6 +108,7 @@ class FakePC:
 
     def add_send_transceiver(self, track: Any, send_encodings: Any = None) -> Any:
         self.calls.append(("send_transceiver", str(track)))
+        self.send_encodings.append(send_encodings)
         return object()
 
     def remove_sender(self, transceiver: Any) -> None:

@@ -349,3 +349,33 @@ async def test_publishing_outside_a_connected_room_is_refused_at_once():
         await task
     with pytest.raises(InvalidStateError):
         await local.publish_track(track)  # and after leaving
+
+
+@pytest.mark.parametrize("simulcast, rids", [(True, ["q", "h", "f"]), (False, ["f"])])
+async def test_video_publish_sends_the_simulcast_layers(monkeypatch, simulcast, rids):
+    from livekit_pyweb.options import TrackPublishOptions
+    from livekit_pyweb.track import LocalTrack, LocalVideoTrack
+
+    monkeypatch.setattr(LocalTrack, "dimensions", property(lambda self: (1280, 720)))
+    room, socket, pc = await connected_room()
+    track = LocalVideoTrack(FakeMediaStreamTrack("cam-1", "video"))
+    publishing = asyncio.ensure_future(
+        room.local_participant.publish_track(track, TrackPublishOptions(simulcast=simulcast)))
+    await until(lambda: bool(socket.requests("add_track")))
+    (request,) = socket.requests("add_track")
+    add = request.add_track
+    assert (add.cid, add.width, add.height, add.type) == ("cam-1", 1280, 720, proto.models().TrackType.VIDEO)
+    m = proto.models()
+    expected = {"q": (320, 180, m.VideoQuality.LOW), "h": (640, 360, m.VideoQuality.MEDIUM),
+                "f": (1280, 720, m.VideoQuality.HIGH)}
+    assert [(l.width, l.height, l.quality) for l in add.layers] == [expected[r] for r in rids]
+    socket.push(track_published=proto.rtc().TrackPublishedResponse(
+        cid="cam-1", track=m.TrackInfo(sid="TR_cam", type=m.TrackType.VIDEO, source=m.TrackSource.CAMERA)))
+    await asyncio.wait_for(publishing, 1)
+    (encodings,) = pc.send_encodings
+    if simulcast:
+        assert [(e["rid"], e["scaleResolutionDownBy"]) for e in encodings] == [("q", 4.0), ("h", 2.0), ("f", 1.0)]
+        assert all(e["maxBitrate"] > 0 for e in encodings)
+    else:
+        assert len(encodings) == 1 and "rid" not in encodings[0] and encodings[0]["maxBitrate"] > 0
+    await room.disconnect()
