@@ -143,7 +143,8 @@ class PyPeer:
             time.sleep(0.1)
 
     def _tail(self, since: int = 0, n: int = 25) -> list[dict[str, Any]]:
-        return self.events[max(since, len(self.events) - n):]
+        """The last ``n`` events from ``since`` on, leaving out the periodic frame counts."""
+        return [e for e in self.events[since:] if e["event"] != "frames"][-n:]
 
     def send(self, cmd: str, timeout: float = 15, **fields: Any) -> dict[str, Any]:
         """Send a command (py_peer.py's stdin protocol) and return its "done" event; a failed command fails."""
