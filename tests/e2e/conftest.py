@@ -504,6 +504,12 @@ def server_client_info(room: str, identity: str) -> dict[str, Any]:
         except (KeyError, TypeError) as exc:
             raise AssertionError(f"{log}: 'starting RTC session' for {identity} in {room} has no "
                                  f"participantInit.Client ({exc!r}): {line}") from None
-    shown = "\n".join(line[:600] for line in seen[-20:]) or "(none)"
-    raise AssertionError(f"no 'starting RTC session' for {identity} in room {room} in {log}; the last of its "
-                         f"{len(seen)} lines mentioning that participant:\n{shown}")
+    starts = [line for line in seen if "starting RTC session" in line]
+    if starts:  # sessions of that identity, but in other rooms
+        what, shown = f"its {len(starts)} 'starting RTC session' lines (other rooms)", starts[-10:]
+    elif len(seen) > 20:
+        what, shown = f"the first and last 10 of its {len(seen)} lines", seen[:10] + ["..."] + seen[-10:]
+    else:
+        what, shown = f"its {len(seen)} lines", seen
+    listing = "\n".join(line[:600] for line in shown) or "(none)"
+    raise AssertionError(f"no 'starting RTC session' for {identity} in room {room} in {log}; {what}:\n{listing}")
