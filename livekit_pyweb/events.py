@@ -12,7 +12,8 @@ import asyncio
 import dataclasses
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+import typing
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
@@ -23,20 +24,43 @@ if TYPE_CHECKING:
 logger = logging.getLogger("livekit_pyweb.events")
 
 EventName = Literal[
-    "connected",
-    "disconnected",
-    "connection_state_changed",
+    # livekit.rtc's room events, every one accepted (those nothing emits yet simply never fire)
     "participant_connected",
     "participant_disconnected",
+    "participant_active",
+    "local_track_published",
+    "local_track_unpublished",
+    "local_track_republished",
+    "local_track_subscribed",
     "track_published",
     "track_unpublished",
     "track_subscribed",
     "track_unsubscribed",
+    "track_subscription_failed",
     "track_muted",
     "track_unmuted",
-    "local_track_published",
-    "local_track_unpublished",
+    "active_speakers_changed",
     "room_metadata_changed",
+    "participant_metadata_changed",
+    "participant_name_changed",
+    "participant_attributes_changed",
+    "connection_quality_changed",
+    "participant_encryption_status_changed",
+    "participant_permissions_changed",
+    "data_received",
+    "sip_dtmf_received",
+    "transcription_received",
+    "e2ee_state_changed",
+    "connection_state_changed",
+    "connected",
+    "disconnected",
+    "reconnecting",
+    "reconnected",
+    "room_updated",
+    "moved",
+    "token_refreshed",
+    "data_track_published",
+    "data_track_unpublished",
 ]
 
 
@@ -138,56 +162,122 @@ class RoomMetadataChanged(RoomEvent):
     metadata: str
 
 
-_KNOWN = {cls.name for cls in RoomEvent.__subclasses__()}
+EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))
+"""Every event name :meth:`EventEmitter.on` accepts: livekit.rtc's room events."""
 _END = object()
 
 
+def _positional_arity(fn: Callable[..., Any]) -> int | None:
+    """How many positional arguments ``fn`` takes; ``None`` when it takes ``*args`` (or cannot be inspected)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
+class EventStream:
+    """``async for event in room.events()``: every event from the moment ``events()`` was called, in order, until
+    the room disconnects. Registered at once, so ``it = room.events(); await room.connect(...)`` sees
+    ``connected``. :meth:`aclose` stops it early."""
+
+    def __init__(self, streams: list[asyncio.Queue[Any]]) -> None:
+        self._streams = streams
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        streams.append(self._queue)
+        self._done = False
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> RoomEvent:
+        if self._done:
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is _END:
+            await self.aclose()
+            raise StopAsyncIteration
+        return item  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        if not self._done:
+            self._done = True
+            if self._queue in self._streams:
+                self._streams.remove(self._queue)
+
+
 class EventEmitter:
-    """``on``/``off``/``once`` for named events, plus :meth:`events` streams."""
+    """livekit.rtc's emitter semantics: ``on``/``once`` (also as decorators), ``off``, ``emit``; a handler gets as
+    many of the event's arguments as it takes positionally (``def on_track(track):`` is fine for
+    ``track_subscribed``). Handlers run in registration order; one that raises is logged and the others still run.
+    Plus :meth:`events`, the same events as a stream."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, list[Callable[..., Any]]] = {}
+        self._handlers: dict[str, dict[Callable[..., Any], int | None]] = {}
         self._streams: list[asyncio.Queue[Any]] = []
+
+    @staticmethod
+    def _check_name(name: str) -> None:
+        if name not in EVENT_NAMES:
+            raise ValueError(f"unknown event {name!r}; known events: {', '.join(sorted(EVENT_NAMES))}")
 
     def on(self, name: EventName, handler: Callable[..., Any] | None = None) -> Any:
         """Register ``handler`` for ``name``; without a handler, returns a decorator.
 
         Raises:
-            ValueError: unknown event name. TypeError: ``handler`` is a coroutine function.
+            ValueError: ``name`` is no room event (a typo), or ``handler`` is a coroutine function (as livekit.rtc:
+                start a task from a plain handler, or consume ``async for ev in room.events()``).
         """
-        if name not in _KNOWN:
-            raise ValueError(f"unknown event {name!r}; known events: {', '.join(sorted(_KNOWN))}")
+        self._check_name(name)
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             if inspect.iscoroutinefunction(fn):
-                raise TypeError(
-                    f"handler for {name!r} is a coroutine function; wrap it with asyncio.ensure_future, "
-                    "or consume `async for ev in room.events()`"
+                raise ValueError(
+                    f"handler for {name!r} is a coroutine function; start a task from a plain handler "
+                    "(asyncio.ensure_future), or consume `async for ev in room.events()`"
                 )
-            self._handlers.setdefault(name, []).append(fn)
+            self._handlers.setdefault(name, {})[fn] = _positional_arity(fn)
             return fn
 
         return register if handler is None else register(handler)
 
-    def once(self, name: EventName, handler: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any) -> None:
-            self.off(name, wrapper)
-            handler(*args)
+    def once(self, name: EventName, handler: Callable[..., Any] | None = None) -> Any:
+        """Like :meth:`on`, but the handler runs at most once; also a decorator."""
+        self._check_name(name)
 
-        return self.on(name, wrapper)  # type: ignore[no-any-return]
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            arity = _positional_arity(fn)
+
+            def once_wrapper(*args: Any) -> None:
+                self.off(name, once_wrapper)
+                fn(*(args if arity is None else args[:arity]))
+
+            self.on(name, once_wrapper)
+            return fn
+
+        return register if handler is None else register(handler)
 
     def off(self, name: EventName, handler: Callable[..., Any]) -> None:
-        handlers = self._handlers.get(name, [])
-        if handler in handlers:
-            handlers.remove(handler)
+        """Unregister ``handler`` (no error if it was not registered)."""
+        self._handlers.get(name, {}).pop(handler, None)
+
+    def emit(self, name: EventName, *args: Any) -> None:
+        """Call the handlers of ``name`` with ``args`` (trimmed to each handler's arity), as livekit.rtc's
+        ``emit``. The room emits its own events; this is public for code that relays or simulates them."""
+        self._check_name(name)
+        self._call_handlers(name, args)
+
+    def _call_handlers(self, name: str, args: tuple[Any, ...] | list[Any]) -> None:
+        for handler, arity in list(self._handlers.get(name, {}).items()):
+            try:
+                handler(*(args if arity is None else args[:arity]))
+            except Exception:
+                logger.exception("handler for %r raised", name)
 
     def _emit(self, event: RoomEvent) -> None:
-        args = [getattr(event, f.name) for f in dataclasses.fields(event)]
-        for handler in list(self._handlers.get(event.name, ())):
-            try:
-                handler(*args)
-            except Exception:
-                logger.exception("handler for %r raised", event.name)
+        self._call_handlers(event.name, [getattr(event, f.name) for f in dataclasses.fields(event)])
         for queue in self._streams:
             queue.put_nowait(event)
 
@@ -195,15 +285,6 @@ class EventEmitter:
         for queue in self._streams:
             queue.put_nowait(_END)
 
-    async def events(self) -> AsyncIterator[RoomEvent]:
-        """Every event from now on, in order, until the room disconnects."""
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._streams.append(queue)
-        try:
-            while True:
-                item = await queue.get()
-                if item is _END:
-                    return
-                yield item
-        finally:
-            self._streams.remove(queue)
+    def events(self) -> EventStream:
+        """Every event from now on, in order, until the room disconnects (see :class:`EventStream`)."""
+        return EventStream(self._streams)

@@ -25,7 +25,7 @@ def test_on_decorator_off_and_errors():
     async def coro(*_):
         pass
 
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError):
         em.on("connected", coro)
 
 
@@ -64,3 +64,36 @@ def test_options_frozen_and_validated():
         RoomOptions(ice_transport_policy="tcp")
     with pytest.raises(ValueError):
         RoomOptions(join_timeout=0)
+
+
+def test_livekit_rtc_semantics_arity_once_decorator_emit():
+    em = EventEmitter()
+    seen = []
+
+    @em.on("track_subscribed")
+    def only_track(track):  # fewer parameters than the event has: trimmed, as livekit.rtc does
+        seen.append(("one", track))
+
+    em.on("track_subscribed", lambda *args: seen.append(("all", args)))
+
+    @em.once("track_subscribed")
+    def first_only(track, publication, participant, extra=None):
+        seen.append(("once", track, publication, participant, extra))
+
+    em.emit("track_subscribed", "T", "P", "R")
+    em.emit("track_subscribed", "T2", "P2", "R2")
+    assert seen == [("one", "T"), ("all", ("T", "P", "R")), ("once", "T", "P", "R", None),
+                    ("one", "T2"), ("all", ("T2", "P2", "R2"))]
+    em.on("reconnecting", lambda: seen.append("reconnecting"))  # a livekit.rtc event we do not emit yet is fine
+    em.off("reconnecting", print)  # unknown handler: no error
+    with pytest.raises(ValueError):
+        em.emit("no_such_event")
+
+
+async def test_events_stream_registers_when_called():
+    em = EventEmitter()
+    stream = em.events()  # not iterated yet
+    em._emit(Connected())
+    em._end_streams()
+    assert [type(e) async for e in stream] == [Connected]
+    assert em._streams == []
