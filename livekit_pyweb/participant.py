@@ -110,7 +110,6 @@ class LocalParticipant(Participant):
 
         tracks = await get_user_media(constraints)
         mst = tracks[0]
-        mst.enabled = source != TrackSource.MICROPHONE  # BREAK-C
         for extra in tracks[1:]:
             extra.stop()
         track: LocalTrack = LocalVideoTrack(mst, source) if source == TrackSource.CAMERA else LocalAudioTrack(mst, source)
