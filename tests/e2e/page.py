@@ -136,6 +136,15 @@ def assert_decoded(result: dict[str, Any]) -> None:
     assert result["energy_per_s"] >= AUDIO_ENERGY_PER_S_LOUD, result
 
 
+SETTLED_LOG = """
+# Work the room has started (e.g. matching an arriving track to its publication, which retries for up to 3 s) may
+# still log: let it finish first.
+await wait_until(lambda: all(task.done() for task in room._tasks), 5, "the room's pending tasks")
+json.dumps(logged)
+"""
+
+
 def logged_warnings(selenium: Any) -> list[str]:
-    """What the page's livekit_pyweb loggers recorded at WARNING or above (PRELUDE's handler)."""
-    return list(run_py(selenium, "json.dumps(logged)"))
+    """What the page's livekit_pyweb loggers recorded at WARNING or above (PRELUDE's handler), once the room's
+    pending tasks are done."""
+    return list(run_py(selenium, SETTLED_LOG))

@@ -39,7 +39,9 @@ def test_ping_loop_keeps_a_long_session_alive(selenium_standalone, py_peer, room
     assert (result["interval"], result["timeout"]) == (5.0, 15.0), result  # what the server asked for
     # Pings every 5 s, each answered: the third pong arrives about 15 s after the join.
     assert result["pongs"] >= 3 and 14.0 <= result["since_join_s"] <= 20.0, result
-    assert 0 <= result["rtt_ms"] < 1000, result  # loopback; measured from our own ping timestamps
+    # Measured from our own ping timestamps: set by the pongs (21-65 ms measured here, Pyodide's event loop
+    # included), and sane.
+    assert 0 < result["rtt_ms"] < 1000, result
     # Still in the room and still decoding at the end, and the peer never saw us leave.
     assert result["state"] == "connected" and "disconnected" not in [e[0] for e in result["log"]], result
     assert result["frames"][1] > result["frames"][0] > 0, result

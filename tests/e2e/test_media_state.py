@@ -148,10 +148,11 @@ json.dumps([entry for entry in log if entry[0] == "room_metadata_changed"])
 
 
 @pytest.mark.driver_timeout(120)
-def test_room_metadata_changes_are_reported(selenium_standalone, livekit_server, room_name):
+def test_room_metadata_changes_are_reported(selenium_standalone, py_peer, room_name):
     from livekit import api
 
     selenium = selenium_standalone
+    peer = py_peer("listener", room_name, video=False, audio=False)
     open_page(selenium)
     run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name), single=True))
     changes = []
@@ -159,8 +160,12 @@ def test_room_metadata_changes_are_reported(selenium_standalone, livekit_server,
         room_service(lambda lk: lk.room.update_room_metadata(
             api.UpdateRoomMetadataRequest(room=room_name, metadata=metadata)))
         changes = run_py(selenium, METADATA.format(metadata=metadata))
-    # handler arguments: (old_metadata, metadata)
+    # handler arguments: (old_metadata, metadata); the peer saw the same changes
     assert changes == [["room_metadata_changed", "", "first"], ["room_metadata_changed", "first", "second"]]
+    peer.wait_for(lambda e: e["event"] == "room_metadata_changed" and e["metadata"] == "second", 10,
+                  "the second change at the peer")
+    assert [(e["old"], e["metadata"]) for e in peer.events if e["event"] == "room_metadata_changed"] == [
+        ("", "first"), ("first", "second")]
     assert logged_warnings(selenium) == []
 
 
