@@ -96,8 +96,8 @@ Path_ = tuple[tuple[str, int | None], ...]  # how to reach a node from the modul
 @dataclasses.dataclass
 class _Point:
     path: Path_
-    node: ast.AST  # the node replaced (an expression, or a statement)
-    make: Callable[[ast.AST], ast.AST]  # original node (a fresh copy) -> its replacement
+    node: ast.expr | ast.stmt  # the node replaced
+    make: Callable[[Any], ast.AST]  # the node (in a fresh parse) -> its replacement
     stmt: ast.stmt
     in_function: bool
 
@@ -128,6 +128,22 @@ def _is_docstring(stmt: ast.AST, parent: ast.AST, index: int | None) -> bool:
     )
 
 
+def _swap_cmp(i: int) -> Callable[[Any], ast.AST]:
+    def make(n: ast.Compare) -> ast.AST:
+        n.ops[i] = _SWAP_CMP[type(n.ops[i])]()
+        return n
+    return make
+
+
+def _flip_boolop(n: ast.BoolOp) -> ast.AST:
+    n.op = ast.Or() if isinstance(n.op, ast.And) else ast.And()
+    return n
+
+
+def _const(f: Callable[[Any], Any]) -> Callable[[Any], ast.AST]:
+    return lambda n: ast.Constant(f(n.value))
+
+
 def _points(tree: ast.Module) -> Iterator[_Point]:
     skip_fields = {"annotation", "returns", "decorator_list", "type_comment"}
 
@@ -136,55 +152,48 @@ def _points(tree: ast.Module) -> Iterator[_Point]:
             return
         if isinstance(node, ast.stmt):
             stmt = node
-        here = stmt
-        assert here is not None or isinstance(node, ast.Module)
+
+        def point(make: Callable[[Any], ast.AST]) -> _Point:
+            assert stmt is not None and isinstance(node, (ast.expr, ast.stmt))
+            return _Point(path, node, make, stmt, in_function)
+
         if isinstance(node, ast.Compare):
-            for i, op in enumerate(node.ops):
-                def swap(n: ast.AST, i: int = i, op: ast.cmpop = op) -> ast.AST:
-                    assert isinstance(n, ast.Compare)
-                    n.ops[i] = _SWAP_CMP[type(op)]()
-                    return n
-                yield _Point(path, node, swap, here, in_function)  # type: ignore[arg-type]
+            yield from (point(_swap_cmp(i)) for i in range(len(node.ops)))
         elif isinstance(node, ast.BoolOp):
-            def flip(n: ast.AST) -> ast.AST:
-                assert isinstance(n, ast.BoolOp)
-                n.op = ast.Or() if isinstance(n.op, ast.And) else ast.And()
-                return n
-            yield _Point(path, node, flip, here, in_function)  # type: ignore[arg-type]
+            yield point(_flip_boolop)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            yield _Point(path, node, lambda n: n.operand, here, in_function)  # type: ignore[attr-defined,arg-type]
+            yield point(lambda n: n.operand)
         elif isinstance(node, ast.Constant):
-            value = node.value
-            if isinstance(value, bool):
-                yield _Point(path, node, lambda n: ast.Constant(not n.value), here, in_function)  # type: ignore
-            elif isinstance(value, (int, float)) and not isinstance(value, complex):
-                yield _Point(path, node, lambda n: ast.Constant(n.value + 1), here, in_function)  # type: ignore
-            elif isinstance(value, str):
-                yield _Point(path, node, lambda n: ast.Constant(f"XX{n.value}XX"), here, in_function)  # type: ignore
+            if isinstance(node.value, bool):
+                yield point(_const(lambda v: not v))
+            elif isinstance(node.value, (int, float)):
+                yield point(_const(lambda v: v + 1))
+            elif isinstance(node.value, str):
+                yield point(_const(lambda v: f"XX{v}XX"))
         elif isinstance(node, ast.Return) and node.value is not None:
             if not (isinstance(node.value, ast.Constant) and node.value.value is None):
-                yield _Point(path, node, lambda n: ast.Return(ast.Constant(None)), node, in_function)
+                yield point(lambda n: ast.Return(ast.Constant(None)))
         if in_function and isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)):
-            deletable = not isinstance(node, ast.Expr) or isinstance(
-                node.value.value if isinstance(node.value, ast.Await) else node.value, ast.Call
-            )
-            if isinstance(node, ast.AnnAssign) and node.value is None:
-                deletable = False
+            value = node.value
+            if isinstance(node, ast.Expr):  # a call statement, awaited or not
+                deletable = isinstance(value.value if isinstance(value, ast.Await) else value, ast.Call)
+            else:
+                deletable = value is not None
             if deletable:
-                yield _Point(path, node, lambda n: ast.Pass(), node, in_function)
+                yield point(lambda n: ast.Pass())
 
         is_def = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-        for field, value in ast.iter_fields(node):
+        for field, content in ast.iter_fields(node):
             if field in skip_fields:
                 continue
             # A function's body runs when it is called; its default values when the def runs (maybe at import).
             inside = in_function or (is_def and field == "body")
-            if isinstance(value, list):
-                for i, child in enumerate(value):
+            if isinstance(content, list):
+                for i, child in enumerate(content):
                     if isinstance(child, ast.AST) and not _is_docstring(child, node, i):
                         yield from walk(child, (*path, (field, i)), stmt, inside)
-            elif isinstance(value, ast.AST):
-                yield from walk(value, (*path, (field, None)), stmt, inside)
+            elif isinstance(content, ast.AST):
+                yield from walk(content, (*path, (field, None)), stmt, inside)
 
     yield from walk(tree, (), None, False)
 
@@ -363,7 +372,7 @@ class Baseline:
 
     def save(self) -> None:
         sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+        threading.settrace(None)  # type: ignore[arg-type,unused-ignore]
         # In import order, public names only (importing a C accelerator such as ``_asyncio`` before its package
         # breaks asyncio in the children).
         modules = [
@@ -553,7 +562,7 @@ def _run(args: argparse.Namespace, targets: list[str], work: Path, t_start: floa
     if not test_files:
         print("error: no passing unit test file")
         return 2
-    overhead = max(0.3, base["total"] - sum(base["durations"].values()))
+    overhead: float = max(0.3, base["total"] - sum(base["durations"].values()))
     # Warm this process with what a test run imports (pytest, plugins, protobuf), never livekit_pyweb.
     if not args.no_warm:
         for name in base["modules"]:
@@ -586,8 +595,10 @@ def _run(args: argparse.Namespace, targets: list[str], work: Path, t_start: floa
         # Quick and close tests first: with -x the first failure ends the run.
         return sorted(chosen, key=lambda f: (stem not in f, base["durations"].get(f, 1.0)))
 
+    durations: dict[str, float] = base["durations"]
+
     def deadline(files: list[str]) -> float:
-        return max(20.0, args.timeout_factor * (overhead + sum(base["durations"].get(f, 1.0) for f in files)))
+        return max(20.0, float(args.timeout_factor) * (overhead + sum(durations.get(f, 1.0) for f in files)))
 
     results: dict[str, list[tuple[Mutant, Outcome]]] = {}
     for t, mutants in by_module.items():
@@ -628,8 +639,7 @@ def _report(args: argparse.Namespace, results: dict[str, list[tuple[Mutant, Outc
         for m, _ in outcomes:
             counts[(m.path, m.change)] = counts.get((m.path, m.change), 0) + 1
     survivors: list[tuple[Mutant, str | None]] = []
-    rows = []
-    totals: dict[str, list[int]] = {}
+    rows: list[tuple[str, int, int, int, int, int]] = []
     for t, outcomes in results.items():
         n = len(outcomes)
         killed = sum(o.status == "killed" for _, o in outcomes)
@@ -641,10 +651,10 @@ def _report(args: argparse.Namespace, results: dict[str, list[tuple[Mutant, Outc
                 module_explained += why is not None
                 survivors.append((m, why))
         rows.append((t, n, killed, timeout, n - killed - timeout, module_explained))
-        group = "_core total" if t.startswith(CORE) else "_engine.py"
-        agg = totals.setdefault(group, [0, 0, 0, 0, 0])
-        for i, v in enumerate((n, killed, timeout, n - killed - timeout, module_explained)):
-            agg[i] += v
+    core_rows = [r for r in rows if r[0].startswith(CORE)]
+    if len(core_rows) > 1:
+        n, k, to, sv, ex = (sum(column) for column in zip(*(r[1:] for r in core_rows)))
+        rows.insert(len(core_rows), ("_core total", n, k, to, sv, ex))
 
     def pct(a: int, b: int) -> str:
         return f"{100 * a / b:5.1f}%" if b else "   - "
@@ -652,9 +662,11 @@ def _report(args: argparse.Namespace, results: dict[str, list[tuple[Mutant, Outc
     print()
     print(f"{'module':36} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'explained':>9}"
           f" {'kill rate':>9} {'+explained':>10}")
-    for name, n, k, to, s, e in rows + [(g, *v) for g, v in totals.items() if g == "_core total"]:
+    for name, n, k, to, s, e in rows:
         if name == "_core total":
             print("-" * 99)
+        elif name == ENGINE and core_rows:
+            print()
         label = name.removeprefix("livekit_pyweb/")
         print(f"{label:36} {n:7} {k:6} {to:7} {s:8} {e:9} {pct(k + to, n):>9} {pct(k + to + e, n):>10}")
     open_survivors = [(m, w) for m, w in survivors if w is None]
@@ -675,8 +687,8 @@ def _report(args: argparse.Namespace, results: dict[str, list[tuple[Mutant, Outc
     stale = [e for e in explained if not e.used and e.where.rsplit(":", 1)[0] in mutated and not args.lines]
     if stale:
         print(f"\nExplained entries that match no survivor (killed now, or the code changed): {len(stale)}")
-        for e in stale:
-            print(f"  {e.where} | {e.change}")
+        for entry in stale:
+            print(f"  {entry.where} | {entry.change}")
     print(f"\nkill rate = (killed + timeout) / mutants; ran {elapsed / 60:.1f} min")
 
 
