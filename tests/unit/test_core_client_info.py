@@ -1,0 +1,16 @@
+"""ClientInfo as the server reads it, in both spellings: the JoinRequest's ClientInfo (``/rtc/v1``) and the
+``/rtc`` query parameters (``ParseClientInfo``). ``client_protocol`` 0 tells peers we speak v1 RPC only."""
+
+from livekit_pyweb._core.client_info import legacy_query_fields, make_client_info, parse_user_agent
+from livekit_pyweb.version import __version__
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0"
+
+
+def test_both_spellings_say_the_same_version_and_protocols():
+    browser = parse_user_agent(FIREFOX)
+    info = make_client_info(browser)
+    fields = legacy_query_fields(browser)
+    assert (info.version, info.protocol, info.client_protocol) == (__version__, 17, 0)
+    assert (fields["version"], fields["protocol"], fields["client_protocol"]) == (__version__, "17", "0")
+    assert fields["sdk"] == "python"
