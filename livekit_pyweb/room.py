@@ -225,6 +225,13 @@ class Room(EventEmitter):
             else:
                 for event in self._model.remove_track(msg.track_sid):
                     self._apply_model_event(event)
+        elif kind == "mute":
+            # The server (an admin's MutePublishedTrack) mutes or unmutes one of our tracks: obey, as
+            # livekit-client does, so that our capture, our publication and the peers agree.
+            local = self._local
+            pub = local.track_publications.get(msg.sid) if local is not None else None
+            if pub is not None and local is not None:
+                self._spawn(local.set_track_muted(pub, bool(msg.muted)))
         elif kind == "room_update":
             old = self.metadata
             self._room_info = msg.room
@@ -285,19 +292,27 @@ class Room(EventEmitter):
 
     # -- remote media ------------------------------------------------------------------------------------
     def _on_track(self, event: Any) -> None:
-        if not event.stream_ids:
-            # The receive transceivers created before the join (and re-used ones) fire "track" with no stream
-            # when an answer first negotiates them; a published track always arrives with its "PA_x|TR_y"
-            # stream. livekit-client ignores these events too.
-            logger.debug("ignoring a track event without a stream (mid %s)", event.mid or "?")
+        track_sid, participant_sid = self._published_track_of(event)
+        if not track_sid:
+            # The receive transceivers created before the join fire "track" when the first answer negotiates
+            # them, with a random stream id and no track mapped to their mid: nothing is published there (yet).
+            logger.debug("ignoring a track event that carries no published track (mid %s)", event.mid or "?")
             return
-        stream_id = event.stream_ids[0]
-        participant_sid, track_sid = parse_stream_id(stream_id)
+        self._spawn(self._bind_track(event, participant_sid, track_sid))
+
+    def _published_track_of(self, event: Any) -> tuple[str, str]:
+        """``(track_sid, participant_sid)`` of an arriving track, ``("", "")`` when it carries none.
+
+        As livekit-client: the stream id ``PA_x|TR_y`` names both; else the track id, else the answer's
+        ``mid_to_track_id``, may name the track (its participant is then looked up by track)."""
+        participant_sid, track_sid = parse_stream_id(event.stream_ids[0]) if event.stream_ids else ("", "")
         if not track_sid.startswith("TR"):
             track_sid = str(event.track.id)
         if not track_sid.startswith("TR") and self._engine is not None:
-            track_sid = self._engine.mid_to_track_id.get(event.mid, track_sid)
-        self._spawn(self._bind_track(event, participant_sid, track_sid))
+            track_sid = self._engine.mid_to_track_id.get(event.mid, "")
+        if not track_sid.startswith("TR"):
+            return "", ""
+        return track_sid, participant_sid
 
     async def _bind_track(self, event: Any, participant_sid: str, track_sid: str) -> None:
         for _ in range(_TRACK_LOOKUP_TRIES):

@@ -190,13 +190,15 @@ async def test_publish_during_an_offer_in_flight_renegotiates_after_its_answer()
     await room.disconnect()
 
 
-async def test_track_events_without_a_stream_are_ignored_quietly():
+async def test_track_events_carrying_no_published_track_are_ignored_quietly():
     from .fakes import FakeTrack, TrackEvent
 
     room, socket, pc = await connected_room(others=[participant("PA_a", "alice", [("TR_v", 1)])])
     seen: list[str] = []
     room.on("track_subscribed", lambda track, pub, p: seen.append(track.sid))
     pc.on_track(TrackEvent(FakeTrack("a1b2-receiver-id", "audio"), [], mid="0"))  # a pre-created transceiver
+    # What Chromium really fires for them: one random stream id shared by all, no mapping for the mid.
+    pc.on_track(TrackEvent(FakeTrack("c3d4-receiver-id", "video"), ["8cdf1f81-5a2e-4c59-9d8e-0f5e"], mid="4"))
     pc.on_track(TrackEvent(FakeTrack("TR_v", "video"), ["PA_a|TR_v"], mid="3"))
     await until(lambda: seen == ["TR_v"])
     await asyncio.sleep(5)  # longer than the publication lookup retries: nothing else, and nothing logged
@@ -299,6 +301,24 @@ async def test_local_mute_tells_the_server_and_silences_the_track():
     assert mst.enabled and not pub.muted
     assert [(r.mute.sid, r.mute.muted) for r in socket.requests("mute")] == [("TR_mic", True), ("TR_mic", False)]
     assert seen == [("track_muted", True), ("track_unmuted", False)]
+    await room.disconnect()
+
+
+async def test_server_mutes_our_track_and_we_obey():
+    room, socket, pc = await connected_room()
+    pub, mst = await _published_microphone(room, socket)
+    seen: list[tuple[str, str, bool]] = []
+    room.on("track_muted", lambda p, publication: seen.append(("track_muted", p.identity, publication.muted)))
+    room.on("track_unmuted", lambda p, publication: seen.append(("track_unmuted", p.identity, publication.muted)))
+    socket.push(mute=proto.rtc().MuteTrackRequest(sid="TR_mic", muted=True))
+    await until(lambda: len(seen) == 1)
+    assert seen == [("track_muted", "me", True)] and not mst.enabled and pub.muted
+    socket.push(mute=proto.rtc().MuteTrackRequest(sid="TR_mic", muted=False))
+    await until(lambda: len(seen) == 2)
+    assert seen[1] == ("track_unmuted", "me", False) and mst.enabled and not pub.muted
+    socket.push(mute=proto.rtc().MuteTrackRequest(sid="TR_unknown", muted=True))  # not ours: ignored
+    await asyncio.sleep(0.1)
+    assert len(seen) == 2
     await room.disconnect()
 
 
