@@ -141,6 +141,37 @@ def test_server_revoking_publish_unpublishes_our_tracks(selenium_standalone, py_
     assert logged_warnings(selenium) == []
 
 
+SERVER_MUTED = """
+pub = room.local_participant.get_track_publication(TrackSource.MICROPHONE)
+await wait_until(lambda: pub.muted is {muted} and log[-1][0] == "{event}", 10, "the server's {event}")
+json.dumps({{"muted": pub.muted, "enabled": bool(pub.track.media_stream_track.enabled), "log": log[-1]}})
+"""
+
+
+@pytest.mark.driver_timeout(120)
+def test_server_muting_our_track_is_obeyed(selenium_standalone, py_peer, room_name):
+    """RoomService MutePublishedTrack: livekit-server sends us a mute request for our own track; we obey it (as
+    livekit-client does), so our publication, our capture and the peer agree, and unmuting works the same way."""
+    from livekit import api
+
+    selenium = selenium_standalone
+    peer = py_peer("listener", room_name, video=False, audio=False)
+    open_page(selenium)
+    joined = run_py(selenium, JOIN.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name), single=True))
+    mic = joined["sids"]["MICROPHONE"]
+    peer.wait_audio("pyweb", loud=True, windows=2, timeout=20, what="our microphone before the server mutes it")
+    for muted, event in ((True, "track_muted"), (False, "track_unmuted")):
+        since = peer.mark()
+        room_service(lambda lk, m=muted: lk.room.mute_published_track(api.MuteRoomTrackRequest(
+            room=room_name, identity="pyweb", track_sid=mic, muted=m)))
+        state = run_py(selenium, SERVER_MUTED.format(muted=muted, event=event))
+        assert state == {"muted": muted, "enabled": not muted, "log": [event, "pyweb", mic]}, state
+        peer.wait_for(lambda e: e["event"] == event and e["sid"] == mic, 10, f"{event} at the peer", since=since)
+        peer.wait_audio("pyweb", loud=not muted, windows=3, timeout=10, since=since,
+                        what="silence while muted by the server" if muted else "our microphone again")
+    assert logged_warnings(selenium) == []
+
+
 METADATA = """
 await wait_until(lambda: room.metadata == {metadata!r}, 10, "room metadata {metadata!r}")
 json.dumps([entry for entry in log if entry[0] == "room_metadata_changed"])
