@@ -212,6 +212,21 @@ def _one_line(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _in_context(source: str, mutated: ast.Module, path: Path_, levels: int = 3, limit: int = 40) -> str | None:
+    """A changed constant shown inside its enclosing expression (``family[-1][2] → family[-2][2]`` rather than
+    ``1 → 2``): up to ``levels`` expressions up, as long as they stay short."""
+    original = ast.parse(source)
+    best = None
+    for up in range(1, levels + 1):
+        if len(path) < up or not isinstance(_node_at(original, path[:-up]), ast.expr):
+            break
+        before = _one_line(ast.unparse(_node_at(original, path[:-up])))
+        if len(before) > limit:
+            break
+        best = f"{before} → {_one_line(ast.unparse(_node_at(mutated, path[:-up])))}"
+    return best
+
+
 def mutants_for(rel: str, source: str) -> tuple[list[Mutant], int]:
     """Every mutant of one module, and how many mutation points were dropped (a patch that did not re-parse to
     the intended tree; should be 0)."""
@@ -242,6 +257,8 @@ def mutants_for(rel: str, source: str) -> tuple[list[Mutant], int]:
         else:
             replacement = ast.unparse(new) if isinstance(new, ast.Constant) else f"({ast.unparse(new)})"
             change = f"{old_text} → {_one_line(ast.unparse(new))}"
+            if isinstance(node, ast.Constant):
+                change = _in_context(source, fresh, point.path) or change
         patched = (data[:start] + replacement.encode() + data[end:]).decode()
         try:
             ok = ast.dump(ast.parse(patched)) == expected
