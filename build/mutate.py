@@ -20,7 +20,8 @@ change; the other lines keep their numbers). The operators:
 * ``return x`` → ``return None``
 * in a function body, a call statement or an assignment → ``pass``
 
-Not mutated: docstrings, annotations, decorators, the parts of f-strings (message text).
+Not mutated: docstrings, annotations, decorators, the parts of f-strings (message text). A changed constant is shown
+inside its short enclosing expression (``family[-1][2] → family[-2][2]``).
 
 The project is copied into a temporary directory first (``--rev`` takes a commit instead of the working tree); the
 working tree is never written. A baseline run of the unit tests (minus ``test_typing.py``, which runs mypy: static,
@@ -30,6 +31,15 @@ once here; ``livekit_pyweb`` never is, so every child imports the mutated copy).
 is run against every test file before it counts as a survivor. A mutant that outlives its deadline (several times
 the baseline duration of the tests it runs) is killed by timeout. The whole run is ``nice -n 19`` and uses one
 worker: the machine is shared.
+
+Test files that fail without any mutation (someone's work in progress) are left out, and the report says so. The
+unmutated tests must also pass in a child of the warmed-up parent, or the run stops (``--no-warm`` skips the warm-up).
+
+Why not mutmut: mutmut 3.8.1 runs on this layout (``source_paths = livekit_pyweb/``, ``only_mutate`` the targets,
+in a copy), but it selects the mutant after module-level code has run, so functions called at import time keep
+their original behaviour (false survivors, e.g. the defaults of ``join.timeouts()``), and it never mutates
+module-level data (the join ``TRANSITIONS``, the simulcast presets, the User-Agent tables), which is much of what
+_core knows about the protocol.
 
 Exit status: 0, also with survivors (the report says what to do about them); 2 for a setup problem.
 """
