@@ -44,6 +44,7 @@ import json
 import re
 import sys
 import textwrap
+import types
 import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -122,15 +123,13 @@ EXCEPTIONS: tuple[Rule, ...] = (
         "LocalParticipant.stream_text", "LocalParticipant.stream_bytes", "TrackPublishOptions.preconnect_buffer",
     )),
     Rule("later issue", DATA, "data packets (transcriptions travel as data packets too)", (
-        "DataPacket", "DataPacket.*", "DataPacketKind", "DataPacketKind.*", "LocalParticipant.publish_data",
-        "event:data_received", "Transcription*", "LocalParticipant.publish_transcription",
-        "event:transcription_received",
+        "DataPacket", "DataPacket.*", "LocalParticipant.publish_data",
+        "Transcription*", "LocalParticipant.publish_transcription",
     )),
     Rule("later issue", DATA, "participant state setters", (
         "LocalParticipant.set_metadata", "LocalParticipant.set_name", "LocalParticipant.set_attributes",
     )),
     Rule("later issue", RECONNECT, "reconnect/resume and the server-side scenarios that exercise it", (
-        "event:reconnecting", "event:reconnected", "event:local_track_republished", "ConnectionState.CONN_RECONNECTING",
         "SimulateScenarioKind", "SimulateScenarioKind.*", "Room.simulate_scenario",
     )),
     Rule("later issue", FRAMES, "raw/encoded frames in Python: streams, sources, frames, audio processing", (
@@ -144,15 +143,26 @@ EXCEPTIONS: tuple[Rule, ...] = (
     Rule("later issue", E2EE, "end-to-end encryption", (
         "E2EE*", "KeyProvider*", "FrameCryptor", "KeyDerivationFunction", "Encryption*", "*.encryption_type",
         "Room.e2ee_manager", "RoomOptions.e2ee", "RoomOptions.encryption",
-        "event:e2ee_state_changed", "event:participant_encryption_status_changed",
     )),
-    Rule("later issue", SIP, "SIP DTMF", ("SipDTMF", "LocalParticipant.publish_dtmf", "event:sip_dtmf_received")),
+    Rule("later issue", SIP, "SIP DTMF", ("SipDTMF", "LocalParticipant.publish_dtmf")),
     Rule("later issue", DATA_TRACKS, "data tracks", (
         "*DataTrack*", "PushFrameError", "SubscribeDataTrackError", "LocalParticipant.publish_data_track",
-        "event:data_track_*",
     )),
     Rule("later issue", MEDIA, "simulcast layer choice and dynacast", (
-        "RemoteTrackPublication.set_video_quality", "VideoQuality", "VideoQuality.*", "RoomOptions.dynacast",
+        "RemoteTrackPublication.set_video_quality", "RoomOptions.dynacast",
+    )),
+    Rule("later issue", MEDIA, "subscribing by hand and subscription permissions", (
+        "RemoteTrackPublication.set_subscribed", "LocalParticipant.set_track_subscription_permissions",
+        "ParticipantTrackPermission",
+    )),
+    Rule("later issue", MEDIA, "room and per-track WebRTC statistics (remote tracks have get_stats already)", (
+        "Room.get_rtc_stats", "RtcStats", "stats", "Track.get_stats", "LocalTrack.get_stats",
+        "LocalAudioTrack.get_stats", "LocalVideoTrack.get_stats", "AudioTrack.get_stats", "VideoTrack.get_stats",
+    )),
+    Rule("later issue", MEDIA, "publish options: codecs, encodings, scalability mode, degradation preference", (
+        "TrackPublishOptions.video_codec", "TrackPublishOptions.video_encoding", "TrackPublishOptions.audio_encoding",
+        "TrackPublishOptions.scalability_mode", "TrackPublishOptions.degradation_preference",
+        "TrackPublishOptions.stream", "VideoEncoding",
     )),
     # -- (ii) names that make no sense in a browser ---------------------------------------------------------------
     Rule("browser cannot", BROWSER,
@@ -225,7 +235,7 @@ def _enum_members(obj: Any) -> list[str]:
 
 
 def _union_arms(obj: Any) -> tuple[Any, ...]:
-    return typing.get_args(obj) if typing.get_origin(obj) is typing.Union else ()
+    return typing.get_args(obj) if typing.get_origin(obj) in (typing.Union, types.UnionType) else ()
 
 
 def _class_source_tree(cls: type) -> ast.ClassDef | None:

@@ -13,6 +13,7 @@ from .version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import (
+        ConnectError,
         ConnectionError,
         ConnectionErrorReason,
         DeviceError,
@@ -29,25 +30,44 @@ if TYPE_CHECKING:  # pragma: no cover
         AudioCaptureOptions,
         IceServer,
         RoomOptions,
-        TrackKind,
+        RtcConfiguration,
         TrackPublishOptions,
-        TrackSource,
         VideoCaptureOptions,
     )
+    from .enums import (
+        ConnectionQuality,
+        ConnectionState,
+        DataPacketKind,
+        DegradationPreference,
+        DisconnectReason,
+        IceTransportType,
+        ParticipantKind,
+        ParticipantKindDetail,
+        ParticipantState,
+        StreamState,
+        TrackKind,
+        TrackSource,
+        VideoCodec,
+        VideoQuality,
+    )
+    from .events import EventEmitter
     from .participant import LocalParticipant, Participant, RemoteParticipant
-    from .room import ConnectionState, Room
-    from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
+    from .room import Room
+    from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
     from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
 
 _EXPORTS = {
-    "room": ("Room", "ConnectionState"),
-    "options": ("RoomOptions", "IceServer", "TrackKind", "TrackSource", "TrackPublishOptions", "VideoCaptureOptions",
-                "AudioCaptureOptions"),
-    "errors": ("LiveKitError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
+    "room": ("Room",),
+    "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions"),
+    "enums": ("TrackKind", "TrackSource", "ConnectionState", "DisconnectReason", "ConnectionQuality", "StreamState",
+              "DataPacketKind", "ParticipantKind", "ParticipantKindDetail", "ParticipantState", "VideoCodec",
+              "VideoQuality", "IceTransportType", "DegradationPreference"),
+    "events": ("EventEmitter",),
+    "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",
                "InvalidStateError"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
-    "track": ("Track", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
+    "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),
     "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication"),
 }

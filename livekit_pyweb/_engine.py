@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ._core import proto
+from ._core import convert, proto
 from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info
 from ._core.join import JoinEvent, JoinMachine, JoinState, timeouts
 from ._core.negotiation import NegotiationQueue
@@ -30,9 +30,14 @@ from ._core.ports import Platform, TransportClosed
 from ._core.signal import PUBLISHER, SUBSCRIBER, PingTimeout, ProtocolViolation, SignalMessage, SignalSession, parse_trickle
 from ._core.signal_url import to_websocket_base, v0_url, v1_url
 from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, PublishTrackError, SignalProtocolError
+from .enums import DisconnectReason
 from .options import RoomOptions
 
 logger = logging.getLogger("livekit_pyweb.engine")
+
+# The SignalResponse kinds the engine itself acts on (the rest go to the room: see Room._SIGNAL_HANDLERS).
+ENGINE_SIGNALS = frozenset({"join", "answer", "offer", "trickle", "track_published", "media_sections_requirement",
+                            "refresh_token", "leave", "pong", "pong_resp"})
 
 INITIAL_RECV_AUDIO = 3
 INITIAL_RECV_VIDEO = 3
@@ -45,7 +50,7 @@ class Engine:
         browser: BrowserInfo,
         on_signal: Callable[[str, Any], None],
         on_track: Callable[[Any], None],
-        on_closed: Callable[[str], None],
+        on_closed: Callable[[DisconnectReason], None],
         platform: Platform | None = None,
     ) -> None:
         if platform is None:
@@ -160,9 +165,9 @@ class Engine:
         if state == "connected":
             self._connected.set()
         elif state == "failed":
-            self._lose("peer connection failed", ConnectionErrorReason.InternalError)
+            self._lose("peer connection failed", ConnectionErrorReason.InternalError, DisconnectReason.MEDIA_FAILURE)
 
-    def _lose(self, message: str, reason: ConnectionErrorReason) -> None:
+    def _lose(self, message: str, reason: ConnectionErrorReason, why: DisconnectReason) -> None:
         """The session is gone (server leave, socket drop, ping timeout, ICE failure): record it once, wake a
         join waiting for the transport, and tell the room if it was connected."""
         if self._closing or self._lost is not None:
@@ -170,7 +175,8 @@ class Engine:
         self._lost = ConnectionError(message, reason)
         self._connected.set()
         if self.machine.state is JoinState.CONNECTED:
-            self._on_closed(message)
+            logger.info("session lost: %s", message)
+            self._on_closed(why)
 
     def _pc_for(self, target: int) -> Any:
         if self.single_pc or target == PUBLISHER:
@@ -321,7 +327,8 @@ class Engine:
             try:
                 frame = await self.ws.recv()
             except TransportClosed as exc:
-                self._lose(f"signal connection closed ({exc.code})", ConnectionErrorReason.InternalError)
+                self._lose(f"signal connection closed ({exc.code})", ConnectionErrorReason.InternalError,
+                           DisconnectReason.SIGNAL_CLOSE)
                 return
             self.session.receive_data(frame, self._now())
             for event in self.session.events_received():
@@ -349,7 +356,7 @@ class Engine:
     async def _handle(self, event: Any) -> None:
         if isinstance(event, PingTimeout):
             logger.warning("no signal traffic for %.1f s", event.silent_for)
-            self._lose("signal ping timeout", ConnectionErrorReason.Timeout)
+            self._lose("signal ping timeout", ConnectionErrorReason.Timeout, DisconnectReason.SIGNAL_CLOSE)
             return
         if isinstance(event, ProtocolViolation):
             logger.warning("ignoring signal frame: %s", event.error)
@@ -382,11 +389,12 @@ class Engine:
                 self.publisher.add_recv_transceiver("video")
             self._spawn(self.negotiate())
         elif kind == "refresh_token":
-            self.token = msg
+            self.token = msg  # for later reconnects; the room also announces it (token_refreshed)
+            self._on_signal(kind, msg)
         elif kind == "leave":
             logger.info("server leave (action %s, reason %s)", msg.action, msg.reason)
             reason = proto.models().DisconnectReason.Name(msg.reason)
-            self._lose(f"server leave ({reason})", ConnectionErrorReason.LeaveRequest)
+            self._lose(f"server leave ({reason})", ConnectionErrorReason.LeaveRequest, convert.disconnect_reason(msg.reason))
         else:
             self._on_signal(kind, msg)
 

@@ -3,7 +3,8 @@
 Every failure the SDK reports is a :class:`LiveKitError`. The tree::
 
     LiveKitError
-    ├── ConnectionError            (reason: ConnectionErrorReason, status: HTTP status or None)
+    ├── ConnectError               (reason: ConnectionErrorReason, status: HTTP status or None)
+    │                              also importable as ConnectionError, livekit-client's name
     ├── SignalProtocolError        (the server sent something we cannot parse or did not expect)
     ├── NegotiationError           (an SDP offer/answer step failed in the browser)
     ├── TrackError
@@ -11,6 +12,11 @@ Every failure the SDK reports is a :class:`LiveKitError`. The tree::
     │   └── DeviceError            (getUserMedia/getDisplayMedia failed; reason: DeviceErrorReason)
     ├── UnsupportedError           (the environment lacks an API, e.g. RTCPeerConnection in a Web Worker)
     └── InvalidStateError          (a call made in the wrong state, e.g. publish before connect)
+
+``ConnectError`` is livekit.rtc's name for a failed join, so code written for the official Python SDK catches
+the same class here. ``ConnectionError`` is the same class under livekit-client's name; it shadows Python's builtin
+``ConnectionError`` only where a user imports it from this package, which is why the primary name is
+``ConnectError`` (and neither is an ``OSError``: a refused token is no socket failure).
 
 Browser exceptions (``pyodide.ffi.JsException``) never reach callers: the adapters in
 ``livekit_pyweb._browser`` translate them at the boundary, keeping the original as ``__cause__``.
@@ -23,6 +29,7 @@ import enum
 __all__ = [
     "LiveKitError",
     "ConnectionErrorReason",
+    "ConnectError",
     "ConnectionError",
     "SignalProtocolError",
     "NegotiationError",
@@ -58,7 +65,7 @@ class ConnectionErrorReason(enum.Enum):
     """The server has no ``/rtc/v1`` endpoint (an older server): retry on the legacy ``/rtc`` path."""
 
 
-class ConnectionError(LiveKitError):  # noqa: A001 - the JS SDK's name, scoped to this package
+class ConnectError(LiveKitError):
     """Joining (or staying in) a room failed.
 
     Attributes:
@@ -72,7 +79,10 @@ class ConnectionError(LiveKitError):  # noqa: A001 - the JS SDK's name, scoped t
         self.status = status
 
     def __repr__(self) -> str:
-        return f"ConnectionError({str(self)!r}, reason={self.reason.name}, status={self.status})"
+        return f"ConnectError({str(self)!r}, reason={self.reason.name}, status={self.status})"
+
+
+ConnectionError = ConnectError  # noqa: A001 - livekit-client's name for the same class
 
 
 class SignalProtocolError(LiveKitError):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
+    from .enums import ConnectionQuality, ConnectionState, DisconnectReason
     from .participant import Participant, RemoteParticipant
     from .track import LocalTrack, RemoteTrack
     from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
@@ -77,13 +78,13 @@ class Connected(RoomEvent):
 @dataclasses.dataclass(frozen=True, slots=True)
 class Disconnected(RoomEvent):
     name: ClassVar[str] = "disconnected"
-    reason: str
+    reason: DisconnectReason
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ConnectionStateChanged(RoomEvent):
     name: ClassVar[str] = "connection_state_changed"
-    state: Any
+    state: ConnectionState
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -160,6 +161,74 @@ class RoomMetadataChanged(RoomEvent):
     name: ClassVar[str] = "room_metadata_changed"
     old_metadata: str
     metadata: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParticipantMetadataChanged(RoomEvent):
+    name: ClassVar[str] = "participant_metadata_changed"
+    participant: Participant
+    old_metadata: str
+    metadata: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParticipantNameChanged(RoomEvent):
+    name: ClassVar[str] = "participant_name_changed"
+    participant: Participant
+    old_name: str
+    new_name: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParticipantAttributesChanged(RoomEvent):
+    """``changed_attributes`` holds the keys that changed with their new values ("" for a removed key)."""
+
+    name: ClassVar[str] = "participant_attributes_changed"
+    changed_attributes: dict[str, str]
+    participant: Participant
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParticipantPermissionsChanged(RoomEvent):
+    name: ClassVar[str] = "participant_permissions_changed"
+    participant: Participant
+    permissions: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActiveSpeakersChanged(RoomEvent):
+    name: ClassVar[str] = "active_speakers_changed"
+    speakers: list[Participant]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConnectionQualityChanged(RoomEvent):
+    name: ClassVar[str] = "connection_quality_changed"
+    participant: Participant
+    quality: ConnectionQuality
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LocalTrackSubscribed(RoomEvent):
+    """A participant subscribed to one of our tracks for the first time."""
+
+    name: ClassVar[str] = "local_track_subscribed"
+    track: LocalTrack
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoomUpdated(RoomEvent):
+    name: ClassVar[str] = "room_updated"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Moved(RoomEvent):
+    name: ClassVar[str] = "moved"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TokenRefreshed(RoomEvent):
+    name: ClassVar[str] = "token_refreshed"
 
 
 EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))

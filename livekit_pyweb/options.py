@@ -3,25 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 
-
-class TrackSource(enum.IntEnum):
-    """Values of ``livekit.TrackSource``."""
-
-    UNKNOWN = 0
-    CAMERA = 1
-    MICROPHONE = 2
-    SCREEN_SHARE = 3
-    SCREEN_SHARE_AUDIO = 4
-
-
-class TrackKind(enum.IntEnum):
-    """Values of ``livekit.TrackType``."""
-
-    AUDIO = 0
-    VIDEO = 1
-    DATA = 2
+from .enums import IceTransportType, TrackSource
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +12,21 @@ class IceServer:
     urls: tuple[str, ...]
     username: str = ""
     credential: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RtcConfiguration:
+    """livekit.rtc's peer-connection settings: ICE servers (empty: the server's) and the transport policy.
+
+    ``TRANSPORT_NOHOST`` has no browser equivalent (RTCConfiguration knows only "all" and "relay") and is refused.
+    """
+
+    ice_transport_type: IceTransportType = IceTransportType.TRANSPORT_ALL
+    ice_servers: tuple[IceServer, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.ice_transport_type is IceTransportType.TRANSPORT_NOHOST:
+            raise ValueError("ice_transport_type TRANSPORT_NOHOST: browsers offer only 'all' and 'relay'")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +45,8 @@ class RoomOptions:
         join_timeout: seconds from open socket to JoinResponse (livekit-client: 5).
         peer_connection_timeout: seconds for the peer connection to connect (livekit-client: 15).
         publish_timeout: seconds for the server to confirm a publication (livekit-client: 10).
+        rtc_config: livekit.rtc's spelling of ``ice_servers`` and ``ice_transport_policy`` (it sets them).
+        connect_timeout: livekit.rtc's name for ``signal_timeout`` (it sets it).
     """
 
     auto_subscribe: bool = True
@@ -58,8 +58,17 @@ class RoomOptions:
     join_timeout: float = 5.0
     peer_connection_timeout: float = 15.0
     publish_timeout: float = 10.0
+    rtc_config: RtcConfiguration | None = None
+    connect_timeout: float | None = None
 
     def __post_init__(self) -> None:
+        if self.connect_timeout is not None:
+            object.__setattr__(self, "signal_timeout", self.connect_timeout)
+        if self.rtc_config is not None:
+            if self.rtc_config.ice_servers:
+                object.__setattr__(self, "ice_servers", tuple(self.rtc_config.ice_servers))
+            relay = self.rtc_config.ice_transport_type is IceTransportType.TRANSPORT_RELAY
+            object.__setattr__(self, "ice_transport_policy", "relay" if relay else "all")
         if self.ice_transport_policy not in ("all", "relay"):
             raise ValueError(f"ice_transport_policy must be 'all' or 'relay', not {self.ice_transport_policy!r}")
         for name in ("signal_timeout", "join_timeout", "peer_connection_timeout", "publish_timeout"):
@@ -123,7 +132,7 @@ class TrackPublishOptions:
     """
 
     name: str = ""
-    source: TrackSource = TrackSource.UNKNOWN
+    source: TrackSource = TrackSource.SOURCE_UNKNOWN
     simulcast: bool = True
     dtx: bool = True
     red: bool = True

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ._core import proto
 from ._core.simulcast import compute_layers
 from .errors import InvalidStateError, TrackError
 from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
-from .options import AudioCaptureOptions, TrackKind, TrackPublishOptions, TrackSource, VideoCaptureOptions
+from ._core import convert
+from .enums import (
+    ConnectionQuality,
+    DisconnectReason,
+    ParticipantKind,
+    ParticipantKindDetail,
+    ParticipantState,
+    TrackKind,
+    TrackSource,
+)
+from .options import AudioCaptureOptions, TrackPublishOptions, VideoCaptureOptions
 from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack
 from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
 
@@ -19,17 +32,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger("livekit_pyweb.participant")
 
 _SOURCE_NAMES = {
-    TrackSource.CAMERA: "camera",
-    TrackSource.MICROPHONE: "microphone",
-    TrackSource.SCREEN_SHARE: "screen_share",
-    TrackSource.SCREEN_SHARE_AUDIO: "screen_share_audio",
+    TrackSource.SOURCE_CAMERA: "camera",
+    TrackSource.SOURCE_MICROPHONE: "microphone",
+    TrackSource.SOURCE_SCREENSHARE: "screen_share",
+    TrackSource.SOURCE_SCREENSHARE_AUDIO: "screen_share_audio",
 }
 
 
 class Participant:
     def __init__(self, info: Any) -> None:
         self._info = info
-        self.track_publications: dict[str, TrackPublication] = {}
+        self._publications: dict[str, Any] = {}
+        self._connection_quality = ConnectionQuality.QUALITY_UNKNOWN
 
     def _update_info(self, info: Any) -> None:
         self._info = info
@@ -54,6 +68,46 @@ class Participant:
     def attributes(self) -> dict[str, str]:
         return dict(self._info.attributes)
 
+    @property
+    def kind(self) -> ParticipantKind:
+        """Standard, agent, SIP, ingress, egress, connector or bridge."""
+        return convert.participant_kind(self._info.kind)
+
+    @property
+    def kind_details(self) -> list[ParticipantKindDetail]:
+        return convert.participant_kind_details(self._info.kind_details)
+
+    @property
+    def state(self) -> ParticipantState:
+        return convert.participant_state(self._info.state)
+
+    @property
+    def joined_at(self) -> datetime.datetime | None:
+        """When the participant joined (UTC), or None if the server has not said."""
+        millis = int(self._info.joined_at_ms) or int(self._info.joined_at) * 1000
+        return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.timezone.utc) if millis else None
+
+    @property
+    def permissions(self) -> Any:
+        """The participant's ``ParticipantPermission`` (can_publish, can_subscribe, can_publish_data, ...)."""
+        return self._info.permission
+
+    @property
+    def connection_quality(self) -> ConnectionQuality:
+        """The latest quality the server reported (``QUALITY_UNKNOWN`` until the first report)."""
+        return self._connection_quality
+
+    @property
+    def disconnect_reason(self) -> DisconnectReason | None:
+        """Why the participant left, or None while it is in the room."""
+        if self._info.state != proto.models().ParticipantInfo.DISCONNECTED:
+            return None
+        return convert.disconnect_reason(self._info.disconnect_reason)
+
+    @property
+    def track_publications(self) -> Mapping[str, TrackPublication]:
+        return MappingProxyType(self._publications)
+
     def get_track_publication(self, source: TrackSource) -> TrackPublication | None:
         for pub in self.track_publications.values():
             if pub.source == source:
@@ -65,11 +119,17 @@ class Participant:
 
 
 class RemoteParticipant(Participant):
-    track_publications: dict[str, RemoteTrackPublication]  # type: ignore[assignment]
+    @property
+    def track_publications(self) -> Mapping[str, RemoteTrackPublication]:
+        """This participant's publications by track sid (read-only; the room keeps it current)."""
+        return MappingProxyType(self._publications)
 
 
 class LocalParticipant(Participant):
-    track_publications: dict[str, LocalTrackPublication]  # type: ignore[assignment]
+    @property
+    def track_publications(self) -> Mapping[str, LocalTrackPublication]:
+        """Our publications by track sid (read-only; publish and unpublish change it)."""
+        return MappingProxyType(self._publications)
 
     def __init__(self, room: Room, info: Any) -> None:
         super().__init__(info)
@@ -86,14 +146,14 @@ class LocalParticipant(Participant):
             PublishTrackError: the server did not accept the track.
         """
         capture = capture or VideoCaptureOptions()
-        return await self._set_source_enabled(TrackSource.CAMERA, enabled, {"video": capture.constraints()}, publish)
+        return await self._set_source_enabled(TrackSource.SOURCE_CAMERA, enabled, {"video": capture.constraints()}, publish)
 
     async def set_microphone_enabled(
         self, enabled: bool = True, capture: AudioCaptureOptions | None = None, publish: TrackPublishOptions | None = None
     ) -> LocalTrackPublication | None:
         """Capture and publish the microphone (or unmute it); with ``False``, mute it."""
         capture = capture or AudioCaptureOptions()
-        return await self._set_source_enabled(TrackSource.MICROPHONE, enabled, {"audio": capture.constraints()}, publish)
+        return await self._set_source_enabled(TrackSource.SOURCE_MICROPHONE, enabled, {"audio": capture.constraints()}, publish)
 
     async def _set_source_enabled(
         self, source: TrackSource, enabled: bool, constraints: dict[str, Any], publish: TrackPublishOptions | None
@@ -112,7 +172,7 @@ class LocalParticipant(Participant):
         mst = tracks[0]
         for extra in tracks[1:]:
             extra.stop()
-        track: LocalTrack = LocalVideoTrack(mst, source) if source == TrackSource.CAMERA else LocalAudioTrack(mst, source)
+        track: LocalTrack = LocalVideoTrack(mst, source) if source == TrackSource.SOURCE_CAMERA else LocalAudioTrack(mst, source)
         try:
             return await self.publish_track(track, publish or TrackPublishOptions(source=source))
         except BaseException:
@@ -120,12 +180,18 @@ class LocalParticipant(Participant):
             raise
 
     async def set_track_muted(self, publication: LocalTrackPublication, muted: bool) -> None:
-        """Mute or unmute a published track (the track keeps its publication; no media flows while muted)."""
+        """Mute or unmute a published track (the same as ``publication.track.mute()``/``unmute()``)."""
         if publication.track is None:
             raise InvalidStateError("the publication has no track")
-        if publication.muted == muted:
+        self._mute(publication.track, muted)
+
+    def _mute(self, track: LocalTrack, muted: bool) -> None:
+        """Mute state of one of our published tracks: capture, publication, server and events, all at once."""
+        publication = next((p for p in self._publications.values() if p.track is track), None)
+        track.media_stream_track.enabled = not muted
+        track._muted = muted
+        if publication is None or publication.muted == muted:
             return
-        publication.track.media_stream_track.enabled = not muted
         info = proto.models().TrackInfo()
         info.CopyFrom(publication._info)
         info.muted = muted
@@ -145,7 +211,7 @@ class LocalParticipant(Participant):
         options = options or TrackPublishOptions(source=track.source)
         if any(p.track is track for p in self.track_publications.values()):
             raise InvalidStateError(f"{track!r} is already published")
-        if options.source != TrackSource.UNKNOWN:
+        if options.source != TrackSource.SOURCE_UNKNOWN:
             track.source = options.source
         rtc, m = proto.rtc(), proto.models()
         name = options.name or track.name or _SOURCE_NAMES.get(track.source, "")
@@ -153,12 +219,12 @@ class LocalParticipant(Participant):
         request = rtc.AddTrackRequest(
             cid=track.mst_id,
             name=name,
-            type=m.TrackType.VIDEO if track.kind == TrackKind.VIDEO else m.TrackType.AUDIO,
-            source=int(track.source),
-            muted=False,
+            type=convert.to_proto_track_type(track.kind),
+            source=convert.to_proto_track_source(track.source),
+            muted=track.muted,
         )
         encodings: list[dict[str, Any]] | None = None
-        if track.kind == TrackKind.VIDEO:
+        if track.kind == TrackKind.KIND_VIDEO:
             dims = track.dimensions
             if dims is None:
                 raise TrackError("the video track reports no size; is it live?")
@@ -176,16 +242,19 @@ class LocalParticipant(Participant):
         transceiver = engine.publisher.add_send_transceiver(track.media_stream_track, encodings)
         track.sid = info.sid
         pub = LocalTrackPublication(info, track, transceiver)
-        self.track_publications[info.sid] = pub
+        self._publications[info.sid] = pub
+        track._mute_hook = self._mute
         await engine.negotiate()
         self._room._emit(LocalTrackPublished(pub, track))
         return pub
 
     async def unpublish_track(self, track_sid: str, *, stop: bool = True) -> None:
         """Stop sending a published track (and stop capturing, unless ``stop=False``)."""
-        pub = self.track_publications.pop(track_sid, None)
+        pub = self._publications.pop(track_sid, None)
         if pub is None:
             raise TrackError(f"no local publication {track_sid!r}")
+        if pub.track is not None:
+            pub.track._mute_hook = None
         engine = self._room._engine
         if engine is not None and engine.publisher is not None:
             engine.publisher.remove_sender(pub._transceiver)
@@ -195,7 +264,7 @@ class LocalParticipant(Participant):
         self._room._emit(LocalTrackUnpublished(pub))
 
     def _stop_all(self) -> None:
-        for pub in self.track_publications.values():
+        for pub in self._publications.values():
             if pub.track is not None:
                 pub.track.stop()
-        self.track_publications.clear()
+        self._publications.clear()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import enum
+import datetime
 import logging
-from types import TracebackType
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 from ._core import model as core_model
-from ._core import proto
+from ._core import convert, proto
 from ._core.client_info import parse_user_agent
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
@@ -17,7 +18,17 @@ from ._core.ports import Platform
 from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError
 from .events import (
     Connected,
+    ActiveSpeakersChanged,
+    ConnectionQualityChanged,
     ConnectionStateChanged,
+    LocalTrackSubscribed,
+    Moved,
+    ParticipantAttributesChanged,
+    ParticipantMetadataChanged,
+    ParticipantNameChanged,
+    ParticipantPermissionsChanged,
+    RoomUpdated,
+    TokenRefreshed,
     Disconnected,
     EventEmitter,
     ParticipantConnected,
@@ -31,8 +42,9 @@ from .events import (
     TrackUnpublished,
     TrackUnsubscribed,
 )
-from .options import RoomOptions, TrackKind, TrackSource
-from .participant import LocalParticipant, RemoteParticipant
+from .enums import ConnectionState, DisconnectReason
+from .options import RoomOptions
+from .participant import LocalParticipant, Participant, RemoteParticipant
 from .track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from .track_publication import RemoteTrackPublication
 
@@ -41,12 +53,6 @@ logger = logging.getLogger("livekit_pyweb.room")
 # livekit-client retries finding the publication of an arriving track 20 times, 150 ms apart.
 _TRACK_LOOKUP_TRIES = 20
 _TRACK_LOOKUP_DELAY = 0.15
-
-
-class ConnectionState(enum.Enum):
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
 
 
 class Room(EventEmitter):
@@ -77,9 +83,10 @@ class Room(EventEmitter):
         self._model = RoomModel()
         self._room_info: Any = None
         self._local: LocalParticipant | None = None
-        self.remote_participants: dict[str, RemoteParticipant] = {}
-        self._state = ConnectionState.DISCONNECTED
+        self._remote: dict[str, RemoteParticipant] = {}
+        self._state = ConnectionState.CONN_DISCONNECTED
         self._deferred: list[RoomEvent] = []
+        self._speaker_levels: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- properties --------------------------------------------------------------------------------------
@@ -96,11 +103,47 @@ class Room(EventEmitter):
         return str(self._room_info.metadata) if self._room_info is not None else ""
 
     @property
+    def num_participants(self) -> int:
+        """Participants in the room as the server last counted them (eventually consistent)."""
+        return int(self._room_info.num_participants) if self._room_info is not None else 0
+
+    @property
+    def num_publishers(self) -> int:
+        return int(self._room_info.num_publishers) if self._room_info is not None else 0
+
+    @property
+    def creation_time(self) -> datetime.datetime | None:
+        """When the room was created (UTC), or None before joining."""
+        if self._room_info is None:
+            return None
+        millis = int(self._room_info.creation_time_ms) or int(self._room_info.creation_time) * 1000
+        return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.timezone.utc)
+
+    @property
+    def is_recording(self) -> bool:
+        return bool(self._room_info.active_recording) if self._room_info is not None else False
+
+    @property
+    def departure_timeout(self) -> float:
+        """Seconds the room stays open after the last participant left."""
+        return float(self._room_info.departure_timeout) if self._room_info is not None else 0.0
+
+    @property
+    def empty_timeout(self) -> float:
+        """Seconds an empty room (nobody ever joined) stays open."""
+        return float(self._room_info.empty_timeout) if self._room_info is not None else 0.0
+
+    @property
+    def remote_participants(self) -> Mapping[str, RemoteParticipant]:
+        """Everyone else in the room, by identity (read-only; the room keeps it current)."""
+        return MappingProxyType(self._remote)
+
+    @property
     def connection_state(self) -> ConnectionState:
         return self._state
 
     def isconnected(self) -> bool:
-        return self._state is ConnectionState.CONNECTED
+        return self._state is ConnectionState.CONN_CONNECTED
 
     @property
     def local_participant(self) -> LocalParticipant:
@@ -121,7 +164,7 @@ class Room(EventEmitter):
                 ``InternalError``, ``Timeout``, ``LeaveRequest``, ``Cancelled``.
             InvalidStateError: the room is already connected or connecting.
         """
-        if self._state is not ConnectionState.DISCONNECTED or self._engine is not None:
+        if self._engine is not None:
             raise InvalidStateError("connect() called while the room is connecting or connected")
         if not isinstance(url, str) or not isinstance(token, str):
             raise TypeError(f"url and token must be str, not {type(url).__name__} and {type(token).__name__}")
@@ -143,7 +186,6 @@ class Room(EventEmitter):
             self._on_engine_closed,
             self._platform,
         )
-        self._set_state(ConnectionState.CONNECTING)
         try:
             join = await self._engine.join(url, token)
             self._apply_join(join)
@@ -152,9 +194,9 @@ class Room(EventEmitter):
             # Includes CancelledError: a cancelled connect() cleans up and stays cancelled, so that
             # asyncio.timeout() and TaskGroup around it work. (disconnect() during connect() is not a
             # cancellation: connect() then raises ConnectionError(Cancelled), as livekit-client does.)
-            await self._teardown("connect failed", emit=False)
+            await self._teardown(DisconnectReason.UNKNOWN_REASON, emit=False)
             raise
-        self._set_state(ConnectionState.CONNECTED)
+        self._set_state(ConnectionState.CONN_CONNECTED)
         self._emit(Connected())
         deferred, self._deferred = self._deferred, []
         for event in deferred:
@@ -164,7 +206,7 @@ class Room(EventEmitter):
         """Leave the room: tell the server, stop local tracks, close every connection. Idempotent."""
         if self._engine is None:
             return
-        await self._teardown("client initiated", emit=True)
+        await self._teardown(DisconnectReason.CLIENT_INITIATED, emit=True)
 
     async def __aenter__(self) -> Room:
         return self
@@ -181,7 +223,7 @@ class Room(EventEmitter):
         return self._engine
 
     def _require_connected(self) -> Any:
-        if self._state is not ConnectionState.CONNECTED or self._engine is None:
+        if self._state is not ConnectionState.CONN_CONNECTED or self._engine is None:
             raise InvalidStateError("the room is not connected: await room.connect(url, token) first")
         return self._engine
 
@@ -191,7 +233,7 @@ class Room(EventEmitter):
             self._emit(ConnectionStateChanged(state))
 
     def _emit_or_defer(self, event: RoomEvent) -> None:
-        if self._state is ConnectionState.CONNECTED:
+        if self._state is ConnectionState.CONN_CONNECTED:
             self._emit(event)
         else:
             self._deferred.append(event)
@@ -211,39 +253,110 @@ class Room(EventEmitter):
             self._apply_model_event(event, initial=True)
 
     def _on_signal(self, kind: str, msg: Any) -> None:
-        if kind == "update":
-            local_sid = self._model.local_sid
-            for info in msg.participants:
-                if info.sid == local_sid and self._local is not None:
-                    self._local._update_info(info)
-            for event in self._model.apply(msg.participants):
-                self._apply_model_event(event)
-        elif kind == "track_unpublished":
-            local = self._local
-            if local is not None and msg.track_sid in local.track_publications:
-                self._spawn(local.unpublish_track(msg.track_sid))
-            else:
-                for event in self._model.remove_track(msg.track_sid):
-                    self._apply_model_event(event)
-        elif kind == "mute":
-            # The server (an admin's MutePublishedTrack) mutes or unmutes one of our tracks: obey, as
-            # livekit-client does, so that our capture, our publication and the peers agree.
-            local = self._local
-            pub = local.track_publications.get(msg.sid) if local is not None else None
-            if pub is not None and local is not None:
-                self._spawn(local.set_track_muted(pub, bool(msg.muted)))
-        elif kind == "room_update":
-            old = self.metadata
-            self._room_info = msg.room
-            if old != self.metadata:
-                self._emit(RoomMetadataChanged(old, self.metadata))
+        """A server message the engine passed on: each kind has its handler or is ignored on purpose."""
+        handler = _SIGNAL_HANDLERS.get(kind)
+        if handler is not None:
+            handler(self, msg)
+        elif kind in IGNORED_SIGNALS:
+            logger.debug("signal %s ignored: %s", kind, IGNORED_SIGNALS[kind])
+        else:  # a message kind newer than this package: visible, never silently dropped
+            logger.warning("signal message %r is not known to this version of livekit_pyweb", kind)
+
+    def _on_update(self, msg: Any) -> None:
+        local = self._local
+        for info in msg.participants:
+            if local is not None and info.sid == self._model.local_sid:
+                self._apply_info(local, info)
+        for event in self._model.apply(msg.participants):
+            self._apply_model_event(event)
+
+    def _apply_info(self, participant: Participant, info: Any) -> None:
+        """New ParticipantInfo for a participant we know: store it, then say what changed (as livekit.rtc)."""
+        old = participant._info
+        participant._update_info(info)
+        if old.name != info.name:
+            self._emit_or_defer(ParticipantNameChanged(participant, old.name, info.name))
+        if old.metadata != info.metadata:
+            self._emit_or_defer(ParticipantMetadataChanged(participant, old.metadata, info.metadata))
+        before, after = dict(old.attributes), dict(info.attributes)
+        changed = {k: after.get(k, "") for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        if changed:
+            self._emit_or_defer(ParticipantAttributesChanged(changed, participant))
+        if old.permission != info.permission:
+            self._emit_or_defer(ParticipantPermissionsChanged(participant, participant.permissions))
+
+    def _on_track_unpublished(self, msg: Any) -> None:
+        local = self._local
+        if local is not None and msg.track_sid in local.track_publications:
+            self._spawn(local.unpublish_track(msg.track_sid))
         else:
-            logger.debug("signal %s not handled yet", kind)
+            for event in self._model.remove_track(msg.track_sid):
+                self._apply_model_event(event)
+
+    def _on_server_mute(self, msg: Any) -> None:
+        # The server (an admin's MutePublishedTrack) mutes or unmutes one of our tracks: obey, as livekit-client
+        # does, so that our capture, our publication and the peers agree.
+        local = self._local
+        pub = local.track_publications.get(msg.sid) if local is not None else None
+        if pub is not None and local is not None:
+            self._spawn(local.set_track_muted(pub, bool(msg.muted)))
+
+    def _on_room_update(self, msg: Any) -> None:
+        old = self.metadata
+        self._room_info = msg.room
+        if old != self.metadata:
+            self._emit_or_defer(RoomMetadataChanged(old, self.metadata))
+        self._emit_or_defer(RoomUpdated())
+
+    def _on_speakers_changed(self, msg: Any) -> None:
+        # Only the changes arrive; keep the whole set, loudest first (livekit-client does the same).
+        for info in msg.speakers:
+            if info.active:
+                self._speaker_levels[info.sid] = float(info.level)
+            else:
+                self._speaker_levels.pop(info.sid, None)
+        speakers = [p for sid, _ in sorted(self._speaker_levels.items(), key=lambda kv: -kv[1])
+                    if (p := self._any_participant_by_sid(sid)) is not None]
+        self._emit_or_defer(ActiveSpeakersChanged(speakers))
+
+    def _on_connection_quality(self, msg: Any) -> None:
+        for update in msg.updates:
+            participant = self._any_participant_by_sid(update.participant_sid)
+            if participant is None:
+                continue
+            participant._connection_quality = convert.connection_quality(update.quality)
+            self._emit_or_defer(ConnectionQualityChanged(participant, participant._connection_quality))
+
+    def _on_stream_state(self, msg: Any) -> None:
+        for info in msg.stream_states:
+            participant = self._participant_by_sid(info.participant_sid)
+            pub = participant.track_publications.get(info.track_sid) if participant is not None else None
+            if pub is not None and pub.track is not None:
+                pub.track._stream_state = convert.stream_state(info.state)
+
+    def _on_local_track_subscribed(self, msg: Any) -> None:
+        local = self._local
+        pub = local.track_publications.get(msg.track_sid) if local is not None else None
+        if pub is not None and pub.track is not None:
+            pub._first_subscription.set()
+            self._emit_or_defer(LocalTrackSubscribed(pub.track))
+
+    def _on_token(self, msg: Any) -> None:
+        self._emit_or_defer(TokenRefreshed())
+
+    def _on_room_moved(self, msg: Any) -> None:
+        self._room_info = msg.room
+        self._emit_or_defer(Moved())
+
+    def _any_participant_by_sid(self, sid: str) -> Participant | None:
+        if self._local is not None and sid == self._local.sid:
+            return self._local
+        return self._participant_by_sid(sid)
 
     def _apply_model_event(self, event: Any, initial: bool = False) -> None:
         if isinstance(event, core_model.ParticipantJoined):
             joined = RemoteParticipant(event.info)
-            self.remote_participants[joined.identity] = joined
+            self._remote[joined.identity] = joined
             if not initial:
                 self._emit_or_defer(ParticipantConnected(joined))
             return
@@ -254,26 +367,29 @@ class Room(EventEmitter):
             return
         participant = found
         if isinstance(event, core_model.ParticipantChanged):
-            participant._update_info(event.info)
+            self._apply_info(participant, event.info)
         elif isinstance(event, core_model.TrackPublished):
             pub = RemoteTrackPublication(event.track)
-            participant.track_publications[pub.sid] = pub
+            participant._publications[pub.sid] = pub
             if not initial:
                 self._emit_or_defer(TrackPublished(pub, participant))
         elif isinstance(event, core_model.TrackMuteChanged):
             changed = participant.track_publications.get(event.track.sid)
             if changed is not None:
                 changed._update(event.track)
+                if changed.track is not None:
+                    changed.track._muted = changed.muted
                 self._emit_or_defer(
                     TrackMuted(participant, changed) if changed.muted else TrackUnmuted(participant, changed)
                 )
         elif isinstance(event, core_model.TrackUnpublished):
-            removed = participant.track_publications.pop(event.track.sid, None)
+            removed = participant._publications.pop(event.track.sid, None)
             if removed is not None:
                 self._unsubscribe(removed, participant)
                 self._emit_or_defer(TrackUnpublished(removed, participant))
         elif isinstance(event, core_model.ParticipantLeft):
-            self.remote_participants.pop(participant.identity, None)
+            participant._update_info(event.info)  # its last word: state DISCONNECTED and the reason
+            self._remote.pop(participant.identity, None)
             self._emit_or_defer(ParticipantDisconnected(participant))
 
     def _participant_by_sid(self, sid: str) -> RemoteParticipant | None:
@@ -324,7 +440,7 @@ class Room(EventEmitter):
         else:
             logger.warning("no publication for arriving track %s of %s", track_sid, participant_sid or "?")
             return
-        source = pub.source if pub.source != TrackSource.UNKNOWN else TrackSource.UNKNOWN
+        source = pub.source
         track: RemoteTrack
         if str(event.track.kind) == "video":
             track = RemoteVideoTrack(event.track, source, track_sid, event.receiver)
@@ -333,6 +449,7 @@ class Room(EventEmitter):
         track.name = pub.name
         if pub.track is not None:
             self._unsubscribe(pub, participant)
+        track._muted = pub.muted
         pub.track = track
         self._emit_or_defer(TrackSubscribed(track, pub, participant))
 
@@ -343,16 +460,16 @@ class Room(EventEmitter):
         return None
 
     # -- teardown ----------------------------------------------------------------------------------------
-    def _on_engine_closed(self, reason: str) -> None:
+    def _on_engine_closed(self, reason: DisconnectReason) -> None:
         # Reconnection is a later step; for now a lost session disconnects the room.
         if self._engine is not None:
             self._spawn(self._teardown(reason, emit=True, send_leave=False))
 
-    async def _teardown(self, reason: str, *, emit: bool, send_leave: bool = True) -> None:
+    async def _teardown(self, reason: DisconnectReason, *, emit: bool, send_leave: bool = True) -> None:
         engine, self._engine = self._engine, None
         if engine is None:
             return
-        was_connected = self._state is ConnectionState.CONNECTED
+        was_connected = self._state is ConnectionState.CONN_CONNECTED
         await engine.close(send_leave=send_leave)
         for task in list(self._tasks):
             if task is not asyncio.current_task():
@@ -365,8 +482,38 @@ class Room(EventEmitter):
                 self._apply_model_event(event)
         else:
             self._model.clear()
-            self.remote_participants.clear()
-        self._set_state(ConnectionState.DISCONNECTED)
+            self._remote.clear()
+        self._set_state(ConnectionState.CONN_DISCONNECTED)
         if emit:
             self._emit(Disconnected(reason))
         self._end_streams()
+
+
+# SignalResponse kinds the room handles (the engine handles ENGINE_SIGNALS itself, see _engine.py).
+_SIGNAL_HANDLERS: dict[str, Callable[[Room, Any], None]] = {
+    "update": Room._on_update,
+    "track_unpublished": Room._on_track_unpublished,
+    "mute": Room._on_server_mute,
+    "room_update": Room._on_room_update,
+    "speakers_changed": Room._on_speakers_changed,
+    "connection_quality": Room._on_connection_quality,
+    "stream_state_update": Room._on_stream_state,
+    "track_subscribed": Room._on_local_track_subscribed,
+    "refresh_token": Room._on_token,
+    "room_moved": Room._on_room_moved,
+}
+
+# SignalResponse kinds nobody acts on yet, each on purpose, with who will.
+IGNORED_SIGNALS: dict[str, str] = {
+    "reconnect": "only sent during a resume (the reconnect work)",
+    "subscribed_quality_update": "dynacast (issue #9: media features)",
+    "subscribed_audio_codec_update": "codec negotiation (issue #9: media features)",
+    "subscription_permission_update": "track subscription permissions (issue #9: media features)",
+    "subscription_response": "track_subscription_failed (issue #9: media features)",
+    "request_response": "answers to set_metadata/set_name/set_attributes (issue #10: data and participant state)",
+    "publish_data_track_response": "data tracks (not filed yet)",
+    "unpublish_data_track_response": "data tracks (not filed yet)",
+    "data_track_subscriber_handles": "data tracks (not filed yet)",
+    "store_data_blob_response": "data blobs (not filed yet)",
+    "get_data_blob_response": "data blobs (not filed yet)",
+}

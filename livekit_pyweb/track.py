@@ -6,9 +6,10 @@ render with :meth:`RemoteTrack.attach`, which returns a ``<video>``/``<audio>`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .options import TrackKind, TrackSource
+from .enums import StreamState, TrackKind, TrackSource
 
 
 class Track:
@@ -20,6 +21,8 @@ class Track:
         self.source = source
         self.name = name
         self.sid = ""
+        self._muted = False
+        self._stream_state = StreamState.STATE_UNKNOWN
         self._attached: list[Any] = []
 
     @property
@@ -29,7 +32,14 @@ class Track:
 
     @property
     def muted(self) -> bool:
-        return not bool(self.media_stream_track.enabled)
+        """Muted as the room knows it: by us (:meth:`LocalTrack.mute`), by the server, or by the remote publisher."""
+        return self._muted
+
+    @property
+    def stream_state(self) -> StreamState:
+        """Remote tracks: whether the server is forwarding media (``STATE_PAUSED`` when it paused it, e.g. for
+        bandwidth). ``STATE_UNKNOWN`` until it says, and always for local tracks."""
+        return self._stream_state
 
     @property
     def attached_elements(self) -> list[Any]:
@@ -46,7 +56,7 @@ class Track:
         """
         from ._browser import media
 
-        kind = "video" if self.kind == TrackKind.VIDEO else "audio"
+        kind = "video" if self.kind == TrackKind.KIND_VIDEO else "audio"
         if element is None:
             element = media.create_media_element(kind, self.media_stream_track)
         else:
@@ -77,6 +87,25 @@ class LocalTrack(Track):
     def __init__(self, media_stream_track: Any, kind: TrackKind, source: TrackSource, name: str = "") -> None:
         super().__init__(media_stream_track, kind, source, name)
         self._stopped = False
+        self._mute_hook: Callable[[LocalTrack, bool], None] | None = None  # set while published
+
+    def mute(self) -> None:
+        """Stop sending media (silence or black) without unpublishing; the room and its peers are told.
+
+        Synchronous, as in livekit.rtc: the capture is disabled at once and the server is told in the same call
+        (a queued signalling frame); nothing here needs to wait for an answer."""
+        self._set_muted(True)
+
+    def unmute(self) -> None:
+        """Send media again after :meth:`mute`."""
+        self._set_muted(False)
+
+    def _set_muted(self, muted: bool) -> None:
+        if self._mute_hook is not None:
+            self._mute_hook(self, muted)
+        else:  # not published: only the capture changes
+            self.media_stream_track.enabled = not muted
+            self._muted = muted
 
     def stop(self) -> None:
         """Stop capturing; the device is released. Idempotent."""
@@ -96,13 +125,13 @@ class LocalTrack(Track):
 
 
 class LocalVideoTrack(LocalTrack):
-    def __init__(self, media_stream_track: Any, source: TrackSource = TrackSource.CAMERA, name: str = "") -> None:
-        super().__init__(media_stream_track, TrackKind.VIDEO, source, name)
+    def __init__(self, media_stream_track: Any, source: TrackSource = TrackSource.SOURCE_CAMERA, name: str = "") -> None:
+        super().__init__(media_stream_track, TrackKind.KIND_VIDEO, source, name)
 
 
 class LocalAudioTrack(LocalTrack):
-    def __init__(self, media_stream_track: Any, source: TrackSource = TrackSource.MICROPHONE, name: str = "") -> None:
-        super().__init__(media_stream_track, TrackKind.AUDIO, source, name)
+    def __init__(self, media_stream_track: Any, source: TrackSource = TrackSource.SOURCE_MICROPHONE, name: str = "") -> None:
+        super().__init__(media_stream_track, TrackKind.KIND_AUDIO, source, name)
 
 
 class RemoteTrack(Track):
@@ -125,9 +154,15 @@ class RemoteTrack(Track):
 
 class RemoteVideoTrack(RemoteTrack):
     def __init__(self, media_stream_track: Any, source: TrackSource, sid: str, receiver: Any) -> None:
-        super().__init__(media_stream_track, TrackKind.VIDEO, source, sid, receiver)
+        super().__init__(media_stream_track, TrackKind.KIND_VIDEO, source, sid, receiver)
 
 
 class RemoteAudioTrack(RemoteTrack):
     def __init__(self, media_stream_track: Any, source: TrackSource, sid: str, receiver: Any) -> None:
-        super().__init__(media_stream_track, TrackKind.AUDIO, source, sid, receiver)
+        super().__init__(media_stream_track, TrackKind.KIND_AUDIO, source, sid, receiver)
+
+
+AudioTrack = LocalAudioTrack | RemoteAudioTrack
+"""Any audio track (livekit.rtc's name for the union)."""
+VideoTrack = LocalVideoTrack | RemoteVideoTrack
+"""Any video track."""

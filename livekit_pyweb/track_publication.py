@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from .options import TrackKind, TrackSource
-from .track import LocalTrack, RemoteTrack
+from ._core import convert
+from .enums import TrackKind, TrackSource
+from .track import LocalTrack, RemoteTrack, Track
 
 
 class TrackPublication:
+    track: Track | None
+
     def __init__(self, info: Any) -> None:
         self._info = info
+        self.track = None
 
     def _update(self, info: Any) -> None:
         self._info = info
@@ -25,11 +30,11 @@ class TrackPublication:
 
     @property
     def kind(self) -> TrackKind:
-        return TrackKind(self._info.type)
+        return convert.track_kind(self._info.type)
 
     @property
     def source(self) -> TrackSource:
-        return TrackSource(self._info.source)
+        return convert.track_source(self._info.source)
 
     @property
     def muted(self) -> bool:
@@ -51,6 +56,11 @@ class TrackPublication:
     def mime_type(self) -> str:
         return str(self._info.mime_type)
 
+    @property
+    def audio_features(self) -> list[int]:
+        """The ``AudioTrackFeature`` values the publisher declared (stereo, no DTX, echo cancellation, ...)."""
+        return [int(f) for f in self._info.audio_features]
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(sid={self.sid!r}, source={self.source.name}, name={self.name!r})"
 
@@ -60,6 +70,11 @@ class LocalTrackPublication(TrackPublication):
         super().__init__(info)
         self.track: LocalTrack | None = track
         self._transceiver = transceiver
+        self._first_subscription = asyncio.Event()
+
+    async def wait_for_subscription(self) -> None:
+        """Wait until another participant subscribes to this track for the first time."""
+        await self._first_subscription.wait()
 
 
 class RemoteTrackPublication(TrackPublication):

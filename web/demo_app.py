@@ -16,7 +16,7 @@ import urllib.parse
 import js
 from pyodide.ffi import create_proxy, to_js
 
-from livekit_pyweb import AudioCaptureOptions, LiveKitError, Room, RoomOptions
+from livekit_pyweb import AudioCaptureOptions, LiveKitError, Room, RoomOptions, TrackKind
 
 # Python log records go to the browser console (Pyodide prints stderr there).
 logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
@@ -58,7 +58,7 @@ async def main() -> None:
         tile.className = "tile"
         tile.id = f"tile-{track.sid}"
         element = track.attach()
-        if track.kind.name == "VIDEO" and not first_frame[0]:
+        if track.kind == TrackKind.KIND_VIDEO and not first_frame[0]:
 
             def on_frame(_now, _meta):
                 if not first_frame[0]:
@@ -71,16 +71,16 @@ async def main() -> None:
             frame_proxy = create_proxy(on_frame)
             frame_proxies.append(frame_proxy)
             element.requestVideoFrameCallback(frame_proxy)
-        if track.kind.name == "VIDEO":
+        if track.kind == TrackKind.KIND_VIDEO:
             label = js.document.createElement("span")
-            label.textContent = f"{participant.identity} · {publication.source.name.lower()}"
+            label.textContent = f"{participant.identity} · {publication.source.name.removeprefix("SOURCE_").lower()}"
             tile.append(element, label)
             tiles.append(tile)
         else:
             tile.append(element)
             tile.style.display = "none"
             tiles.append(tile)
-        entry = {"identity": participant.identity, "kind": track.kind.name.lower(), "framesDecoded": 0}
+        entry = {"identity": participant.identity, "kind": track.kind.name.removeprefix("KIND_").lower(), "framesDecoded": 0}
         js.Reflect.set(state.remote, track.sid, to_js(entry, dict_converter=js.Object.fromEntries))
 
     @room.on("track_unsubscribed")
@@ -144,7 +144,7 @@ async def main() -> None:
                     continue
                 stats = await track.get_stats()
                 entry = js.Reflect.get(state.remote, track.sid)
-                if track.kind.name == "VIDEO":
+                if track.kind == TrackKind.KIND_VIDEO:
                     entry.framesDecoded = int(stats.get("framesDecoded", 0))
                 else:
                     entry.bytesReceived = int(stats.get("bytesReceived", 0))

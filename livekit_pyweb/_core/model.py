@@ -75,7 +75,7 @@ class RoomModel:
             old = self.participants.get(info.sid)
             if _is_gone(info):
                 if old is not None:
-                    events.extend(self._remove(info.sid))
+                    events.extend(self._remove(info.sid, final=info))
                 continue
             if old is not None and info.version and old.version and info.version < old.version:
                 continue  # stale update
@@ -100,7 +100,9 @@ class RoomModel:
             for sid, track in old_tracks.items():
                 if sid not in new_tracks:
                     events.append(TrackUnpublished(participant_sid=info.sid, track=track))
-            if (old.name, old.metadata, dict(old.attributes)) != (info.name, info.metadata, dict(info.attributes)):
+            if (old.name, old.metadata, dict(old.attributes), old.permission) != (
+                info.name, info.metadata, dict(info.attributes), info.permission
+            ):
                 events.append(ParticipantChanged(info=info))
         return events
 
@@ -117,10 +119,12 @@ class RoomModel:
                     return [TrackUnpublished(participant_sid=psid, track=t)]
         return []
 
-    def _remove(self, sid: str) -> list[ModelEvent]:
+    def _remove(self, sid: str, final: Any = None) -> list[ModelEvent]:
+        """Everything ``sid`` published goes, then ``sid`` itself; ``final`` is its last info (the server's
+        DISCONNECTED one, with the reason) when there is one."""
         info = self.participants.pop(sid)
         events: list[ModelEvent] = [TrackUnpublished(participant_sid=sid, track=t) for t in info.tracks]
-        events.append(ParticipantLeft(info=info))
+        events.append(ParticipantLeft(info=final if final is not None else info))
         return events
 
     def clear(self) -> list[ModelEvent]:

@@ -80,7 +80,7 @@ async def test_capture_attach_detach(selenium):
     from livekit_pyweb._browser.media import get_user_media
 
     (mst,) = await get_user_media({"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}})
-    track = LocalVideoTrack(mst, TrackSource.CAMERA)
+    track = LocalVideoTrack(mst, TrackSource.SOURCE_CAMERA)
     assert track.dimensions == (640, 480)
     element = track.attach()
     assert element.tagName == "VIDEO" and element.muted and element.autoplay

@@ -18,7 +18,7 @@ from .conftest import run_py
 AUDIO_ENERGY_PER_S_LOUD = 0.01
 
 PRELUDE = """
-import asyncio, json, js, logging
+import asyncio, enum, json, js, logging
 from livekit_pyweb import AudioCaptureOptions, Room, RoomOptions, TrackSource
 from livekit_pyweb._browser import live_proxy_count, live_peer_connection_count
 
@@ -33,7 +33,15 @@ class _Collect(logging.Handler):
 logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
 
 def describe(a):
+    if isinstance(a, enum.Enum):
+        return a.name
     return getattr(a, "identity", None) or getattr(a, "sid", None) or str(a)
+
+def state_name(room):  # ConnectionState.CONN_CONNECTED -> "connected"
+    return room.connection_state.name.removeprefix("CONN_").lower()
+
+def source_name(publication):  # TrackSource.SOURCE_CAMERA -> "CAMERA"
+    return publication.source.name.removeprefix("SOURCE_")
 
 def record(room):
     def make(name):
@@ -51,7 +59,7 @@ async def remote_track(identity, kind, timeout=30.0):
         participant = room.remote_participants.get(identity)
         if participant is not None:
             for pub in participant.track_publications.values():
-                if pub.track is not None and pub.kind.name == kind:
+                if pub.track is not None and pub.kind.name == "KIND_" + kind:
                     return pub.track
         await asyncio.sleep(0.1)
     raise AssertionError(f"no {kind} track from {identity}; log={log}")
@@ -91,9 +99,9 @@ connect_ms = js.performance.now() - t0
 await room.local_participant.set_camera_enabled(True)
 await room.local_participant.set_microphone_enabled(True, RAW_MIC)
 json.dumps({{"connect_ms": connect_ms, "room": room.name, "identity": room.local_participant.identity,
-            "remotes": sorted(room.remote_participants), "state": room.connection_state.value,
-            "published": sorted(p.source.name for p in room.local_participant.track_publications.values()),
-            "sids": {{p.source.name: p.sid for p in room.local_participant.track_publications.values()}},
+            "remotes": sorted(room.remote_participants), "state": state_name(room),
+            "published": sorted(source_name(p) for p in room.local_participant.track_publications.values()),
+            "sids": {{source_name(p): p.sid for p in room.local_participant.track_publications.values()}},
             "single_pc": room._engine.single_pc}})
 """
 

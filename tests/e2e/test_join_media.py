@@ -12,7 +12,7 @@ from .page import DECODE, JOIN, assert_decoded, logged_warnings, open_page
 
 MUTE_MIC = """
 await room.local_participant.set_microphone_enabled(False)
-json.dumps(room.local_participant.get_track_publication(TrackSource.MICROPHONE).muted)
+json.dumps(room.local_participant.get_track_publication(TrackSource.SOURCE_MICROPHONE).muted)
 """
 
 
@@ -55,7 +55,7 @@ LEAVE = """
 await room.disconnect()
 await asyncio.sleep(0.5)
 json.dumps({"proxies": live_proxy_count() - base_proxies, "pcs": live_peer_connection_count(),
-            "state": room.connection_state.value, "log": log})
+            "state": state_name(room), "log": log})
 """
 
 
@@ -83,7 +83,7 @@ def test_disconnect_is_seen_and_releases_everything(selenium_standalone, py_peer
     # disconnected.
     video_sid = [sid for name, sid in log if name == "track_subscribed"][-1]
     assert log[-4:] == [("track_unsubscribed", video_sid), ("track_unpublished", video_sid),
-                        ("participant_disconnected", "py-peer"), ("disconnected", "client initiated")], log
+                        ("participant_disconnected", "py-peer"), ("disconnected", "CLIENT_INITIATED")], log
     ended = run_py(selenium, "json.dumps([str(t.media_stream_track.readyState) for t in cam])")
     assert ended == ["ended", "ended"]  # local capture stopped
     # The peer's stream of our microphone ended with our departure: no window of our audio after it.

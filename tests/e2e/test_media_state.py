@@ -12,16 +12,16 @@ from .conftest import LIVEKIT_URL, make_token, room_service, run_py
 from .page import JOIN, logged_warnings, open_page
 
 SET_MUTED = """
-pub = room.local_participant.get_track_publication(TrackSource.{source})
+pub = room.local_participant.get_track_publication(TrackSource.SOURCE_{source})
 {call}
 json.dumps({{"muted": pub.muted, "enabled": bool(pub.track.media_stream_track.enabled), "log": log[-1]}})
 """
 
 UNPUBLISH = """
-pub = room.local_participant.get_track_publication(TrackSource.{source})
+pub = room.local_participant.get_track_publication(TrackSource.SOURCE_{source})
 track = pub.track
 await room.local_participant.unpublish_track(pub.sid)
-json.dumps({{"left": sorted(p.source.name for p in room.local_participant.track_publications.values()),
+json.dumps({{"left": sorted(source_name(p) for p in room.local_participant.track_publications.values()),
             "ready_state": str(track.media_stream_track.readyState), "log": log[-1]}})
 """
 
@@ -76,7 +76,7 @@ def test_local_mute_unmute_and_unpublish_as_the_peer_sees_them(selenium_standalo
 
 
 WAIT_MUTE = """
-pub = [p for p in room.remote_participants["py-peer"].track_publications.values() if p.kind.name == "{kind}"][0]
+pub = [p for p in room.remote_participants["py-peer"].track_publications.values() if p.kind.name == "KIND_{kind}"][0]
 await wait_until(lambda: pub.muted is {muted} and log[-1][0] == "{event}", 10, "{event} of {kind}")
 json.dumps({{"entry": log[-1], "sid": pub.sid, "muted": pub.muted}})
 """
@@ -108,7 +108,7 @@ def test_remote_mute_and_unmute_reach_our_room(selenium_standalone, py_peer, roo
 REVOKED = """
 await wait_until(lambda: not room.local_participant.track_publications, 10, "our publications to go")
 await asyncio.sleep(0.5)  # anything that would follow
-json.dumps({"log": log, "state": room.connection_state.value,
+json.dumps({"log": log, "state": state_name(room),
             "ready_states": [str(t.media_stream_track.readyState) for t in tracks]})
 """
 
@@ -142,7 +142,7 @@ def test_server_revoking_publish_unpublishes_our_tracks(selenium_standalone, py_
 
 
 SERVER_MUTED = """
-pub = room.local_participant.get_track_publication(TrackSource.MICROPHONE)
+pub = room.local_participant.get_track_publication(TrackSource.SOURCE_MICROPHONE)
 await wait_until(lambda: pub.muted is {muted} and log[-1][0] == "{event}", 10, "the server's {event}")
 json.dumps({{"muted": pub.muted, "enabled": bool(pub.track.media_stream_track.enabled), "log": log[-1]}})
 """

@@ -13,6 +13,8 @@ import pytest
 from livekit_pyweb import (
     ConnectionError,
     ConnectionErrorReason,
+    ConnectionState,
+    DisconnectReason,
     InvalidStateError,
     PublishTrackError,
     Room,
@@ -103,7 +105,7 @@ async def test_cancelling_connect_stays_a_cancellation_and_cleans_up():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert all(pc.closed for pc in platform.pcs) and platform.sockets[0].closed_with == 1000
-    assert room.connection_state.value == "disconnected" and room._engine is None
+    assert room.connection_state is ConnectionState.CONN_DISCONNECTED and room._engine is None
 
 
 async def test_asyncio_timeout_around_connect_gives_timeout_error():
@@ -140,7 +142,7 @@ async def test_keepalive_pings_every_interval_and_measures_rtt():
 
 async def test_ping_timeout_disconnects_when_the_server_goes_silent(expect_log):
     room, socket, pc = await connected_room()
-    reasons: list[str] = []
+    reasons: list[DisconnectReason] = []
     gone = asyncio.Event()
     room.on("disconnected", lambda reason: (reasons.append(reason), gone.set()))
     await asyncio.sleep(10)
@@ -149,20 +151,20 @@ async def test_ping_timeout_disconnects_when_the_server_goes_silent(expect_log):
     last_message = _now()
     await asyncio.wait_for(gone.wait(), 30)
     assert _now() - last_message == pytest.approx(15, abs=0.05)
-    assert reasons == ["signal ping timeout"]
+    assert reasons == [DisconnectReason.SIGNAL_CLOSE]
     assert pc.closed and socket.closed_with == 1000 and not room.isconnected()
-    assert [r.getMessage() for r in expect_log] == ["no signal traffic for 15.0 s"]
+    assert [r.getMessage() for r in expect_log] == ["no signal traffic for 15.0 s"]  # WARNING; the loss is INFO
 
 
 # -- transport failure, negotiation ---------------------------------------------------------------------------
 async def test_peer_connection_failure_disconnects_the_room():
     room, socket, pc = await connected_room()
-    reasons: list[str] = []
+    reasons: list[DisconnectReason] = []
     room.on("disconnected", reasons.append)
     pc.state = "failed"
     pc.on_connection_state("failed")
     await until(lambda: bool(reasons))
-    assert reasons == ["peer connection failed"]
+    assert reasons == [DisconnectReason.MEDIA_FAILURE]
     assert pc.closed and socket.closed_with == 1000 and not room.isconnected()
 
 
@@ -319,6 +321,53 @@ async def test_server_mutes_our_track_and_we_obey():
     socket.push(mute=proto.rtc().MuteTrackRequest(sid="TR_unknown", muted=True))  # not ours: ignored
     await asyncio.sleep(0.1)
     assert len(seen) == 2
+    await room.disconnect()
+
+
+async def test_track_mute_and_unmute_are_livekit_rtc_style():
+    room, socket, pc = await connected_room()
+    pub, mst = await _published_microphone(room, socket)
+    track = pub.track
+    seen: list[str] = []
+    room.on("track_muted", lambda p, publication: seen.append("muted"))
+    room.on("track_unmuted", lambda p, publication: seen.append("unmuted"))
+    track.mute()  # synchronous, as livekit.rtc's LocalTrack.mute()
+    assert track.muted and pub.muted and not mst.enabled and seen == ["muted"]
+    assert [(r.mute.sid, r.mute.muted) for r in socket.requests("mute")] == [("TR_mic", True)]
+    track.unmute()
+    assert not track.muted and not pub.muted and mst.enabled and seen == ["muted", "unmuted"]
+    await room.local_participant.unpublish_track(pub.sid, stop=False)
+    track.mute()  # no longer published: only the capture changes, nothing is sent
+    assert track.muted and not mst.enabled and len(socket.requests("mute")) == 2 and seen == ["muted", "unmuted"]
+    await room.disconnect()
+
+
+async def test_remote_track_muted_follows_the_publication():
+    from .fakes import FakeTrack, TrackEvent
+
+    alice = participant("PA_a", "alice", [("TR_m", 0)])
+    alice.tracks[0].muted = True
+    room, socket, pc = await connected_room(others=[alice])
+    pc.on_track(TrackEvent(FakeTrack("TR_m", "audio"), ["PA_a|TR_m"], mid="0"))
+    pub = room.remote_participants["alice"].track_publications["TR_m"]
+    await until(lambda: pub.track is not None)
+    assert pub.track.muted  # muted before we subscribed: the track says so from the start
+    update = participant("PA_a", "alice", [("TR_m", 0)], version=2)
+    socket.push(update=proto.rtc().ParticipantUpdate(participants=[update]))
+    await until(lambda: not pub.muted)
+    assert not pub.track.muted
+    await room.disconnect()
+
+
+async def test_public_collections_are_read_only():
+    room, socket, pc = await connected_room(others=[participant("PA_a", "alice", [("TR_m", 0)])])
+    with pytest.raises(TypeError):
+        room.remote_participants["mallory"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        room.remote_participants["alice"].track_publications["TR_x"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        room.local_participant.track_publications["TR_x"] = None  # type: ignore[index]
+    assert list(room.remote_participants) == ["alice"]
     await room.disconnect()
 
 

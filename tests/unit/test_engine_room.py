@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from livekit_pyweb import ConnectionError, ConnectionErrorReason, Room, RoomOptions
+from livekit_pyweb import ConnectionError, ConnectionErrorReason, DisconnectReason, Room, RoomOptions
 from livekit_pyweb._core import proto
 from livekit_pyweb._core.join import JoinState
 
@@ -182,7 +182,7 @@ async def test_participants_and_tracks_events_in_order():
                         ("participant_disconnected", "PA_b")]
     await room.disconnect()
     assert seen[-4:] == [("track_unsubscribed", "TR_v", "TR_v", "PA_a"), ("track_unpublished", "TR_v", "PA_a"),
-                         ("participant_disconnected", "PA_a"), ("disconnected", "client initiated")]
+                         ("participant_disconnected", "PA_a"), ("disconnected", DisconnectReason.CLIENT_INITIATED)]
 
 
 async def test_server_leave_and_dropped_socket_disconnect_the_room():
@@ -202,7 +202,7 @@ async def test_server_leave_and_dropped_socket_disconnect_the_room():
             socket.drop(1006)
         await _until(lambda: reasons)
         assert not room.isconnected() and platform.pcs[0].closed
-        assert ("ROOM_DELETED" in reasons[0]) if trigger == "leave" else ("1006" in reasons[0])
+        assert reasons == [DisconnectReason.ROOM_DELETED if trigger == "leave" else DisconnectReason.SIGNAL_CLOSE]
 
 
 async def test_page_hide_sends_leave_synchronously():

@@ -97,3 +97,17 @@ async def test_events_stream_registers_when_called():
     em._end_streams()
     assert [type(e) async for e in stream] == [Connected]
     assert em._streams == []
+
+
+def test_livekit_rtc_option_spellings():
+    from livekit_pyweb import IceServer, IceTransportType, RtcConfiguration
+
+    turn = IceServer(urls=("turn:t:3478",), username="u", credential="c")
+    opts = RoomOptions(connect_timeout=4, rtc_config=RtcConfiguration(
+        ice_transport_type=IceTransportType.TRANSPORT_RELAY, ice_servers=(turn,)))
+    assert (opts.signal_timeout, opts.ice_servers, opts.ice_transport_policy) == (4, (turn,), "relay")
+    assert RoomOptions(rtc_config=RtcConfiguration()).ice_servers is None  # empty: the server's servers
+    with pytest.raises(ValueError):
+        RtcConfiguration(ice_transport_type=IceTransportType.TRANSPORT_NOHOST)
+    with pytest.raises(ValueError):
+        RoomOptions(connect_timeout=0)
