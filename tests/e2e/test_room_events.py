@@ -1,5 +1,5 @@
 """livekit.rtc's room events from the real server: participant name/metadata/attributes changes (RoomService
-UpdateParticipant), active speakers, connection quality, all with livekit.rtc's arguments."""
+UpdateParticipant) and connection quality, with livekit.rtc's arguments."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ json.dumps(changes)
 
 
 @pytest.mark.driver_timeout(120)
-def test_participant_speaker_and_quality_events(selenium_standalone, py_peer, room_name):
+def test_participant_and_quality_events(selenium_standalone, py_peer, room_name):
     from livekit import api
 
     selenium = selenium_standalone
@@ -60,12 +60,12 @@ def test_participant_speaker_and_quality_events(selenium_standalone, py_peer, ro
                              'json.dumps([p.name, p.metadata, p.attributes])')
     assert state == ["Peer", '{"role": "tone"}', {"mood": "calm"}]
 
-    # Our fake microphone's beeps make us an active speaker (the server counts the local participant too; the
-    # native SDK peer's tone was never reported as speaking here, measured); quality comes every few seconds.
+    # Quality is reported every few seconds. (Active speakers are not asserted here: the server's speaker
+    # detection on the fake microphone's short beeps came within 15 s in one run and not in the next; the
+    # speakers_changed handling is pinned by tests/unit/test_room_signals.py.)
     changes = run_py(selenium, WAIT.format(
-        predicate="any(c[0] == 'active_speakers_changed' and 'pyweb' in c[1] for c in changes) and "
-                  "any(c[0] == 'connection_quality_changed' for c in changes)",
-        what="an active speaker and a quality report"))
+        predicate="{c[1] for c in changes if c[0] == 'connection_quality_changed'} == {'pyweb', 'py-peer'}",
+        what="quality reports for both participants"))
     qualities = [c for c in changes if c[0] == "connection_quality_changed"]
     assert all(c[1] in ("pyweb", "py-peer") and c[2].startswith("QUALITY_") for c in qualities), qualities
     assert logged_warnings(selenium) == []
