@@ -311,7 +311,7 @@ class Runner:
             code = 3
             try:
                 os.setpgid(0, 0)
-                fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+                fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)
                 sys.dont_write_bytecode = True
