@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ._core import proto
+from ._core import convert, proto
 from ._core.simulcast import compute_layers
 from .errors import InvalidStateError, TrackError
 from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
-from ._core import convert
 from .enums import (
     ConnectionQuality,
     DisconnectReason,

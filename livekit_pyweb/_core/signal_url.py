@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ConnectionError, ConnectionErrorReason
 from . import proto
+from .validate import redact_tokens
 
 V1_PATH = "rtc/v1"
 V0_PATH = "rtc"
@@ -123,8 +124,6 @@ def redact_url(url: str) -> str:
 
     A URL that does not parse, or one a user mixed up with the token (``connect(token, url)``), is redacted as
     text: nothing that looks like a token survives."""
-    from .validate import redact_tokens
-
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
