@@ -12,7 +12,9 @@ dist/ then holds
   * our own wheel, rebuilt from the working tree on every run,
   * a pruned pyodide-lock.json naming exactly the wheels in dist/ (real sha256, imports, depends), so
     `pyodide.loadPackage("livekit-pyweb")` pulls livekit-protocol and protobuf from dist/,
-  * web/* copied as-is, and livekit-client's UMD bundle as livekit-client.umd.js.
+  * web/* copied as-is, and livekit-client's UMD bundle as livekit-client.umd.js,
+  * PyScript's core (npm @pyscript/core, its dist/ without source maps) in dist/pyscript/, for the pages in
+    web/pyscript/ (their config points the interpreter at our /pyodide.mjs: no CDN).
 
 The stock lock's 357 entries point at a CDN this project cannot reach and its sha256 values never match PyPI
 wheels, so it is not shipped. `depends` are taken from each wheel's own Requires-Dist, not from the stock lock
@@ -42,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 PYODIDE_NPM = NODE_MODULES / "pyodide"
 LIVEKIT_CLIENT_NPM = NODE_MODULES / "livekit-client"
+PYSCRIPT_NPM = NODE_MODULES / "@pyscript" / "core"
+PYSCRIPT_DIR = "pyscript"  # dist/pyscript/: PyScript's core.js, core.css and the chunks they import
 PINS_FILE = ROOT / "build" / "requirements-pyodide.txt"
 BUILD_REQS_FILE = ROOT / "build" / "requirements-build.txt"
 WEB_DIR = ROOT / "web"
@@ -435,6 +439,26 @@ def copy_umd(stage: Path) -> str:
     die(f"no UMD bundle in node_modules/livekit-client/dist (saw {found})")
 
 
+def copy_pyscript(stage: Path) -> list[str]:
+    """@pyscript/core's dist/ into stage/pyscript/ (source maps left out); returns the paths relative to stage.
+
+    core.js imports its chunks relatively, so the folder is copied flat as published. It would fetch Pyodide from a
+    CDN by default: the pages' config sets ``interpreter = "/pyodide.mjs"`` (absolute: in a worker a relative path
+    resolves against the config file, not the page).
+    """
+    src = PYSCRIPT_NPM / "dist"
+    if not (src / "core.js").is_file():
+        die("node_modules/@pyscript/core/dist/core.js missing (npm ci)")
+    out = stage / PYSCRIPT_DIR
+    out.mkdir()
+    copied = []
+    for p in sorted(src.iterdir()):
+        if p.is_file() and not p.name.endswith(".map"):
+            shutil.copy2(p, out / p.name)
+            copied.append(f"{PYSCRIPT_DIR}/{p.name}")
+    return copied
+
+
 def copy_web(stage: Path, generated: set[str]) -> int:
     if not WEB_DIR.is_dir():
         return 0
@@ -524,6 +548,7 @@ def main() -> None:
         t = time.monotonic()
         core = copy_core(stage)
         umd_src = copy_umd(stage)
+        pyscript_files = copy_pyscript(stage)
         lock_packages: dict[str, dict] = {}
         for name in sorted(wheels):
             src = wheels[name]
@@ -553,9 +578,10 @@ def main() -> None:
             lock["tool"] = stock["tool"]
         (stage / "pyodide-lock.json").write_text(json.dumps(lock, indent=2, sort_keys=False) + "\n")
         generated = set(core) | {"livekit-client.umd.js", "pyodide-lock.json"} | {w.name for w in wheels.values()}
+        generated |= set(pyscript_files)
         n_web = copy_web(stage, generated)
         log(f"assembled: {len(core)} core files, {len(wheels)} wheels, pyodide-lock.json, "
-            f"livekit-client.umd.js (from {umd_src}), {n_web} web/ files ({time.monotonic() - t:.2f}s)")
+            f"livekit-client.umd.js (from {umd_src}), {len(pyscript_files)} PyScript files, {n_web} web/ files ({time.monotonic() - t:.2f}s)")
 
         # Replace dist/ with the stage.
         if dist.exists():
