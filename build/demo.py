@@ -4,6 +4,10 @@
 
 ``/token?room=R&identity=I`` answers ``{"url": ..., "token": ...}`` signed with the development keys
 (devkey/secret), so the printed page URL carries no token. Serves only 127.0.0.1.
+
+Pages under ``/pyscript/`` are served cross-origin isolated (``ISOLATION_HEADERS``): PyScript's worker mode needs
+SharedArrayBuffer for its synchronous ``js.document`` in the worker. Only there: the other pages run as they are
+tested (without the headers), and isolation would forbid them any cross-origin resource without CORP.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Cross-origin isolation for the PyScript pages (tests/e2e/conftest.py's test server sends the same).
+ISOLATED_PREFIX = "/pyscript/"
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 
 
 def make_handler(dist: Path, livekit_url: str, key: str, secret: str) -> type[http.server.SimpleHTTPRequestHandler]:
@@ -50,6 +58,12 @@ def make_handler(dist: Path, livekit_url: str, key: str, secret: str) -> type[ht
             self.end_headers()
             self.wfile.write(body)
 
+        def end_headers(self) -> None:
+            if urllib.parse.urlsplit(self.path).path.startswith(ISOLATED_PREFIX):
+                for name, value in ISOLATION_HEADERS.items():
+                    self.send_header(name, value)
+            super().end_headers()
+
         def log_message(self, fmt: str, *args: object) -> None:
             # Never echo query strings: a page URL may carry a token.
             path = urllib.parse.urlsplit(getattr(self, "path", "")).path
@@ -73,6 +87,10 @@ def main() -> None:
     room = urllib.parse.quote(args.room)
     print(f"demo: open http://127.0.0.1:{args.port}/?room={room}  (livekit_pyweb in Pyodide)", flush=True)
     print(f"demo: and    http://127.0.0.1:{args.port}/js-peer.html?room={room}  (livekit-client, same room)", flush=True)
+    print(f"demo: and    http://127.0.0.1:{args.port}/pyscript/main.html?room={room}  (PyScript, main thread)",
+          flush=True)
+    print(f"demo: and    http://127.0.0.1:{args.port}/pyscript/worker.html?room={room}  (PyScript, in a worker)",
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -399,7 +399,14 @@ def v0_only_server(livekit_server: str) -> Iterator[_V0OnlyProxy]:
 
 
 class _QuietHandler:
-    """Serves dist/ with the right module/wasm types and logs nothing (page URLs carry tokens)."""
+    """Serves dist/ with the right module/wasm types and logs nothing (page URLs carry tokens).
+
+    Pages under ``/pyscript/`` get COOP ``same-origin`` + COEP ``require-corp``, as build/demo.py serves them
+    (PyScript's worker mode needs cross-origin isolation).
+    """
+
+    ISOLATED_PREFIX = "/pyscript/"
+    ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 
     @staticmethod
     def make(directory: Path) -> Any:
@@ -409,6 +416,12 @@ class _QuietHandler:
         class Handler(http.server.SimpleHTTPRequestHandler):
             extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
                               ".wasm": "application/wasm"}
+
+            def end_headers(self) -> None:
+                if urllib.parse.urlsplit(self.path).path.startswith(_QuietHandler.ISOLATED_PREFIX):
+                    for name, value in _QuietHandler.ISOLATION_HEADERS.items():
+                        self.send_header(name, value)
+                super().end_headers()
 
             def log_message(self, fmt: str, *args: object) -> None:
                 pass
