@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SignalProtocolError,
         TrackError,
         UnsupportedError,
+        BridgeError,
     )
     from .options import (
         AudioCaptureOptions,
@@ -65,7 +66,7 @@ _EXPORTS = {
     "events": ("EventEmitter",),
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",
-               "InvalidStateError"),
+               "InvalidStateError", "BridgeError"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),

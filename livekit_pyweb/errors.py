@@ -11,6 +11,7 @@ Every failure the SDK reports is a :class:`LiveKitError`. The tree::
     │   ├── PublishTrackError      (the server refused or did not acknowledge a publication)
     │   └── DeviceError            (getUserMedia/getDisplayMedia failed; reason: DeviceErrorReason)
     ├── UnsupportedError           (the environment lacks an API, e.g. RTCPeerConnection in a Web Worker)
+    ├── BridgeError                (Web Worker only: the page host serving the browser objects stopped answering)
     └── InvalidStateError          (a call made in the wrong state, e.g. publish before connect)
 
 ``ConnectError`` is livekit.rtc's name for a failed join, so code written for the official Python SDK catches
@@ -39,6 +40,7 @@ __all__ = [
     "DeviceError",
     "UnsupportedError",
     "InvalidStateError",
+    "BridgeError",
 ]
 
 
@@ -130,3 +132,8 @@ class UnsupportedError(LiveKitError):
 
 class InvalidStateError(LiveKitError):
     """The call is not valid in the object's current state."""
+
+
+class BridgeError(LiveKitError):
+    """Python runs in a Web Worker and the page-side host that owns its browser objects (``lkpw-host.mjs``) went
+    away, stopped answering, or did not answer a call in time: the call cannot complete."""
