@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ._core import convert, proto
-from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info
+from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info, parse_user_agent
 from ._core.join import JoinEvent, JoinMachine, JoinState, timeouts
 from ._core.negotiation import NegotiationQueue
 from ._core.ports import Platform, TransportClosed
@@ -47,19 +47,16 @@ class Engine:
     def __init__(
         self,
         options: RoomOptions,
-        browser: BrowserInfo,
+        browser: BrowserInfo | None,
         on_signal: Callable[[str, Any], None],
         on_track: Callable[[Any], None],
         on_closed: Callable[[DisconnectReason], None],
-        platform: Platform | None = None,
+        platform: Platform,
     ) -> None:
-        if platform is None:
-            from ._browser.platform import BrowserPlatform
-
-            platform = BrowserPlatform()
         self.platform = platform
         self.options = options
-        self.browser = browser
+        self.browser = browser or BrowserInfo()
+        self._browser_given = browser is not None
         self._on_signal = on_signal
         self._on_track = on_track
         self._on_closed = on_closed
@@ -78,12 +75,14 @@ class Engine:
         self.mid_to_track_id: dict[str, str] = {}
         self._initial_offer: str | None = None
         self._pending_candidates: dict[int, list[dict[str, Any] | None]] = {PUBLISHER: [], SUBSCRIBER: []}
+        self._remote_described: set[int] = set()  # targets whose remote description is set
         self._published: dict[str, asyncio.Future[Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connected = asyncio.Event()
         self._lost: ConnectionError | None = None
         self._closing = False
         self._page_hide: Any = None
+        self._host_lost: Any = None
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _now(self) -> float:
@@ -133,19 +132,19 @@ class Engine:
             config["iceTransportPolicy"] = "relay"
         return config
 
-    def _new_pc(self, target: int, config: dict[str, Any]) -> Any:
-        pc = self.platform.create_peer_connection(config)
+    async def _new_pc(self, target: int, config: dict[str, Any]) -> Any:
+        pc = await self.platform.create_peer_connection(config)
         pc.on_ice_candidate = lambda cand: self._local_candidate(cand, target)
         pc.on_track = self._on_track
         pc.on_connection_state = lambda state: self._pc_state(target, state)
         return pc
 
     @staticmethod
-    def _create_data_channels(pc: Any) -> None:
+    async def _create_data_channels(pc: Any) -> None:
         # The peer connection adapter owns its channels (and the server's, when subscriber-primary) and closes
         # them with itself; sending and receiving data packets is not wired yet.
-        pc.create_data_channel("_reliable", ordered=True)
-        pc.create_data_channel("_lossy", ordered=False, max_retransmits=0)
+        await pc.create_data_channel("_reliable", ordered=True)
+        await pc.create_data_channel("_lossy", ordered=False, max_retransmits=0)
 
     def _local_candidate(self, candidate: dict[str, Any] | None, target: int) -> None:
         if candidate is None or self.session is None:
@@ -194,6 +193,9 @@ class Engine:
         self.token = token
         self.machine.handle(JoinEvent.CONNECT, self._now())
         try:
+            await self.platform.start()  # the bridge finds its page here (UnsupportedError if none)
+            if not self._browser_given:
+                self.browser = parse_user_agent(self.platform.user_agent())
             if self.options.single_peer_connection:
                 try:
                     return await self._join(base, token, single_pc=True)
@@ -220,6 +222,7 @@ class Engine:
             if pc is not None:
                 pc.close()
         self.publisher = self.subscriber = None
+        self._remote_described.clear()
         self.queue = NegotiationQueue()
         self._initial_offer = None
 
@@ -227,12 +230,12 @@ class Engine:
         rtc = proto.rtc()
         self.single_pc = single_pc
         if single_pc:
-            self.publisher = self._new_pc(PUBLISHER, self._rtc_config())
-            self._create_data_channels(self.publisher)
+            self.publisher = await self._new_pc(PUBLISHER, self._rtc_config())
+            await self._create_data_channels(self.publisher)
             for _ in range(INITIAL_RECV_AUDIO):
-                self.publisher.add_recv_transceiver("audio")
+                await self.publisher.add_recv_transceiver("audio")
             for _ in range(INITIAL_RECV_VIDEO):
-                self.publisher.add_recv_transceiver("video")
+                await self.publisher.add_recv_transceiver("video")
             join_request = rtc.JoinRequest(
                 client_info=make_client_info(self.browser),
                 connection_settings=rtc.ConnectionSettings(
@@ -286,16 +289,17 @@ class Engine:
         self.machine.handle(JoinEvent.JOIN, self._now())
 
         if single_pc:
-            self.publisher.set_configuration(self._rtc_config(join))
+            await self.publisher.set_configuration(self._rtc_config(join))
         else:
             config = self._rtc_config(join)
-            self.publisher = self._new_pc(PUBLISHER, config)
-            self.subscriber = self._new_pc(SUBSCRIBER, config)
-            self._create_data_channels(self.publisher)
+            self.publisher = await self._new_pc(PUBLISHER, config)
+            self.subscriber = await self._new_pc(SUBSCRIBER, config)
+            await self._create_data_channels(self.publisher)
 
         self._spawn(self._read_loop())
         self._spawn(self._keepalive_loop())
         self._page_hide = self.platform.on_page_hide(self._page_hidden)
+        self._host_lost = self.platform.on_lost(self._platform_lost)
         for event in events[1:]:
             await self._handle(event)
         if single_pc and self._initial_offer is None:
@@ -374,7 +378,7 @@ class Engine:
                 return
             target = PUBLISHER if self.single_pc else target
             pc = self._pc_for(target)
-            if pc is None or not pc.has_remote_description:
+            if pc is None or target not in self._remote_described:
                 self._pending_candidates[target].append(candidate)
             else:
                 await pc.add_ice_candidate(candidate)
@@ -384,9 +388,9 @@ class Engine:
                 waiter.set_result(msg.track)
         elif kind == "media_sections_requirement":
             for _ in range(msg.num_audios):
-                self.publisher.add_recv_transceiver("audio")
+                await self.publisher.add_recv_transceiver("audio")
             for _ in range(msg.num_videos):
-                self.publisher.add_recv_transceiver("video")
+                await self.publisher.add_recv_transceiver("video")
             self._spawn(self.negotiate())
         elif kind == "refresh_token":
             self.token = msg  # for later reconnects; the room also announces it (token_refreshed)
@@ -413,6 +417,7 @@ class Engine:
             await pc.set_local_description("offer", offer)
         self.mid_to_track_id.update(dict(answer.mid_to_track_id))
         await pc.set_remote_description("answer", answer.sdp)
+        self._remote_described.add(PUBLISHER)
         await self._flush_candidates(PUBLISHER, pc)
         if self.queue.should_renegotiate:
             self._spawn(self.negotiate())
@@ -424,6 +429,7 @@ class Engine:
         pc = self.subscriber
         self.mid_to_track_id.update(dict(offer.mid_to_track_id))
         await pc.set_remote_description("offer", offer.sdp)
+        self._remote_described.add(SUBSCRIBER)
         await self._flush_candidates(SUBSCRIBER, pc)
         sdp = await pc.create_answer()
         await pc.set_local_description("answer", sdp)
@@ -464,10 +470,28 @@ class Engine:
         finally:
             self._published.pop(request.cid, None)
 
+    async def add_sender(self, track: Any, encodings: list[dict[str, Any]] | None) -> Any:
+        """Start sending ``track`` (a MediaTrackPort) on the publisher connection; returns its sender. The caller
+        renegotiates (:meth:`negotiate`) once the server has confirmed the track."""
+        if self.publisher is None:
+            raise InvalidStateError("publishing needs a connected room")
+        return await self.publisher.add_send_transceiver(track, encodings)
+
+    async def remove_sender(self, sender: Any) -> None:
+        """Stop sending on ``sender`` and renegotiate. A no-op once the engine has closed."""
+        if self.publisher is None or self._closing:
+            return
+        await self.publisher.remove_sender(sender)
+        await self.negotiate()
+
     def send_mute(self, sid: str, muted: bool) -> None:
         if self.session is not None:
             self.session.send_mute(sid, muted)
             self._flush()
+
+    def _platform_lost(self, why: str) -> None:
+        self._lose(f"the page side of the bridge went away ({why})", ConnectionErrorReason.InternalError,
+                   DisconnectReason.MEDIA_FAILURE)
 
     def _page_hidden(self) -> None:
         """The page is going away: no time for awaits. Tell the server now, synchronously."""
@@ -486,9 +510,10 @@ class Engine:
         if send_leave and self.session is not None and self.ws is not None:
             self.session.send_leave()
             self._flush()
-        if self._page_hide is not None:
-            self._page_hide.close()
-            self._page_hide = None
+        for handle in (self._page_hide, self._host_lost):
+            if handle is not None:
+                handle.close()
+        self._page_hide = self._host_lost = None
         if self.session is not None:
             self.session.close()
         if self.ws is not None:

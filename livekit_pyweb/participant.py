@@ -165,13 +165,12 @@ class LocalParticipant(Participant):
         if not enabled:
             return None
         self._room._require_connected()
-        from ._browser.media import get_user_media
-
-        tracks = await get_user_media(constraints)
-        mst = tracks[0]
-        for extra in tracks[1:]:
+        ports = await self._room._platform_required().get_user_media(constraints)
+        port = ports[0]
+        for extra in ports[1:]:
             extra.stop()
-        track: LocalTrack = LocalVideoTrack(mst, source) if source == TrackSource.SOURCE_CAMERA else LocalAudioTrack(mst, source)
+            extra.release()
+        track: LocalTrack = LocalVideoTrack(port, source) if source == TrackSource.SOURCE_CAMERA else LocalAudioTrack(port, source)
         try:
             return await self.publish_track(track, publish or TrackPublishOptions(source=source))
         except BaseException:
@@ -187,7 +186,7 @@ class LocalParticipant(Participant):
     def _mute(self, track: LocalTrack, muted: bool) -> None:
         """Mute state of one of our published tracks: capture, publication, server and events, all at once."""
         publication = next((p for p in self._publications.values() if p.track is track), None)
-        track.media_stream_track.enabled = not muted
+        track._port.set_enabled(not muted)
         track._muted = muted
         if publication is None or publication.muted == muted:
             return
@@ -238,9 +237,9 @@ class LocalParticipant(Participant):
             request.disable_red = not options.red
             request.stereo = options.stereo
         info = await engine.add_track(request)
-        transceiver = engine.publisher.add_send_transceiver(track.media_stream_track, encodings)
+        sender = await engine.add_sender(track._port, encodings)
         track.sid = info.sid
-        pub = LocalTrackPublication(info, track, transceiver)
+        pub = LocalTrackPublication(info, track, sender)
         self._publications[info.sid] = pub
         track._mute_hook = self._mute
         await engine.negotiate()
@@ -255,9 +254,8 @@ class LocalParticipant(Participant):
         if pub.track is not None:
             pub.track._mute_hook = None
         engine = self._room._engine
-        if engine is not None and engine.publisher is not None:
-            engine.publisher.remove_sender(pub._transceiver)
-            await engine.negotiate()
+        if engine is not None:
+            await engine.remove_sender(pub._sender)
         if stop and pub.track is not None:
             pub.track.stop()
         self._room._emit(LocalTrackUnpublished(pub))

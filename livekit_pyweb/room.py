@@ -11,10 +11,9 @@ from typing import Any
 
 from ._core import model as core_model
 from ._core import convert, proto
-from ._core.client_info import parse_user_agent
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
-from ._core.ports import Platform
+from ._core.ports import PLATFORM_CHOICES, Platform
 from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError
 from .events import (
     Connected,
@@ -70,15 +69,23 @@ class Room(EventEmitter):
         await room.local_participant.set_camera_enabled(True)
     """
 
-    def __init__(self, options: RoomOptions | None = None, *, platform: Platform | None = None) -> None:
+    def __init__(self, options: RoomOptions | None = None, *, platform: Platform | str = "auto") -> None:
         """Args:
             options: how to connect (see :class:`RoomOptions`).
-            platform: where the browser objects live; default: this page's own APIs. (The Web Worker bridge
-                and the unit tests pass their own.)
+            platform: where the browser objects (peer connections, capture, media elements) live.
+                ``"auto"`` (default): this page's own APIs on the main thread; in a Web Worker (JupyterLite,
+                PyScript ``worker``), the bridge to the page's main thread. ``"direct"`` or ``"bridge"`` force
+                one; a :class:`~livekit_pyweb._core.ports.Platform` object is used as given (and left open).
+
+        Raises:
+            ValueError: ``platform`` is none of those.
         """
         super().__init__()
         self.options = options or RoomOptions()
-        self._platform = platform
+        if isinstance(platform, str) and platform not in PLATFORM_CHOICES:
+            raise ValueError(f"platform must be one of {PLATFORM_CHOICES} or a Platform object, not {platform!r}")
+        self._platform_choice = platform
+        self._platform: Any = None if isinstance(platform, str) else platform
         self._engine: Any = None
         self._model = RoomModel()
         self._room_info: Any = None
@@ -175,12 +182,12 @@ class Room(EventEmitter):
         from ._engine import Engine
 
         if self._platform is None:
-            from ._browser.platform import BrowserPlatform
+            from ._browser.host import default_platform
 
-            self._platform = BrowserPlatform()
+            self._platform = default_platform(str(self._platform_choice))
         self._engine = Engine(
             self.options,
-            parse_user_agent(self._platform.user_agent()),
+            None,  # the engine reads the User-Agent once the platform has started
             self._on_signal,
             self._on_track,
             self._on_engine_closed,
@@ -221,6 +228,11 @@ class Room(EventEmitter):
         if self._engine is None:
             raise InvalidStateError("the room is not connected")
         return self._engine
+
+    def _platform_required(self) -> Any:
+        if self._platform is None:
+            raise InvalidStateError("the room has not joined yet: await room.connect(url, token) first")
+        return self._platform
 
     def _require_connected(self) -> Any:
         if self._state is not ConnectionState.CONN_CONNECTED or self._engine is None:
@@ -404,6 +416,7 @@ class Room(EventEmitter):
             return
         pub.track = None
         track.detach()
+        track._port.release()
         self._emit_or_defer(TrackUnsubscribed(track, pub, participant))
 
     # -- remote media ------------------------------------------------------------------------------------
@@ -442,7 +455,7 @@ class Room(EventEmitter):
             return
         source = pub.source
         track: RemoteTrack
-        if str(event.track.kind) == "video":
+        if event.track.kind == "video":
             track = RemoteVideoTrack(event.track, source, track_sid, event.receiver)
         else:
             track = RemoteAudioTrack(event.track, source, track_sid, event.receiver)
@@ -483,6 +496,9 @@ class Room(EventEmitter):
         else:
             self._model.clear()
             self._remote.clear()
+        if isinstance(self._platform_choice, str) and self._platform is not None:
+            platform, self._platform = self._platform, None  # ours: the next connect() makes a new one
+            platform.close()
         self._set_state(ConnectionState.CONN_DISCONNECTED)
         if emit:
             self._emit(Disconnected(reason))

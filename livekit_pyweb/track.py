@@ -1,22 +1,33 @@
 """Tracks: local (captured here) and remote (received), audio and video.
 
-A track wraps the browser's ``MediaStreamTrack`` (``track.media_stream_track``, a JS object). Remote tracks
-render with :meth:`RemoteTrack.attach`, which returns a ``<video>``/``<audio>`` element for you to put in the page.
+A track is a MediaStreamTrack of the page, reached through the platform port (``_core/ports.py``): on the main
+thread ``track.media_stream_track`` is the JS object itself; in a Web Worker (JupyterLite, PyScript worker mode)
+the track lives on the main thread and Python holds a handle to it (``media_stream_track`` is then None).
+
+:meth:`Track.attach` renders a track. On the main thread it returns the ``<video>``/``<audio>`` element to put in
+the page. In a Web Worker it returns a :class:`~livekit_pyweb._browser.bridge.BridgeElement`: a handle to the
+element, which lives on the main thread; the page renders it (``element.mount("#css-selector")`` appends it there,
+page JavaScript gets it with ``globalThis.livekitPyweb.hosts.get(element.channel).element(element.handle)``, and in
+a notebook ``display(track)`` shows it in the cell output).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .enums import StreamState, TrackKind, TrackSource
+
+if TYPE_CHECKING:
+    from ._core.ports import MediaTrackPort, ReceiverPort
 
 
 class Track:
     """Base of every track."""
 
-    def __init__(self, media_stream_track: Any, kind: TrackKind, source: TrackSource, name: str = "") -> None:
-        self.media_stream_track = media_stream_track
+    def __init__(self, port: MediaTrackPort, kind: TrackKind, source: TrackSource, name: str = "") -> None:
+        self._port = port
         self.kind = kind
         self.source = source
         self.name = name
@@ -26,9 +37,14 @@ class Track:
         self._attached: list[Any] = []
 
     @property
+    def media_stream_track(self) -> Any:
+        """The JS ``MediaStreamTrack`` when it lives in this thread (main-thread Pyodide), else None."""
+        return self._port.native
+
+    @property
     def mst_id(self) -> str:
         """The MediaStreamTrack's id (the ``cid`` livekit uses while publishing)."""
-        return str(self.media_stream_track.id)
+        return self._port.id
 
     @property
     def muted(self) -> bool:
@@ -48,19 +64,11 @@ class Track:
     def attach(self, element: Any = None) -> Any:
         """Play this track in ``element`` (created when omitted: ``<video>`` or ``<audio>``) and return it.
 
-        The element autoplays, plays inline, and (video) is muted so that autoplay is allowed. Put it in the page
-        with e.g. ``document.body.append(track.attach())``.
-
-        Raises:
-            UnsupportedError: no DOM here (Pyodide running in a Web Worker).
+        The element autoplays, plays inline, and (video) is muted so that autoplay is allowed. On the main
+        thread, put it in the page with e.g. ``document.body.append(track.attach())``; in a Web Worker the result
+        is a handle the page renders (see the module docstring): ``track.attach().mount("#tiles")``.
         """
-        from ._browser import media
-
-        kind = "video" if self.kind == TrackKind.KIND_VIDEO else "audio"
-        if element is None:
-            element = media.create_media_element(kind, self.media_stream_track)
-        else:
-            media.attach_to_element(element, self.media_stream_track, kind)
+        element = self._port.attach(element)
         if not any(e is element for e in self._attached):
             self._attached.append(element)
         return element
@@ -69,13 +77,19 @@ class Track:
         """Stop playing in ``element`` (or in every attached element); returns the detached elements."""
         if element is None and not self._attached:
             return []
-        from ._browser import media
-
         targets = [element] if element is not None else list(self._attached)
         for el in targets:
-            media.detach_from_element(el, self.media_stream_track)
+            self._port.detach(el)
             self._attached = [e for e in self._attached if e is not el]
         return targets
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """Jupyter: ``display(track)`` shows the playing track in the cell output (``livekit_pyweb.jupyter``)."""
+        try:
+            jupyter: Any = importlib.import_module("livekit_pyweb.jupyter")
+        except ImportError:  # the notebook front end (anywidget) is optional
+            return {"text/plain": repr(self)}
+        return jupyter.track_mimebundle(self, include, exclude)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(sid={self.sid!r}, source={self.source.name}, name={self.name!r})"
@@ -84,8 +98,8 @@ class Track:
 class LocalTrack(Track):
     """A track captured in this page (camera, microphone, screen)."""
 
-    def __init__(self, media_stream_track: Any, kind: TrackKind, source: TrackSource, name: str = "") -> None:
-        super().__init__(media_stream_track, kind, source, name)
+    def __init__(self, port: MediaTrackPort, kind: TrackKind, source: TrackSource, name: str = "") -> None:
+        super().__init__(port, kind, source, name)
         self._stopped = False
         self._mute_hook: Callable[[LocalTrack, bool], None] | None = None  # set while published
 
@@ -104,7 +118,7 @@ class LocalTrack(Track):
         if self._mute_hook is not None:
             self._mute_hook(self, muted)
         else:  # not published: only the capture changes
-            self.media_stream_track.enabled = not muted
+            self._port.set_enabled(not muted)
             self._muted = muted
 
     def stop(self) -> None:
@@ -112,54 +126,53 @@ class LocalTrack(Track):
         if not self._stopped:
             self._stopped = True
             self.detach()
-            self.media_stream_track.stop()
+            self._port.stop()
+            self._port.release()
 
     @property
     def dimensions(self) -> tuple[int, int] | None:
-        from ._browser import media
-
-        settings = media.track_settings(self.media_stream_track)
+        """The captured ``(width, height)``, or None when the device did not say."""
+        settings = self._port.settings
         if "width" in settings and "height" in settings:
             return int(settings["width"]), int(settings["height"])
         return None
 
 
 class LocalVideoTrack(LocalTrack):
-    def __init__(self, media_stream_track: Any, source: TrackSource = TrackSource.SOURCE_CAMERA, name: str = "") -> None:
-        super().__init__(media_stream_track, TrackKind.KIND_VIDEO, source, name)
+    def __init__(self, port: MediaTrackPort, source: TrackSource = TrackSource.SOURCE_CAMERA, name: str = "") -> None:
+        super().__init__(port, TrackKind.KIND_VIDEO, source, name)
 
 
 class LocalAudioTrack(LocalTrack):
-    def __init__(self, media_stream_track: Any, source: TrackSource = TrackSource.SOURCE_MICROPHONE, name: str = "") -> None:
-        super().__init__(media_stream_track, TrackKind.KIND_AUDIO, source, name)
+    def __init__(self, port: MediaTrackPort, source: TrackSource = TrackSource.SOURCE_MICROPHONE, name: str = "") -> None:
+        super().__init__(port, TrackKind.KIND_AUDIO, source, name)
 
 
 class RemoteTrack(Track):
     """A track received from another participant."""
 
-    def __init__(self, media_stream_track: Any, kind: TrackKind, source: TrackSource, sid: str, receiver: Any) -> None:
-        super().__init__(media_stream_track, kind, source)
+    def __init__(self, port: MediaTrackPort, kind: TrackKind, source: TrackSource, sid: str,
+                 receiver: ReceiverPort) -> None:
+        super().__init__(port, kind, source)
         self.sid = sid
-        self.receiver = receiver
+        self._receiver = receiver
 
     async def get_stats(self) -> dict[str, Any]:
         """The receiver's ``inbound-rtp`` statistics (``framesDecoded``, ``bytesReceived``, ...), or ``{}``."""
-        from ._browser.peer_connection import receiver_stats
-
-        for entry in await receiver_stats(self.receiver):
+        for entry in await self._receiver.get_stats():
             if entry.get("type") == "inbound-rtp":
-                return entry
+                return dict(entry)
         return {}
 
 
 class RemoteVideoTrack(RemoteTrack):
-    def __init__(self, media_stream_track: Any, source: TrackSource, sid: str, receiver: Any) -> None:
-        super().__init__(media_stream_track, TrackKind.KIND_VIDEO, source, sid, receiver)
+    def __init__(self, port: MediaTrackPort, source: TrackSource, sid: str, receiver: ReceiverPort) -> None:
+        super().__init__(port, TrackKind.KIND_VIDEO, source, sid, receiver)
 
 
 class RemoteAudioTrack(RemoteTrack):
-    def __init__(self, media_stream_track: Any, source: TrackSource, sid: str, receiver: Any) -> None:
-        super().__init__(media_stream_track, TrackKind.KIND_AUDIO, source, sid, receiver)
+    def __init__(self, port: MediaTrackPort, source: TrackSource, sid: str, receiver: ReceiverPort) -> None:
+        super().__init__(port, TrackKind.KIND_AUDIO, source, sid, receiver)
 
 
 AudioTrack = LocalAudioTrack | RemoteAudioTrack

@@ -66,10 +66,10 @@ class TrackPublication:
 
 
 class LocalTrackPublication(TrackPublication):
-    def __init__(self, info: Any, track: LocalTrack, transceiver: Any) -> None:
+    def __init__(self, info: Any, track: LocalTrack, sender: Any) -> None:
         super().__init__(info)
         self.track: LocalTrack | None = track
-        self._transceiver = transceiver
+        self._sender = sender
         self._first_subscription = asyncio.Event()
 
     async def wait_for_subscription(self) -> None:

@@ -1,4 +1,5 @@
-"""Capture (getUserMedia) and rendering (HTMLMediaElement) adapters. Main thread only."""
+"""Capture (getUserMedia) and rendering (HTMLMediaElement) adapters: :class:`BrowserTrack` is the direct
+``MediaTrackPort`` (see ``_core/ports.py``). Main thread only."""
 
 from __future__ import annotations
 
@@ -23,14 +24,51 @@ def user_agent() -> str:
         return ""
 
 
-async def get_user_media(constraints: dict[str, Any]) -> list[Any]:
-    """Capture with ``constraints``; returns the MediaStreamTracks. Raises DeviceError / UnsupportedError."""
-    devices: Any = getattr(js.navigator, "mediaDevices", None)
+class BrowserTrack:
+    """A MediaStreamTrack of this page (captured, or received by a peer connection) behind the port."""
+
+    def __init__(self, track: Any, settings: dict[str, Any] | None = None) -> None:
+        self._track = track
+        self.id = str(track.id)
+        self.kind = str(track.kind)
+        self.settings: dict[str, Any] = settings if settings is not None else {}
+
+    @property
+    def native(self) -> Any:
+        return self._track
+
+    @property
+    def ready_state(self) -> str:
+        return str(self._track.readyState)
+
+    def set_enabled(self, enabled: bool) -> None:
+        self._track.enabled = enabled
+
+    def stop(self) -> None:
+        self._track.stop()
+
+    def attach(self, element: Any = None) -> Any:
+        if element is None:
+            return create_media_element(self.kind, self._track)
+        attach_to_element(element, self._track, self.kind)
+        return element
+
+    def detach(self, element: Any) -> None:
+        detach_from_element(element, self._track)
+
+    def release(self) -> None:
+        pass  # nothing held: the JS object is garbage collected with its last reference
+
+
+async def get_user_media(constraints: dict[str, Any]) -> list[BrowserTrack]:
+    """Capture with ``constraints``; returns the tracks. Raises DeviceError / UnsupportedError."""
+    navigator: Any = getattr(js, "navigator", None)
+    devices: Any = None if nullish(navigator) else getattr(navigator, "mediaDevices", None)
     if nullish(devices):
         raise UnsupportedError("navigator.mediaDevices is not available here (a Web Worker, or an insecure page)")
     with device_errors("getUserMedia"):
         stream = await devices.getUserMedia(_js(constraints))
-    return list(stream.getTracks())
+    return [BrowserTrack(t, track_settings(t)) for t in stream.getTracks()]
 
 
 def track_settings(track: Any) -> dict[str, Any]:

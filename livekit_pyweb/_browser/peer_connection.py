@@ -16,6 +16,7 @@ from pyodide.ffi import to_js
 from ..errors import NegotiationError
 from ._errors import negotiation_errors
 from ._proxies import ProxyBag, _pc_closed, _pc_opened, nullish
+from .media import BrowserTrack
 
 logger = logging.getLogger("livekit_pyweb.pc")
 
@@ -63,16 +64,38 @@ class BrowserDataChannel:
             pass
 
 
+class BrowserReceiver:
+    """An RTCRtpReceiver behind the port (its statistics)."""
+
+    def __init__(self, receiver: Any) -> None:
+        self._receiver = receiver
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return stats_list(await self._receiver.getStats())
+
+
+class BrowserSender:
+    """The transceiver a published track is sent on."""
+
+    def __init__(self, transceiver: Any) -> None:
+        self.transceiver = transceiver
+
+
 class TrackEvent:
-    """What the ``track`` event told us: the track handle, its stream ids and its transceiver's mid."""
+    """What the ``track`` event told us: the track, its stream ids, its transceiver's mid and its receiver."""
 
     __slots__ = ("track", "stream_ids", "mid", "receiver")
 
-    def __init__(self, track: Any, stream_ids: list[str], mid: str, receiver: Any) -> None:
+    def __init__(self, track: BrowserTrack, stream_ids: list[str], mid: str, receiver: BrowserReceiver) -> None:
         self.track = track
         self.stream_ids = stream_ids
         self.mid = mid
         self.receiver = receiver
+
+
+def stats_list(report: Any) -> list[dict[str, Any]]:
+    """An RTCStatsReport as a list of plain dicts."""
+    return [js_to_py(js.Object.fromEntries(js.Object.entries(v))) for v in report.values()]
 
 
 class BrowserPeerConnection:
@@ -83,6 +106,7 @@ class BrowserPeerConnection:
         _pc_opened()
         self._closed = False
         self._proxies = ProxyBag()
+        self.connection_state = str(self._pc.connectionState)
         self.on_ice_candidate: Callable[[dict[str, Any] | None], None] | None = None
         self.on_track: Callable[[TrackEvent], None] | None = None
         self.on_connection_state: Callable[[str], None] | None = None
@@ -108,9 +132,11 @@ class BrowserPeerConnection:
             return
         streams = [str(s.id) for s in event.streams]
         mid = None if nullish(event.transceiver) else event.transceiver.mid
-        self.on_track(TrackEvent(event.track, streams, "" if nullish(mid) else str(mid), event.receiver))
+        track = BrowserTrack(event.track)
+        self.on_track(TrackEvent(track, streams, "" if nullish(mid) else str(mid), BrowserReceiver(event.receiver)))
 
     def _state(self, _event: Any) -> None:
+        self.connection_state = str(self._pc.connectionState)
         if self.on_connection_state is not None:
             self.on_connection_state(self.connection_state)
 
@@ -121,19 +147,7 @@ class BrowserPeerConnection:
             self.on_data_channel(channel)
 
     # -- commands ----------------------------------------------------------------------------------------
-    @property
-    def connection_state(self) -> str:
-        return str(self._pc.connectionState)
-
-    @property
-    def signaling_state(self) -> str:
-        return str(self._pc.signalingState)
-
-    @property
-    def has_remote_description(self) -> bool:
-        return not nullish(self._pc.remoteDescription)
-
-    def set_configuration(self, config: dict[str, Any]) -> None:
+    async def set_configuration(self, config: dict[str, Any]) -> None:
         with negotiation_errors("setConfiguration"):
             self._pc.setConfiguration(_js(config))
 
@@ -164,26 +178,29 @@ class BrowserPeerConnection:
         except Exception as exc:  # a bad candidate is logged, not fatal (as in livekit-client)
             logger.warning("addIceCandidate failed: %s", exc)
 
-    def add_recv_transceiver(self, kind: str) -> None:
-        self._pc.addTransceiver(kind, _js({"direction": "recvonly"}))
+    async def add_recv_transceiver(self, kind: str) -> None:
+        with negotiation_errors("addTransceiver"):
+            self._pc.addTransceiver(kind, _js({"direction": "recvonly"}))
 
-    def add_send_transceiver(self, track: Any, send_encodings: list[dict[str, Any]] | None = None) -> Any:
+    async def add_send_transceiver(
+        self, track: BrowserTrack, send_encodings: list[dict[str, Any]] | None = None
+    ) -> BrowserSender:
         stream = js.MediaStream.new()
-        stream.addTrack(track)
+        stream.addTrack(track.native)
         init: dict[str, Any] = {"direction": "sendonly", "streams": [stream]}
         if send_encodings:
             init["sendEncodings"] = send_encodings
         with negotiation_errors("addTransceiver"):
-            return self._pc.addTransceiver(track, _js(init))
+            return BrowserSender(self._pc.addTransceiver(track.native, _js(init)))
 
-    def remove_sender(self, transceiver: Any) -> None:
+    async def remove_sender(self, sender: BrowserSender) -> None:
         try:
-            transceiver.direction = "inactive"
-            self._pc.removeTrack(transceiver.sender)
+            sender.transceiver.direction = "inactive"
+            self._pc.removeTrack(sender.transceiver.sender)
         except Exception as exc:
             raise NegotiationError(f"removeTrack failed: {exc}") from exc
 
-    def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> BrowserDataChannel:
+    async def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> BrowserDataChannel:
         init: dict[str, Any] = {"ordered": ordered}
         if max_retransmits is not None:
             init["maxRetransmits"] = max_retransmits
@@ -192,8 +209,7 @@ class BrowserPeerConnection:
         return channel
 
     async def get_stats(self) -> list[dict[str, Any]]:
-        report = await self._pc.getStats()
-        return [js_to_py(js.Object.fromEntries(js.Object.entries(v))) for v in report.values()]
+        return stats_list(await self._pc.getStats())
 
     def close(self) -> None:
         if self._closed:
@@ -205,9 +221,3 @@ class BrowserPeerConnection:
         self._proxies.close()
         self._pc.close()
         _pc_closed()
-
-
-async def receiver_stats(receiver: Any) -> list[dict[str, Any]]:
-    report = await receiver.getStats()
-    return [js_to_py(js.Object.fromEntries(js.Object.entries(v))) for v in report.values()]
-

@@ -1,25 +1,50 @@
-"""The engine's :class:`~livekit_pyweb._core.ports.Platform`, served by this page's own browser APIs."""
+"""The direct :class:`~livekit_pyweb._core.ports.Platform`: Pyodide on the page's main thread, served by the
+page's own browser APIs (no bridge, no copies)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from .media import user_agent
+from .media import BrowserTrack, get_user_media, user_agent
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
-from .websocket import open_signal
+from .websocket import BrowserWebSocket, open_signal
+
+
+class _Never:
+    def close(self) -> None:
+        pass
 
 
 class BrowserPlatform:
-    async def open_signal(self, url: str, timeout: float) -> Any:
+    name = "direct"
+
+    async def start(self) -> None:
+        import js
+
+        if not hasattr(js, "RTCPeerConnection"):
+            from ..errors import UnsupportedError
+
+            raise UnsupportedError("RTCPeerConnection is not available in this JavaScript context")
+
+    async def open_signal(self, url: str, timeout: float) -> BrowserWebSocket:
         return await open_signal(url, timeout)
 
-    def create_peer_connection(self, config: dict[str, Any]) -> BrowserPeerConnection:
+    async def create_peer_connection(self, config: dict[str, Any]) -> BrowserPeerConnection:
         return BrowserPeerConnection(config)
+
+    async def get_user_media(self, constraints: dict[str, Any]) -> list[BrowserTrack]:
+        return await get_user_media(constraints)
 
     def on_page_hide(self, fn: Callable[[], None]) -> PageHideListener:
         return PageHideListener(fn)
 
+    def on_lost(self, fn: Callable[[str], None]) -> _Never:
+        return _Never()  # the page is this thread: it cannot go away while we run
+
     def user_agent(self) -> str:
         return user_agent()
+
+    def close(self) -> None:
+        pass  # every adapter releases its own proxies when it closes

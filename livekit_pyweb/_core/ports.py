@@ -1,15 +1,36 @@
-"""The boundary between the engine and the platform that hosts it, as typing Protocols.
+"""The boundary between the SDK and the browser that hosts it, as typing Protocols: the only way to the browser.
 
-The browser adapters (``livekit_pyweb._browser``) implement it on the main thread. The same interface is meant to
-be served across a message bridge to Pyodide running in a Web Worker (JupyterLite, PyScript worker mode), where
-RTCPeerConnection and the DOM do not exist: so it is narrow, async where the browser is, and carries plain data
-(SDP strings, candidate dicts, stats dicts) plus opaque track handles. Unit tests implement it with fakes.
+Two implementations serve it:
+
+* **direct** (``livekit_pyweb._browser.platform.BrowserPlatform``): Pyodide on the page's main thread calls the
+  browser's own objects through ``js``.
+* **bridge** (``livekit_pyweb._browser.bridge.BridgePlatform``): Pyodide in a Web Worker (JupyterLite's kernel,
+  PyScript worker mode), where there is no RTCPeerConnection, getUserMedia or DOM. The same calls travel as
+  request/response messages to a small JS module on the main thread (``web/lkpw-host.mjs``), which owns the
+  browser objects; the page pushes their events back. See ``_core/bridge.py`` for the wire format.
+
+So the port is shaped for a message channel:
+
+* Every command that waits on the browser is ``async``. The few synchronous ones (``set_enabled``, ``stop``,
+  ``attach``, ``send``, ``close``) are *posted*: they return at once, keep their order with every other call, and a
+  failure is logged where it happens. No member reads browser state synchronously.
+* Browser objects cross it as opaque ports (peer connection, data channel, media track, sender, receiver, media
+  element): Python never holds a JS object it has to understand, only ports whose methods it calls.
+* State the page owns is pushed as events and cached here (a peer connection's ``connection_state``, a track's
+  ``ready_state``); callbacks are plain Python callables the SDK sets.
+* Data crosses as plain values: SDP strings, candidate dicts, stats lists of dicts, bytes.
+
+Unit tests implement it with in-memory fakes (``tests/unit/fakes.py``): the whole public layer runs on CPython.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol
+
+
+PLATFORM_CHOICES = ("auto", "direct", "bridge")
+"""``Room(platform=...)`` by name: where the browser objects live (see ``livekit_pyweb._browser.host``)."""
 
 
 class TransportClosed(Exception):
@@ -31,14 +52,75 @@ class SignalTransport(Protocol):
     def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class DataChannelPort(Protocol):
     label: str
     on_message: Callable[[bytes], None] | None
     on_open: Callable[[], None] | None
 
-    def send(self, data: bytes) -> None: ...
+    def send(self, data: bytes) -> None:
+        """Posted: queue ``data`` on the channel."""
 
     def close(self) -> None: ...
+
+
+class MediaElementPort(Protocol):
+    """An ``<audio>``/``<video>`` element playing tracks. Direct: the HTMLMediaElement itself is what
+    ``Track.attach()`` returns; bridge: a handle the page renders (see ``BridgeElement``)."""
+
+
+class MediaTrackPort(Protocol):
+    """One MediaStreamTrack on the page: captured here, or received from the SFU."""
+
+    id: str
+    """The MediaStreamTrack's id (livekit's ``cid`` while publishing; a remote one may carry the track sid)."""
+    kind: str
+    """``"audio"`` or ``"video"``."""
+    settings: dict[str, Any]
+    """``getSettings()`` when the track was captured (width, height, frameRate, deviceId ...); ``{}`` if remote."""
+    ready_state: str
+    """``"live"`` or ``"ended"``, as the page last reported."""
+
+    @property
+    def native(self) -> Any:
+        """The JS MediaStreamTrack when it lives in this thread (direct), else None (bridge)."""
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Posted: ``track.enabled = enabled`` (mute sends silence or black frames)."""
+
+    def stop(self) -> None:
+        """Posted: stop capturing and release the device. Idempotent."""
+
+    def attach(self, element: Any = None) -> Any:
+        """Posted: play this track in ``element`` (a new ``<video>``/``<audio>`` when None); returns the element,
+        or its handle across the bridge."""
+
+    def detach(self, element: Any) -> None:
+        """Posted: stop playing this track in ``element`` (as returned by :meth:`attach`)."""
+
+    def release(self) -> None:
+        """Forget this track (a remote track that went away, a stopped local one): its handle is freed."""
+
+
+class ReceiverPort(Protocol):
+    async def get_stats(self) -> list[dict[str, Any]]:
+        """The receiver's RTCStatsReport entries as dicts."""
+
+
+class SenderPort(Protocol):
+    """The transceiver a published track is sent on (opaque: only handed back to ``remove_sender``)."""
+
+
+class TrackEvent(Protocol):
+    """What the peer connection's ``track`` event told us."""
+
+    track: MediaTrackPort
+    stream_ids: list[str]
+    mid: str
+    receiver: ReceiverPort
 
 
 class PeerConnectionPort(Protocol):
@@ -46,14 +128,10 @@ class PeerConnectionPort(Protocol):
     on_track: Callable[[Any], None] | None
     on_connection_state: Callable[[str], None] | None
     on_data_channel: Callable[[Any], None] | None
+    connection_state: str
+    """The last ``connectionState`` the page reported (cached; updated before ``on_connection_state`` runs)."""
 
-    @property
-    def connection_state(self) -> str: ...
-
-    @property
-    def has_remote_description(self) -> bool: ...
-
-    def set_configuration(self, config: dict[str, Any]) -> None: ...
+    async def set_configuration(self, config: dict[str, Any]) -> None: ...
 
     async def create_offer(self, ice_restart: bool = False) -> str: ...
 
@@ -63,33 +141,59 @@ class PeerConnectionPort(Protocol):
 
     async def set_remote_description(self, type_: str, sdp: str) -> None: ...
 
-    async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None: ...
+    async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
+        """Add a remote candidate (None: end of candidates). A bad candidate is logged, never raised."""
 
-    def add_recv_transceiver(self, kind: str) -> None: ...
+    async def add_recv_transceiver(self, kind: str) -> None: ...
 
-    def add_send_transceiver(self, track: Any, send_encodings: list[dict[str, Any]] | None = None) -> Any: ...
+    async def add_send_transceiver(
+        self, track: MediaTrackPort, send_encodings: list[dict[str, Any]] | None = None
+    ) -> SenderPort: ...
 
-    def remove_sender(self, transceiver: Any) -> None: ...
+    async def remove_sender(self, sender: SenderPort) -> None: ...
 
-    def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> Any: ...
+    async def create_data_channel(
+        self, label: str, *, ordered: bool, max_retransmits: int | None = None
+    ) -> DataChannelPort: ...
 
-    def close(self) -> None: ...
+    async def get_stats(self) -> list[dict[str, Any]]: ...
 
-
-class Closable(Protocol):
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Posted: close the connection and its data channels; release every callback. Idempotent."""
 
 
 class Platform(Protocol):
-    """What the engine needs from its host."""
+    """Everything the SDK needs from its host."""
+
+    name: str
+    """``"direct"`` or ``"bridge"``."""
+
+    async def start(self) -> None:
+        """Be ready to serve (the bridge finds its page host here). Idempotent.
+
+        Raises:
+            UnsupportedError: this host cannot do WebRTC (names what is missing).
+        """
 
     async def open_signal(self, url: str, timeout: float) -> SignalTransport:
         """Open the signalling WebSocket, or raise ``ConnectionError`` with the reason ``validate`` gives."""
 
-    def create_peer_connection(self, config: dict[str, Any]) -> PeerConnectionPort: ...
+    async def create_peer_connection(self, config: dict[str, Any]) -> PeerConnectionPort: ...
+
+    async def get_user_media(self, constraints: dict[str, Any]) -> list[MediaTrackPort]:
+        """Capture; raises ``DeviceError`` (permission, no device, busy) or ``UnsupportedError``."""
 
     def on_page_hide(self, fn: Callable[[], None]) -> Closable:
         """Call ``fn`` when the page goes away for good; close the returned handle to stop listening."""
 
+    def on_lost(self, fn: Callable[[str], None]) -> Closable:
+        """Call ``fn(why)`` if the host serving this platform goes away (the bridge's page side stopped
+        answering); the direct platform never calls it. Close the returned handle to stop listening."""
+
     def user_agent(self) -> str:
         """The browser's User-Agent (for ClientInfo)."""
+
+    def close(self) -> None:
+        """Posted: release everything this platform still holds (the bridge says goodbye: the page side then
+        closes what is left and forgets its handles). A Room closes the platform it created when it disconnects;
+        one passed to ``Room(platform=...)`` belongs to the caller."""

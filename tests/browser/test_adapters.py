@@ -26,10 +26,10 @@ async def test_peer_connections_loop_and_release(selenium):
         channel.on_message = lambda data: got.done() or got.set_result(data)
 
     b.on_data_channel = on_channel
-    sender = a.create_data_channel("_reliable", ordered=True)
+    sender = await a.create_data_channel("_reliable", ordered=True)
     opened = asyncio.Event()
     sender.on_open = opened.set
-    a.add_recv_transceiver("video")
+    await a.add_recv_transceiver("video")
     offer = await a.create_offer()
     assert "m=application" in offer and "m=video" in offer
     await a.set_local_description("offer", offer)
@@ -99,5 +99,6 @@ async def test_capture_attach_detach(selenium):
     assert element.srcObject is jsnull
     track.stop()
     audio.stop()
-    assert str(mst.readyState) == "ended" and str(mic.readyState) == "ended"
+    assert mst.ready_state == "ended" and mic.ready_state == "ended"
+    assert str(mst.native.readyState) == "ended" and track.media_stream_track is mst.native
     element.remove()

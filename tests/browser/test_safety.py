@@ -169,8 +169,8 @@ async def test_simulcast_encodings_reach_the_sender(selenium):
     layers = compute_layers(*track.dimensions)
     pc = BrowserPeerConnection({})
     try:
-        transceiver = pc.add_send_transceiver(mst, [layer.encoding() for layer in layers])
-        params = transceiver.sender.getParameters().to_py()
+        sender = await pc.add_send_transceiver(mst, [layer.encoding() for layer in layers])
+        params = sender.transceiver.sender.getParameters().to_py()
         got = [(e["rid"], e["scaleResolutionDownBy"], e["maxBitrate"]) for e in params["encodings"]]
         assert got == [(l.rid, l.scale_down_by, l.max_bitrate) for l in layers], got
         assert [e[0] for e in got] == ["q", "h", "f"] and [e[1] for e in got] == [4.0, 2.0, 1.0]

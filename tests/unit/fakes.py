@@ -59,6 +59,8 @@ class FakeSocket:
 
 
 class FakePC:
+    """A PeerConnectionPort: records the calls; ``connect()`` plays ICE succeeding."""
+
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.calls: list[tuple[str, ...]] = []
@@ -66,23 +68,16 @@ class FakePC:
         self.on_track: Any = None
         self.on_connection_state: Any = None
         self.on_data_channel: Any = None
-        self._remote = False
+        self.has_remote_description = False  # test side: the engine set one
         self._offers = 0
         self.closed = False
         self.recv_transceivers: list[str] = []
         self.channels: list[str] = []
         self.send_encodings: list[Any] = []
-        self.state = "new"
+        self.senders: list[FakeSender] = []
+        self.connection_state = "new"
 
-    @property
-    def connection_state(self) -> str:
-        return self.state
-
-    @property
-    def has_remote_description(self) -> bool:
-        return self._remote
-
-    def set_configuration(self, config: dict[str, Any]) -> None:
+    async def set_configuration(self, config: dict[str, Any]) -> None:
         self.config = config
         self.calls.append(("set_configuration",))
 
@@ -98,38 +93,56 @@ class FakePC:
 
     async def set_remote_description(self, type_: str, sdp: str) -> None:
         self.calls.append(("remote", type_, sdp))
-        self._remote = True
+        self.has_remote_description = True
 
     async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
         self.calls.append(("candidate", str(candidate and candidate.get("candidate"))))
 
-    def add_recv_transceiver(self, kind: str) -> None:
+    async def add_recv_transceiver(self, kind: str) -> None:
         self.recv_transceivers.append(kind)
 
-    def add_send_transceiver(self, track: Any, send_encodings: Any = None) -> Any:
-        self.calls.append(("send_transceiver", str(track)))
+    async def add_send_transceiver(self, track: Any, send_encodings: Any = None) -> FakeSender:
+        self.calls.append(("send_transceiver", track.id))
         self.send_encodings.append(send_encodings)
-        return object()
+        sender = FakeSender(track)
+        self.senders.append(sender)
+        return sender
 
-    def remove_sender(self, transceiver: Any) -> None:
-        self.calls.append(("remove_sender",))
+    async def remove_sender(self, sender: FakeSender) -> None:
+        self.calls.append(("remove_sender", sender.track.id))
+        sender.removed = True
 
-    def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> Any:
+    async def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> Any:
         self.channels.append(label)
-        return _Channel()
+        return _Channel(label)
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return []
 
     def close(self) -> None:
         self.closed = True
 
     # test side
     def connect(self) -> None:
-        self.state = "connected"
+        self.connection_state = "connected"
         if self.on_connection_state:
             self.on_connection_state("connected")
 
 
+class FakeSender:
+    def __init__(self, track: Any) -> None:
+        self.track = track
+        self.removed = False
+
+
 class _Channel:
-    label = ""
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+        self.on_message: Any = None
+        self.on_open: Any = None
+
+    def send(self, data: bytes) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -161,6 +174,16 @@ class FakePlatform:
         self.page_hide: list[Any] = []
         self.page_hide_handles: list[_Handle] = []
         self.socket_ready = asyncio.Event()
+        self.started = 0
+        self.closed = False
+        self.lost: list[Any] = []
+        self.captures: list[dict[str, Any]] = []
+        self.capture_error: Exception | None = None
+
+    name = "fake"
+
+    async def start(self) -> None:
+        self.started += 1
 
     async def open_signal(self, url: str, timeout: float) -> FakeSocket:
         self.open_timeouts.append(timeout)
@@ -175,10 +198,29 @@ class FakePlatform:
         self.socket_ready.set()
         return socket
 
-    def create_peer_connection(self, config: dict[str, Any]) -> FakePC:
+    async def create_peer_connection(self, config: dict[str, Any]) -> FakePC:
         pc = FakePC(config)
         self.pcs.append(pc)
         return pc
+
+    async def get_user_media(self, constraints: dict[str, Any]) -> list[FakeTrackPort]:
+        self.captures.append(constraints)
+        if self.capture_error is not None:
+            raise self.capture_error
+        n = len(self.captures)
+        tracks = []
+        if "video" in constraints:
+            tracks.append(FakeTrackPort(f"cam-{n}", "video", {"width": 1280, "height": 720, "frameRate": 30}))
+        if "audio" in constraints:
+            tracks.append(FakeTrackPort(f"mic-{n}", "audio"))
+        return tracks
+
+    def on_lost(self, fn: Any) -> _Handle:
+        self.lost.append(fn)
+        return _Handle()
+
+    def close(self) -> None:
+        self.closed = True
 
     def on_page_hide(self, fn: Any) -> _Handle:
         self.page_hide.append(fn)
@@ -211,31 +253,61 @@ def participant(sid: str, identity: str, tracks: list[tuple[str, int]] = (), ver
                                                  m.TrackSource.MICROPHONE) for t, k in tracks])
 
 
-class FakeTrack:
-    def __init__(self, track_id: str, kind: str) -> None:
+class FakeTrackPort:
+    """A MediaTrackPort: a MediaStreamTrack of the page as the public layer sees it through the port."""
+
+    def __init__(self, track_id: str, kind: str, settings: dict[str, Any] | None = None) -> None:
         self.id = track_id
         self.kind = kind
-
-
-class TrackEvent:
-    def __init__(self, track: FakeTrack, stream_ids: list[str], mid: str = "") -> None:
-        self.track = track
-        self.stream_ids = stream_ids
-        self.mid = mid
-        self.receiver = object()
-
-
-class FakeMediaStreamTrack:
-    """A captured MediaStreamTrack as the public layer sees it: id, kind, enabled, stop()."""
-
-    def __init__(self, track_id: str, kind: str) -> None:
-        self.id = track_id
-        self.kind = kind
+        self.settings = settings or {}
         self.enabled = True
         self.stopped = False
+        self.released = False
+        self.ready_state = "live"
+        self.attached: list[Any] = []
+
+    @property
+    def native(self) -> Any:
+        return None
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
 
     def stop(self) -> None:
         self.stopped = True
+        self.ready_state = "ended"
+
+    def attach(self, element: Any = None) -> Any:
+        element = element if element is not None else f"<{self.kind} of {self.id}>"
+        self.attached.append(element)
+        return element
+
+    def detach(self, element: Any) -> None:
+        self.attached.remove(element)
+
+    def release(self) -> None:
+        self.released = True
+
+
+# The names older tests use: a captured track, a received one.
+FakeMediaStreamTrack = FakeTrackPort
+FakeTrack = FakeTrackPort
+
+
+class FakeReceiver:
+    def __init__(self, stats: list[dict[str, Any]] | None = None) -> None:
+        self.stats = stats or []
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return self.stats
+
+
+class TrackEvent:
+    def __init__(self, track: FakeTrackPort, stream_ids: list[str], mid: str = "") -> None:
+        self.track = track
+        self.stream_ids = stream_ids
+        self.mid = mid
+        self.receiver = FakeReceiver()
 
 
 async def until(predicate: Any, timeout: float = 2.0) -> None:

@@ -179,7 +179,7 @@ async def test_publish_during_an_offer_in_flight_renegotiates_after_its_answer()
     socket.push(track_published=proto.rtc().TrackPublishedResponse(
         cid="mic-1", track=m.TrackInfo(sid="TR_mic", type=m.TrackType.AUDIO, source=m.TrackSource.MICROPHONE)))
     pub = await asyncio.wait_for(publishing, 1)
-    assert pub.sid == "TR_mic" and ("send_transceiver", str(track.media_stream_track)) in pc.calls
+    assert pub.sid == "TR_mic" and ("send_transceiver", track.mst_id) in pc.calls
     await asyncio.sleep(0.1)
     assert [r.offer.id for r in socket.requests("offer")] == [2]  # no second offer while one is unanswered
     socket.push(answer=_answer("answer-2", 2))
@@ -380,7 +380,7 @@ async def test_server_unpublishing_our_track_unpublishes_it_here():
     socket.push(track_unpublished=proto.rtc().TrackUnpublishedResponse(track_sid="TR_mic"))
     await until(lambda: bool(gone))
     assert gone == ["TR_mic"] and room.local_participant.track_publications == {}
-    assert mst.stopped and ("remove_sender",) in pc.calls
+    assert mst.stopped and ("remove_sender", "mic-1") in pc.calls
     await until(lambda: len(socket.requests("offer")) == offers + 1)  # the sender's removal is negotiated
     await room.disconnect()
 

@@ -1,0 +1,211 @@
+"""The public layer reaches the browser only through the Platform port: capture, publish, mute, unpublish,
+render and statistics run here on CPython against the in-memory fakes, with no ``js`` module at all."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from livekit_pyweb import (
+    ConnectionState,
+    DeviceError,
+    DeviceErrorReason,
+    DisconnectReason,
+    Room,
+    UnsupportedError,
+)
+from livekit_pyweb._core import proto
+
+from .fakes import FakePlatform, FakeReceiver, FakeTrack, TrackEvent, connected_room, participant, until
+
+
+def _confirm(socket, cid: str, sid: str, kind: int, source: int) -> None:
+    m = proto.models()
+    socket.push(track_published=proto.rtc().TrackPublishedResponse(
+        cid=cid, track=m.TrackInfo(sid=sid, type=kind, source=source)))
+
+
+async def _answer_offers(room, socket, done: asyncio.Event) -> None:
+    """Play the server: answer every publisher offer."""
+    answered = 0
+    while not done.is_set():
+        offers = socket.requests("offer")
+        for request in offers[answered:]:
+            socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="a", id=request.offer.id))
+        answered = len(offers)
+        await asyncio.sleep(0.01)
+
+
+async def _publish_camera(room, socket):
+    m = proto.models()
+    publishing = asyncio.ensure_future(room.local_participant.set_camera_enabled(True))
+    await until(lambda: bool(socket.requests("add_track")))
+    cid = socket.requests("add_track")[-1].add_track.cid
+    _confirm(socket, cid, "TR_cam", m.TrackType.VIDEO, m.TrackSource.CAMERA)
+    return await asyncio.wait_for(publishing, 1)
+
+
+def test_no_js_module_is_loaded_on_cpython():
+    assert "js" not in sys.modules and "pyodide" not in sys.modules
+
+
+async def test_camera_is_captured_published_and_sent_through_the_port():
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform)
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    pub = await _publish_camera(room, socket)
+    assert platform.captures == [{"video": platform.captures[0]["video"]}]  # video constraints only
+    (add,) = socket.requests("add_track")
+    assert (add.add_track.cid, add.add_track.width, add.add_track.height) == ("cam-1", 1280, 720)
+    (sender,) = pc.senders
+    assert sender.track is pub.track._port and pub.track.mst_id == "cam-1"
+    assert [e["rid"] for e in pc.send_encodings[0]] == ["q", "h", "f"]  # simulcast from the captured size
+    assert pub.track.media_stream_track is None  # no JS object on this side of the port
+    await until(lambda: bool(socket.requests("offer")))  # the new sender is negotiated
+    done.set()
+    await server
+    await room.disconnect()
+    assert sender.track.stopped and sender.track.released  # leaving stops the capture and frees the handle
+
+
+async def test_mute_unmute_and_disable_go_through_the_port():
+    room, socket, pc = await connected_room()
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    pub = await _publish_camera(room, socket)
+    port = pub.track._port
+    pub.track.mute()
+    assert not port.enabled and pub.muted and [r.mute.muted for r in socket.requests("mute")] == [True]
+    pub.track.unmute()
+    assert port.enabled and not pub.muted
+    assert await room.local_participant.set_camera_enabled(False) is pub  # disable = mute, as livekit-client
+    assert not port.enabled and pub.muted and [r.mute.muted for r in socket.requests("mute")] == [True, False, True]
+    assert await room.local_participant.set_camera_enabled(True) is pub  # no second capture
+    assert port.enabled and len(room._platform.captures) == 1
+    done.set()
+    await server
+    await room.disconnect()
+
+
+async def test_unpublish_removes_the_sender_renegotiates_and_stops():
+    room, socket, pc = await connected_room()
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    pub = await _publish_camera(room, socket)
+    await until(lambda: len(socket.requests("offer")) == 1)
+    await room.local_participant.unpublish_track(pub.sid)
+    (sender,) = pc.senders
+    assert sender.removed and pub.track._port.stopped and pub.track._port.released
+    await until(lambda: len(socket.requests("offer")) == 2)  # the removal is negotiated
+    done.set()
+    await server
+    await room.disconnect()
+
+
+async def test_unpublish_without_stop_keeps_capturing():
+    room, socket, pc = await connected_room()
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    pub = await _publish_camera(room, socket)
+    await room.local_participant.unpublish_track(pub.sid, stop=False)
+    assert pc.senders[0].removed and not pub.track._port.stopped
+    done.set()
+    await server
+    await room.disconnect()
+
+
+async def test_a_refused_capture_is_a_device_error_and_publishes_nothing():
+    platform = FakePlatform()
+    platform.capture_error = DeviceError("getUserMedia failed: denied", DeviceErrorReason.PermissionDenied,
+                                         "NotAllowedError")
+    room, socket, pc = await connected_room(platform)
+    with pytest.raises(DeviceError) as caught:
+        await room.local_participant.set_microphone_enabled(True)
+    assert caught.value.reason is DeviceErrorReason.PermissionDenied
+    assert not socket.requests("add_track") and not pc.senders
+    assert room.local_participant.track_publications == {}
+    await room.disconnect()
+
+
+async def test_extra_captured_tracks_are_stopped_and_released():
+    platform = FakePlatform()
+    captured = []
+    original = platform.get_user_media
+
+    async def both(constraints):
+        tracks = await original({"video": True, "audio": True})
+        captured.extend(tracks)
+        return tracks
+
+    platform.get_user_media = both  # a browser that hands back more than was asked for
+    room, socket, pc = await connected_room(platform)
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    await _publish_camera(room, socket)
+    video, audio = captured
+    assert audio.stopped and audio.released and not video.stopped
+    done.set()
+    await server
+    await room.disconnect()
+
+
+async def test_remote_track_renders_and_reports_stats_through_the_port():
+    alice = participant("PA_a", "alice", [("TR_v", 1)])
+    room, socket, pc = await connected_room(others=[alice])
+    port = FakeTrack("TR_v", "video")
+    event = TrackEvent(port, ["PA_a|TR_v"], mid="1")
+    event.receiver = FakeReceiver([{"type": "codec"}, {"type": "inbound-rtp", "framesDecoded": 42}])
+    pc.on_track(event)
+    pub = room.remote_participants["alice"].track_publications["TR_v"]
+    await until(lambda: pub.track is not None)
+    track = pub.track
+    element = track.attach()
+    assert port.attached == [element] and track.attached_elements == [element]
+    assert (await track.get_stats())["framesDecoded"] == 42
+    update = participant("PA_a", "alice", [], version=2)
+    socket.push(update=proto.rtc().ParticipantUpdate(participants=[update]))
+    await until(lambda: pub.track is None)
+    assert port.attached == [] and port.released  # unsubscribed: detached everywhere, handle freed
+    await room.disconnect()
+
+
+async def test_a_lost_page_host_disconnects_the_room():
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform)
+    reasons = []
+    room.on("disconnected", reasons.append)
+    (lost,) = platform.lost
+    lost("no heartbeat for 2.0 s")
+    await until(lambda: room.connection_state is ConnectionState.CONN_DISCONNECTED)
+    assert reasons == [DisconnectReason.MEDIA_FAILURE] and pc.closed
+
+
+async def test_a_platform_that_cannot_start_fails_connect_with_its_error():
+    class NoWebRTC(FakePlatform):
+        async def start(self) -> None:
+            raise UnsupportedError("no RTCPeerConnection here")
+
+    platform = NoWebRTC()
+    room = Room(platform=platform)
+    with pytest.raises(UnsupportedError, match="RTCPeerConnection"):
+        await room.connect("ws://sfu.test", "TOKEN")
+    assert not platform.sockets and not platform.pcs
+    assert room.connection_state is ConnectionState.CONN_DISCONNECTED and room._engine is None
+    assert not platform.closed  # passed in: the caller's to close
+
+
+async def test_platform_names_are_checked():
+    with pytest.raises(ValueError, match="platform must be one of"):
+        Room(platform="worker")
+    for name in ("auto", "direct", "bridge"):
+        Room(platform=name)  # accepted; chosen at connect()
+
+
+async def test_a_passed_platform_is_reused_across_connects_and_left_open():
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform)
+    await room.disconnect()
+    assert not platform.closed and platform.started == 1
