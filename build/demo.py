@@ -6,8 +6,10 @@
 (devkey/secret), so the printed page URL carries no token. Serves only 127.0.0.1.
 
 Pages under ``/pyscript/`` are served cross-origin isolated (``ISOLATION_HEADERS``): PyScript's worker mode needs
-SharedArrayBuffer for its synchronous ``js.document`` in the worker. Only there: the other pages run as they are
-tested (without the headers), and isolation would forbid them any cross-origin resource without CORP.
+SharedArrayBuffer for its synchronous ``js.document`` in the worker. Only there: index.html and js-peer.html need no
+isolation and are tested without it (they did boot under the headers too: every resource they load is same-origin,
+and the LiveKit server's WebSocket and CORS ``validate`` fetch are allowed), and a page added later that embeds a
+cross-origin resource without CORP would break under ``require-corp``.
 """
 
 from __future__ import annotations
