@@ -13,6 +13,7 @@ dist/ then holds
   * a pruned pyodide-lock.json naming exactly the wheels in dist/ (real sha256, imports, depends), so
     `pyodide.loadPackage("livekit-pyweb")` pulls livekit-protocol and protobuf from dist/,
   * web/* copied as-is, and livekit-client's UMD bundle as livekit-client.umd.js,
+  * the worker bridge's page host livekit_pyweb/_static/host.mjs as lkpw-host.mjs,
   * PyScript's core (npm @pyscript/core, its dist/ without source maps) in dist/pyscript/, for the pages in
     web/pyscript/ (their config points the interpreter at our /pyodide.mjs: no CDN).
 
@@ -579,6 +580,9 @@ def main() -> None:
         (stage / "pyodide-lock.json").write_text(json.dumps(lock, indent=2, sort_keys=False) + "\n")
         generated = set(core) | {"livekit-client.umd.js", "pyodide-lock.json"} | {w.name for w in wheels.values()}
         generated |= set(pyscript_files)
+        # The worker bridge's page host ships in the wheel (package data) and at the site root for host pages.
+        shutil.copy2(ROOT / "livekit_pyweb" / "_static" / "host.mjs", stage / "lkpw-host.mjs")
+        generated.add("lkpw-host.mjs")
         n_web = copy_web(stage, generated)
         log(f"assembled: {len(core)} core files, {len(wheels)} wheels, pyodide-lock.json, "
             f"livekit-client.umd.js (from {umd_src}), {len(pyscript_files)} PyScript files, {n_web} web/ files ({time.monotonic() - t:.2f}s)")

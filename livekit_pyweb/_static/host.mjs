@@ -1,0 +1,455 @@
+// livekit_pyweb page host: serves the worker bridge (wire protocol v1, see livekit_pyweb/_core/bridge.py).
+//
+// Python running in a Web Worker (JupyterLite's kernel, PyScript worker mode, a plain worker) has no
+// RTCPeerConnection, getUserMedia or DOM. This module runs on the page's main thread, owns those objects for it and
+// answers its calls over a same-origin BroadcastChannel. A page that hosts such workers loads it once:
+//
+//   <script type="module">import { serveDiscovery } from "/lkpw-host.mjs"; serveDiscovery();</script>
+//
+// or starts a host on a channel name it got some other way (a notebook widget): startHost(name).
+// Page JavaScript reaches the media elements Python created: globalThis.livekitPyweb.hosts.get(channel).element(h).
+// ES module, no dependencies.
+
+const VERSION = 1;
+const DISCOVERY = "livekit-pyweb-hosts";
+
+const registry = (globalThis.livekitPyweb ??= {});
+registry.hosts ??= new Map();
+
+function randomHex(bytes) {
+  const a = new Uint8Array(bytes);
+  crypto.getRandomValues(a);
+  return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function named(name, message) {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+function errorOf(e) {
+  const name = e && typeof e.name === "string" && e.name ? e.name : "Error";
+  const message = e && e.message !== undefined ? String(e.message) : String(e);
+  return { name, message };
+}
+
+function statsList(report) {
+  return Array.from(report.values(), (entry) => Object.fromEntries(Object.entries(entry)));
+}
+
+function listen(entry, target, type, fn) {
+  target.addEventListener(type, fn);
+  entry.off.push(() => target.removeEventListener(type, fn));
+}
+
+class Host {
+  constructor(channelName, { onClose, helloTimeout } = {}) {
+    this.name = channelName;
+    this.hostId = randomHex(8);
+    this._onClose = onClose;
+    this.closed = false;
+    this.welcomed = false;
+    this.bound = false;
+    this.interval = 1.0;
+    this._handles = new Map(); // h -> {type, obj, owner, off: [], ...}
+    this._elements = new Map(); // elH -> {el, owner}
+    this._next = -1;
+    this._lastHeard = performance.now();
+    this._lastSent = performance.now();
+    this._timer = null;
+    this.channel = new BroadcastChannel(channelName);
+    this.channel.onmessage = (event) => this._receive(event.data);
+    this._pagehide = () => this._event(0, "pagehide", null);
+    if (typeof window !== "undefined" && window.addEventListener) window.addEventListener("pagehide", this._pagehide);
+    this._helloTimer = helloTimeout ? setTimeout(() => this.welcomed || this.close("nobody said hello"), helloTimeout) : null;
+    const old = registry.hosts.get(channelName);
+    if (old && old !== this) old.close("replaced");
+    registry.hosts.set(channelName, this);
+  }
+
+  // -- public ------------------------------------------------------------------------------------------------
+  element(elH) {
+    return this._elements.get(elH)?.el;
+  }
+
+  counts() {
+    let pcs = 0;
+    for (const entry of this._handles.values()) pcs += entry.type === "pc";
+    return { handles: this._handles.size, pcs, elements: this._elements.size };
+  }
+
+  close(why = "closed") {
+    if (this.closed) return;
+    if (this.bound && why !== "bye") this._post({ t: "bye" });
+    this.closed = true;
+    clearInterval(this._timer);
+    clearTimeout(this._helloTimer);
+    for (const h of [...this._handles.keys()]) this._release(h);
+    for (const elH of [...this._elements.keys()]) this._releaseElement(elH);
+    try {
+      this.channel.close();
+    } catch {}
+    if (typeof window !== "undefined" && window.removeEventListener) window.removeEventListener("pagehide", this._pagehide);
+    if (registry.hosts.get(this.name) === this) registry.hosts.delete(this.name);
+    if (this._onClose) {
+      try {
+        this._onClose(why);
+      } catch (e) {
+        console.error("livekit_pyweb host: onClose failed", e);
+      }
+    }
+  }
+
+  // -- the channel ---------------------------------------------------------------------------------------------
+  _post(message) {
+    if (this.closed) return;
+    this._lastSent = performance.now();
+    this.channel.postMessage(message);
+  }
+
+  _event(h, type, data) {
+    if (this.bound) this._post({ t: "event", h, type, data: data === undefined ? null : data });
+  }
+
+  _heard() {
+    this._lastHeard = performance.now();
+  }
+
+  _receive(msg) {
+    if (this.closed || !msg || typeof msg !== "object") return;
+    switch (msg.t) {
+      case "hello":
+        if (msg.v !== VERSION || this.bound || typeof msg.nonce !== "string") return;
+        if (typeof msg.interval === "number" && msg.interval > 0 && Number.isFinite(msg.interval)) {
+          this.interval = msg.interval;
+        }
+        this.welcomed = true;
+        this._heard();
+        this._post({ t: "welcome", v: VERSION, nonce: msg.nonce, hostId: this.hostId,
+                     userAgent: typeof navigator !== "undefined" ? navigator.userAgent : "" });
+        return;
+      case "bind":
+        if (this.bound) return;
+        if (msg.hostId !== this.hostId) {
+          this.close("another host serves this channel");
+          return;
+        }
+        this.bound = true;
+        this._heard();
+        this._timer = setInterval(() => this._tick(), (this.interval * 1000) / 4);
+        return;
+      case "call":
+        if (!this.bound) return;
+        this._heard();
+        this._call(msg);
+        return;
+      case "hb":
+        if (this.bound) this._heard();
+        return;
+      case "bye":
+        if (this.bound) this.close("bye");
+        return;
+      default: // another host's welcome/reply/event/hb, or garbage: not for us
+        return;
+    }
+  }
+
+  _tick() {
+    const now = performance.now();
+    if (now - this._lastHeard >= 2 * this.interval * 1000) {
+      this.close("the worker stopped answering");
+      return;
+    }
+    if (now - this._lastSent >= this.interval * 1000) this._post({ t: "hb" });
+  }
+
+  async _call(msg) {
+    const { id, op } = msg;
+    const args = Array.isArray(msg.args) ? msg.args : [];
+    let reply;
+    try {
+      const fn = Object.hasOwn(OPS, op) ? OPS[op] : null;
+      if (!fn) throw named("NotSupportedError", `unknown op ${op}`);
+      const value = await fn.apply(this, args);
+      reply = { t: "reply", id, ok: true, value: value === undefined ? null : value };
+    } catch (e) {
+      reply = { t: "reply", id, ok: false, error: errorOf(e) };
+    }
+    this._post(reply);
+  }
+
+  // -- handles -------------------------------------------------------------------------------------------------
+  _get(h, type) {
+    const entry = this._handles.get(h);
+    if (!entry || (type && entry.type !== type)) throw named("InvalidStateError", `no ${type || "object"} with handle ${h}`);
+    return entry;
+  }
+
+  _add(h, entry) {
+    if (this._handles.has(h)) throw named("InvalidStateError", `handle ${h} is in use`);
+    entry.off = [];
+    this._handles.set(h, entry);
+    if (entry.owner !== undefined) this._handles.get(entry.owner)?.owned?.add(h);
+    return entry;
+  }
+
+  _newTrack(track, owner) {
+    const h = this._next--;
+    const entry = this._add(h, { type: "track", obj: track, owner, captured: owner === undefined, elements: new Set() });
+    listen(entry, track, "ended", () => this._event(h, "ended", null));
+    return h;
+  }
+
+  _newChannel(h, dc, owner) {
+    const entry = this._add(h, { type: "dc", obj: dc, owner });
+    dc.binaryType = "arraybuffer";
+    listen(entry, dc, "open", () => this._event(h, "open", null));
+    listen(entry, dc, "close", () => this._event(h, "close", null));
+    listen(entry, dc, "message", (event) => {
+      const data = typeof event.data === "string" ? new TextEncoder().encode(event.data) : new Uint8Array(event.data);
+      this._event(h, "message", data);
+    });
+    return entry;
+  }
+
+  _release(h) {
+    const entry = this._handles.get(h);
+    if (!entry) return;
+    this._handles.delete(h);
+    if (entry.owner !== undefined) this._handles.get(entry.owner)?.owned?.delete(h);
+    for (const off of entry.off) off();
+    if (entry.type === "pc") {
+      for (const child of [...entry.owned]) this._release(child);
+      entry.obj.close();
+    } else if (entry.type === "dc") {
+      try {
+        entry.obj.close();
+      } catch {}
+    } else if (entry.type === "track") {
+      if (entry.captured) entry.obj.stop();
+      for (const elH of entry.elements) {
+        const element = this._elements.get(elH);
+        if (!element) continue;
+        detachTrack(element.el, entry.obj);
+        // An element this track created and that now plays nothing goes with it.
+        if (element.owner === h && !playing(element.el)) this._releaseElement(elH);
+      }
+    }
+  }
+
+  _releaseElement(elH) {
+    const element = this._elements.get(elH);
+    if (!element) return;
+    this._elements.delete(elH);
+    for (const entry of this._handles.values()) entry.elements?.delete(elH);
+    try {
+      element.el.pause();
+    } catch {}
+    element.el.srcObject = null;
+    element.el.remove();
+  }
+}
+
+function playing(el) {
+  const stream = el.srcObject;
+  return !!stream && typeof stream.getTracks === "function" && stream.getTracks().length > 0;
+}
+
+function attachTrack(el, track, kind) {
+  let stream = el.srcObject;
+  if (!stream || typeof stream.getTracks !== "function") {
+    stream = new MediaStream();
+    el.srcObject = stream;
+  }
+  for (const old of stream.getTracks()) {
+    if (old.kind === track.kind && old.id !== track.id) stream.removeTrack(old);
+  }
+  if (!stream.getTracks().some((t) => t.id === track.id)) stream.addTrack(track);
+  el.autoplay = true;
+  // Muted unless there is sound to hear: a muted video may autoplay without a user gesture.
+  el.muted = !stream.getTracks().some((t) => t.kind === "audio");
+  el.setAttribute("playsinline", "true");
+  if (kind === "video") el.playsInline = true;
+  const promise = el.play();
+  if (promise) promise.catch(() => {}); // autoplay policy: not an error of ours
+}
+
+function detachTrack(el, track) {
+  const stream = el.srcObject;
+  if (!stream || typeof stream.getTracks !== "function") return;
+  for (const t of stream.getTracks()) if (t.id === track.id) stream.removeTrack(t);
+  if (stream.getTracks().length === 0) el.srcObject = null;
+}
+
+// op name -> function(...args), called with this = the Host. The value returned (or awaited) is the reply.
+const OPS = {
+  "host.ping"() {
+    return null;
+  },
+  "host.counts"() {
+    return this.counts();
+  },
+
+  "pc.create"(h, config) {
+    if (typeof RTCPeerConnection === "undefined") throw named("UnsupportedError", "this page has no RTCPeerConnection");
+    const pc = new RTCPeerConnection(config || {});
+    const entry = this._add(h, { type: "pc", obj: pc, owned: new Set() });
+    listen(entry, pc, "icecandidate", (event) => {
+      const c = event.candidate;
+      this._event(h, "icecandidate", c && c.candidate ? c.toJSON() : null);
+    });
+    listen(entry, pc, "connectionstatechange", () => this._event(h, "connectionstatechange", pc.connectionState));
+    listen(entry, pc, "track", (event) => {
+      const trackH = this._newTrack(event.track, h);
+      const receiverH = this._next--;
+      this._add(receiverH, { type: "receiver", obj: event.receiver, owner: h });
+      this._event(h, "track", {
+        track: { h: trackH, id: event.track.id, kind: event.track.kind },
+        receiver: receiverH,
+        mid: event.transceiver?.mid ?? "",
+        streams: Array.from(event.streams, (s) => s.id),
+      });
+    });
+    listen(entry, pc, "datachannel", (event) => {
+      const dcH = this._next--;
+      this._newChannel(dcH, event.channel, h);
+      this._event(h, "datachannel", { h: dcH, label: event.channel.label });
+    });
+    return null;
+  },
+  "pc.setConfiguration"(h, config) {
+    this._get(h, "pc").obj.setConfiguration(config);
+  },
+  async "pc.createOffer"(h, options) {
+    return (await this._get(h, "pc").obj.createOffer(options || {})).sdp;
+  },
+  async "pc.createAnswer"(h) {
+    return (await this._get(h, "pc").obj.createAnswer()).sdp;
+  },
+  async "pc.setLocalDescription"(h, type, sdp) {
+    await this._get(h, "pc").obj.setLocalDescription({ type, sdp });
+  },
+  async "pc.setRemoteDescription"(h, type, sdp) {
+    await this._get(h, "pc").obj.setRemoteDescription({ type, sdp });
+  },
+  async "pc.addIceCandidate"(h, candidate) {
+    const pc = this._get(h, "pc").obj;
+    await (candidate == null ? pc.addIceCandidate() : pc.addIceCandidate(candidate));
+  },
+  "pc.addRecvTransceiver"(h, kind) {
+    this._get(h, "pc").obj.addTransceiver(kind, { direction: "recvonly" });
+  },
+  "pc.addSendTransceiver"(h, senderH, trackH, encodings) {
+    const pc = this._get(h, "pc").obj;
+    const track = this._get(trackH, "track").obj;
+    const init = { direction: "sendonly", streams: [new MediaStream([track])] };
+    if (Array.isArray(encodings) && encodings.length) init.sendEncodings = encodings;
+    this._add(senderH, { type: "sender", obj: pc.addTransceiver(track, init), owner: h });
+  },
+  "pc.removeSender"(h, senderH) {
+    const pc = this._get(h, "pc").obj;
+    const transceiver = this._get(senderH, "sender").obj;
+    transceiver.direction = "inactive";
+    pc.removeTrack(transceiver.sender);
+    this._release(senderH);
+  },
+  "pc.createDataChannel"(h, dcH, label, init) {
+    const pc = this._get(h, "pc").obj;
+    if (this._handles.has(dcH)) throw named("InvalidStateError", `handle ${dcH} is in use`);
+    this._newChannel(dcH, pc.createDataChannel(label, init || {}), h);
+  },
+  async "pc.getStats"(h) {
+    return statsList(await this._get(h, "pc").obj.getStats());
+  },
+  "pc.close"(h) {
+    if (this._handles.get(h)?.type === "pc") this._release(h);
+  },
+
+  "dc.send"(h, data) {
+    this._get(h, "dc").obj.send(data);
+  },
+  "dc.close"(h) {
+    if (this._handles.get(h)?.type === "dc") this._release(h);
+  },
+
+  async "media.getUserMedia"(constraints) {
+    const devices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+    if (!devices || !devices.getUserMedia) {
+      throw named("UnsupportedError", "navigator.mediaDevices is not available on this page (an insecure origin?)");
+    }
+    const stream = await devices.getUserMedia(constraints || {});
+    if (this.closed) {
+      for (const t of stream.getTracks()) t.stop();
+      throw named("InvalidStateError", "the host closed during getUserMedia");
+    }
+    return stream.getTracks().map((track) => ({
+      h: this._newTrack(track, undefined), id: track.id, kind: track.kind, settings: track.getSettings(),
+    }));
+  },
+
+  "track.setEnabled"(h, enabled) {
+    this._get(h, "track").obj.enabled = !!enabled;
+  },
+  "track.stop"(h) {
+    this._handles.get(h)?.obj?.stop?.();
+  },
+  "track.attach"(h, elH, kind) {
+    const entry = this._get(h, "track");
+    let element = this._elements.get(elH);
+    if (!element) {
+      if (typeof document === "undefined") throw named("UnsupportedError", "the host has no DOM");
+      element = { el: document.createElement(kind === "audio" ? "audio" : "video"), owner: h };
+      this._elements.set(elH, element);
+    }
+    attachTrack(element.el, entry.obj, kind);
+    entry.elements.add(elH);
+  },
+  "track.detach"(h, elH) {
+    const entry = this._handles.get(h);
+    const element = this._elements.get(elH);
+    if (!entry || entry.type !== "track" || !element) return; // released already: nothing plays there
+    detachTrack(element.el, entry.obj);
+    entry.elements.delete(elH);
+  },
+
+  "element.mount"(elH, selector) {
+    const element = this._elements.get(elH);
+    if (!element) throw named("InvalidStateError", `no element with handle ${elH}`);
+    const parent = document.querySelector(selector);
+    if (!parent) throw named("NotFoundError", `no element on the page matches ${selector}`);
+    parent.append(element.el);
+  },
+  "element.release"(elH) {
+    this._releaseElement(elH);
+  },
+
+  async "receiver.getStats"(h) {
+    return statsList(await this._get(h, "receiver").obj.getStats());
+  },
+  "handle.release"(h) {
+    this._release(h);
+  },
+};
+
+/** Serve the bridge on the BroadcastChannel `channelName` (Python opened it first and says hello there). */
+export function startHost(channelName, { onClose } = {}) {
+  return new Host(channelName, { onClose });
+}
+
+/** Start a host for every worker that announces its channel on "livekit-pyweb-hosts". */
+export function serveDiscovery() {
+  const channel = new BroadcastChannel(DISCOVERY);
+  channel.onmessage = (event) => {
+    const msg = event.data;
+    if (!msg || msg.t !== "discover" || typeof msg.channel !== "string" || !msg.channel) return;
+    if (registry.hosts.has(msg.channel)) return;
+    // Python says hello every 0.25 s from before it announces: a host nobody greets was not for this page.
+    new Host(msg.channel, { helloTimeout: 10000 });
+  };
+  return {
+    close() {
+      channel.close();
+    },
+  };
+}
