@@ -12,6 +12,12 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# One run at a time per machine: each run rebuilds dist/, which a concurrent run would be serving.
+exec 9>"${TMPDIR:-/tmp}/livekit-pyweb-test.lock"
+if ! flock -n 9; then
+  echo "test.sh: another test run holds the lock; waiting" >&2
+  flock 9
+fi
 PY="$(bash build/setup.sh | tail -n 1)"
 export LKPW_RUN_DIR="$(mktemp -d /tmp/livekit-pyweb-test.XXXXXX)"
 targets=(tests/unit tests/browser tests/e2e)
