@@ -4,6 +4,7 @@
 #   CPython venv at $LKPW_CACHE/venv with build/requirements-dev.txt
 #   npm packages (package-lock.json: pyodide, livekit-client, puppeteer-core to drive Firefox) and the offline
 #   Pyodide dist/ (build/build_dist.py)
+#   the JupyterLite site dist/lite/ (build/build_lite.py; its build venv is $LKPW_CACHE/lite-venv)
 #   livekit-server v1.13.5 (a cached build, a `livekit-server` on PATH, or `go install`; build/server.sh path)
 # Prints the venv's python on its last line of stdout.
 set -euo pipefail
@@ -36,4 +37,5 @@ fi
 
 log "livekit-server: $("$ROOT/build/server.sh" path)"
 "$VENV/bin/python" "$ROOT/build/build_dist.py" >&2
+"$VENV/bin/python" "$ROOT/build/build_lite.py" >&2   # dist/lite/: the JupyterLite site (its own build venv)
 echo "$VENV/bin/python"
