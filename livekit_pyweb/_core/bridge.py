@@ -104,8 +104,8 @@ OPS = POSTED_OPS | frozenset(
 DEVICE_OPS = frozenset({"media.getUserMedia"})
 NEGOTIATION_OPS = frozenset(
     {"pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer", "pc.setLocalDescription",
-     "pc.setRemoteDescription", "pc.addRecvTransceiver", "pc.addSendTransceiver", "pc.removeSender",
-     "pc.createDataChannel"}
+     "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver", "pc.addSendTransceiver",
+     "pc.removeSender", "pc.createDataChannel"}
 )
 #: Ops awaited with no deadline (they may wait on the user).
 UNBOUNDED_OPS = frozenset({"media.getUserMedia"})

@@ -230,9 +230,10 @@ class Host {
       if (entry.captured) entry.obj.stop();
       for (const elH of entry.elements) {
         const element = this._elements.get(elH);
-        if (!element) continue;
-        detachTrack(element.el, entry.obj);
-        // An element this track created and that now plays nothing goes with it.
+        if (element) detachTrack(element.el, entry.obj);
+      }
+      // An element this track created and that now plays nothing goes with it.
+      for (const [elH, element] of [...this._elements]) {
         if (element.owner === h && !playing(element.el)) this._releaseElement(elH);
       }
     }

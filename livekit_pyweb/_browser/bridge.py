@@ -1,0 +1,543 @@
+"""The bridge :class:`~livekit_pyweb._core.ports.Platform`: Pyodide in a Web Worker, served by the page.
+
+A dedicated worker (JupyterLite's kernel, PyScript ``worker`` mode, a plain ``new Worker(...)``) has WebSocket and
+BroadcastChannel but no RTCPeerConnection, getUserMedia or DOM. :class:`BridgePlatform` keeps the signalling
+WebSocket in the worker (``websocket.py``) and sends everything else as calls to the page host (``lkpw-host.mjs``,
+``livekit_pyweb/_static/host.mjs``) over a BroadcastChannel; the protocol and its bookkeeping are
+``livekit_pyweb/_core/bridge.py``. The port objects here hold handles, never JS objects:
+
+* :class:`BridgePeerConnection`, :class:`BridgeDataChannel`, :class:`BridgeTrack`, :class:`BridgeReceiver`,
+  :class:`BridgeSender`: the ports of ``_core/ports.py``; their state (connection state, a track's ready state)
+  is what the page last reported.
+* :class:`BridgeElement`: what ``Track.attach()`` returns in a worker, a handle of a ``<video>``/``<audio>`` element
+  that lives on the page. The page renders it: ``element.mount("#css-selector")`` appends it there, page JavaScript
+  gets the element itself with ``globalThis.livekitPyweb.hosts.get(element.channel).element(element.handle)``.
+
+Errors replied by the page are typed as on the direct path (getUserMedia → ``DeviceError`` with the same reasons,
+SDP steps → ``NegotiationError``); a page host that goes away fails every pending call with ``BridgeError`` within
+two heartbeat intervals and runs the ``on_lost`` callbacks (the engine then disconnects the room).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import js
+from pyodide.ffi import to_js
+
+from .._core import bridge as wire
+from ..errors import BridgeError, LiveKitError, UnsupportedError
+from ._errors import _DEVICE_REASONS
+from ._proxies import ProxyBag, nullish
+from .websocket import BrowserWebSocket, open_signal
+
+logger = logging.getLogger("livekit_pyweb.bridge")
+
+
+def _js(value: Any) -> Any:
+    return to_js(value, dict_converter=js.Object.fromEntries, create_pyproxies=False)
+
+
+def _py(value: Any) -> Any:
+    """A structured-clone value as plain Python: JS null → None, Uint8Array → bytes, objects → dicts."""
+    if hasattr(value, "to_py"):
+        value = value.to_py()
+    return _clean(value)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if nullish(value):
+        return None
+    return value
+
+
+class _Registration:
+    """What ``on_page_hide``/``on_lost`` return: close it to stop listening."""
+
+    def __init__(self, listeners: list[Callable[..., None]], fn: Callable[..., None]) -> None:
+        self._listeners = listeners
+        self._fn = fn
+        listeners.append(fn)
+
+    def close(self) -> None:
+        if self._fn in self._listeners:
+            self._listeners.remove(self._fn)
+
+
+class BridgeElement:
+    """A ``<video>``/``<audio>`` element on the page, as a worker holds it: a handle the page renders.
+
+    ``mount(selector)`` appends it into ``document.querySelector(selector)``; page JavaScript gets the element with
+    ``globalThis.livekitPyweb.hosts.get(channel).element(handle)``; ``release()`` removes it from the page. An element
+    that ``Track.attach()`` created goes away with its track (when the track is released and nothing else plays in
+    it)."""
+
+    def __init__(self, platform: BridgePlatform, handle: int) -> None:
+        self._platform = platform
+        self.handle = handle
+        self.channel = platform.channel
+
+    def mount(self, selector: str) -> BridgeElement:
+        """Append the element into the page's ``document.querySelector(selector)`` (posted); returns self."""
+        self._platform._post("element.mount", self.handle, selector)
+        return self
+
+    def release(self) -> None:
+        """Detach every track, remove the element from the page and forget it (posted)."""
+        self._platform._post("element.release", self.handle)
+
+    def __repr__(self) -> str:
+        return f"BridgeElement(handle={self.handle}, channel={self.channel!r})"
+
+
+class BridgeTrack:
+    """A MediaStreamTrack on the page (captured there, or received by one of its peer connections)."""
+
+    def __init__(self, platform: BridgePlatform, handle: int, track_id: str, kind: str,
+                 settings: dict[str, Any] | None = None) -> None:
+        self._platform = platform
+        self.handle = handle
+        self.id = track_id
+        self.kind = kind
+        self.settings: dict[str, Any] = settings or {}
+        self.ready_state = "live"
+        self.on_ended: Callable[[], None] | None = None
+        self._released = False
+        platform._route(handle, self)
+
+    @property
+    def native(self) -> Any:
+        return None  # the JS object lives on the page
+
+    def set_enabled(self, enabled: bool) -> None:
+        self._platform._post("track.setEnabled", self.handle, bool(enabled))
+
+    def stop(self) -> None:
+        if self.ready_state == "ended":
+            return
+        self.ready_state = "ended"
+        self._platform._post("track.stop", self.handle)
+
+    def attach(self, element: Any = None) -> BridgeElement:
+        if element is None:
+            target = BridgeElement(self._platform, self._platform._new_handle())
+        elif isinstance(element, BridgeElement):
+            target = element
+        else:
+            raise UnsupportedError("in a Web Worker a track plays in a BridgeElement (what attach() returns); "
+                                   f"got {type(element).__name__}")
+        self._platform._post("track.attach", self.handle, target.handle, self.kind)
+        return target
+
+    def detach(self, element: Any) -> None:
+        if isinstance(element, BridgeElement):
+            self._platform._post("track.detach", self.handle, element.handle)
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        self._platform._post("handle.release", self.handle)
+        self._platform._forget(self.handle)
+
+    def _event(self, type_: str, data: Any) -> None:
+        if type_ == "ended":
+            self.ready_state = "ended"
+            if self.on_ended is not None:
+                self.on_ended()
+
+    def __repr__(self) -> str:
+        return f"BridgeTrack({self.kind}, id={self.id!r}, handle={self.handle})"
+
+
+class BridgeReceiver:
+    def __init__(self, platform: BridgePlatform, handle: int) -> None:
+        self._platform = platform
+        self.handle = handle
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return list(await self._platform._call("receiver.getStats", self.handle))
+
+
+class BridgeSender:
+    """The transceiver a published track is sent on (a handle)."""
+
+    def __init__(self, handle: int) -> None:
+        self.handle = handle
+
+
+class BridgeTrackEvent:
+    """What the page's ``track`` event told us (the port's ``TrackEvent``)."""
+
+    __slots__ = ("track", "stream_ids", "mid", "receiver")
+
+    def __init__(self, track: BridgeTrack, stream_ids: list[str], mid: str, receiver: BridgeReceiver) -> None:
+        self.track = track
+        self.stream_ids = stream_ids
+        self.mid = mid
+        self.receiver = receiver
+
+
+class BridgeDataChannel:
+    def __init__(self, platform: BridgePlatform, handle: int, label: str) -> None:
+        self._platform = platform
+        self.handle = handle
+        self.label = label
+        self.ready_state = "connecting"
+        self.on_message: Callable[[bytes], None] | None = None
+        self.on_open: Callable[[], None] | None = None
+        self._closed = False
+        platform._route(handle, self)
+
+    def send(self, data: bytes) -> None:
+        if not self._closed:
+            self._platform._post("dc.send", self.handle, bytes(data))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.ready_state = "closed"
+        self._platform._post("dc.close", self.handle)
+        self._platform._forget(self.handle)
+
+    def _gone(self) -> None:
+        """Its peer connection closed it on the page."""
+        self._closed = True
+        self.ready_state = "closed"
+        self._platform._forget(self.handle)
+
+    def _event(self, type_: str, data: Any) -> None:
+        if type_ == "open":
+            self.ready_state = "open"
+            if self.on_open is not None:
+                self.on_open()
+        elif type_ == "message":
+            payload = data if isinstance(data, bytes) else str(data).encode()
+            if self.on_message is not None:
+                self.on_message(payload)
+        elif type_ == "close":
+            self.ready_state = "closed"
+
+
+class BridgePeerConnection:
+    """An RTCPeerConnection on the page. Callbacks are plain Python callables set by the engine."""
+
+    def __init__(self, platform: BridgePlatform, handle: int) -> None:
+        self._platform = platform
+        self.handle = handle
+        self.connection_state = "new"
+        self.on_ice_candidate: Callable[[dict[str, Any] | None], None] | None = None
+        self.on_track: Callable[[BridgeTrackEvent], None] | None = None
+        self.on_connection_state: Callable[[str], None] | None = None
+        self.on_data_channel: Callable[[BridgeDataChannel], None] | None = None
+        self._channels: list[BridgeDataChannel] = []
+        self._remote: list[int] = []  # handles the page made for this connection (tracks, receivers)
+        self._closed = False
+        platform._route(handle, self)
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        return await self._platform._call(op, self.handle, *args)
+
+    # -- events from the page ------------------------------------------------------------------------------------
+    def _event(self, type_: str, data: Any) -> None:
+        if self._closed:
+            return
+        if type_ == "icecandidate":
+            if self.on_ice_candidate is not None:
+                self.on_ice_candidate(data if isinstance(data, dict) else None)
+        elif type_ == "connectionstatechange":
+            self.connection_state = str(data)
+            if self.on_connection_state is not None:
+                self.on_connection_state(self.connection_state)
+        elif type_ == "track":
+            info = data["track"]
+            track = BridgeTrack(self._platform, int(info["h"]), str(info["id"]), str(info["kind"]))
+            receiver = BridgeReceiver(self._platform, int(data["receiver"]))
+            self._remote += [track.handle, receiver.handle]
+            if self.on_track is not None:
+                self.on_track(BridgeTrackEvent(track, [str(s) for s in data.get("streams") or []],
+                                               str(data.get("mid") or ""), receiver))
+        elif type_ == "datachannel":
+            channel = BridgeDataChannel(self._platform, int(data["h"]), str(data["label"]))
+            self._channels.append(channel)
+            if self.on_data_channel is not None:
+                self.on_data_channel(channel)
+
+    # -- commands ------------------------------------------------------------------------------------------------
+    async def set_configuration(self, config: dict[str, Any]) -> None:
+        await self._call("pc.setConfiguration", config)
+
+    async def create_offer(self, ice_restart: bool = False) -> str:
+        return str(await self._call("pc.createOffer", {"iceRestart": ice_restart}))
+
+    async def create_answer(self) -> str:
+        return str(await self._call("pc.createAnswer"))
+
+    async def set_local_description(self, type_: str, sdp: str) -> None:
+        await self._call("pc.setLocalDescription", type_, sdp)
+
+    async def set_remote_description(self, type_: str, sdp: str) -> None:
+        await self._call("pc.setRemoteDescription", type_, sdp)
+
+    async def add_ice_candidate(self, candidate: dict[str, Any] | None) -> None:
+        try:
+            await self._call("pc.addIceCandidate", candidate)
+        except LiveKitError as exc:
+            if self._platform.lost is not None or self._platform.closed:  # on_lost tells the engine
+                logger.debug("addIceCandidate not delivered: %s", exc)
+            else:  # a bad candidate is logged, not fatal (as in livekit-client)
+                logger.warning("addIceCandidate failed: %s", exc)
+
+    async def add_recv_transceiver(self, kind: str) -> None:
+        await self._call("pc.addRecvTransceiver", kind)
+
+    async def add_send_transceiver(
+        self, track: BridgeTrack, send_encodings: list[dict[str, Any]] | None = None
+    ) -> BridgeSender:
+        sender = BridgeSender(self._platform._new_handle())
+        await self._call("pc.addSendTransceiver", sender.handle, track.handle, send_encodings or None)
+        return sender
+
+    async def remove_sender(self, sender: BridgeSender) -> None:
+        await self._call("pc.removeSender", sender.handle)
+
+    async def create_data_channel(
+        self, label: str, *, ordered: bool, max_retransmits: int | None = None
+    ) -> BridgeDataChannel:
+        init: dict[str, Any] = {"ordered": ordered}
+        if max_retransmits is not None:
+            init["maxRetransmits"] = max_retransmits
+        channel = BridgeDataChannel(self._platform, self._platform._new_handle(), label)
+        self._channels.append(channel)
+        try:
+            await self._call("pc.createDataChannel", channel.handle, label, init)
+        except BaseException:
+            channel._gone()
+            self._channels.remove(channel)
+            raise
+        return channel
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return list(await self._call("pc.getStats"))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._platform._post("pc.close", self.handle)  # the page closes its channels and forgets its handles
+        for channel in self._channels:
+            channel._gone()
+        self._channels.clear()
+        for h in self._remote:
+            self._platform._forget(h)
+        self._remote.clear()
+        self._platform._forget(self.handle)
+
+
+class BridgePlatform:
+    """The Platform port served by a page host over a BroadcastChannel.
+
+    Args:
+        channel: the BroadcastChannel name; a new random ``"lkpw-…"`` name when None.
+        announce: tells the page the name (after the channel is open); default: a ``discover`` message on
+            ``"livekit-pyweb-hosts"``, which a page that called ``serveDiscovery()`` answers. A notebook widget
+            passes its own (it sends the name through the widget model and the page calls ``startHost(name)``).
+        interval: heartbeat interval in seconds; two intervals of silence mean the other side is gone.
+        start_timeout: seconds :meth:`start` waits for a page host before raising ``UnsupportedError``.
+    """
+
+    name = "bridge"
+
+    def __init__(
+        self,
+        channel: str | None = None,
+        *,
+        announce: Callable[[str], None] | None = None,
+        interval: float = wire.DEFAULT_INTERVAL,
+        start_timeout: float = 5.0,
+    ) -> None:
+        if not interval > 0:
+            raise ValueError(f"interval must be positive, not {interval!r}")
+        self.channel = channel or wire.new_channel_name()
+        self.interval = interval
+        self.start_timeout = start_timeout
+        self._announce = announce or _discover
+        self._session: wire.BridgeSession | None = None
+        self._channel: Any = None
+        self._proxies = ProxyBag()
+        self._objects: dict[int, Any] = {}
+        self._page_hide: list[Callable[[], None]] = []
+        self._lost: list[Callable[[str], None]] = []
+        self._starting: asyncio.Future[None] | None = None
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._closed:
+            raise BridgeError("this BridgePlatform was closed; make a new one")
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._starting)
+
+    async def _start(self) -> None:
+        if nullish(getattr(js, "BroadcastChannel", None)):
+            raise UnsupportedError("no RTCPeerConnection and no BroadcastChannel in this JavaScript context")
+        self._channel = js.BroadcastChannel.new(self.channel)
+        self._proxies.listen(self._channel, "message", self._on_message)
+        self._session = wire.BridgeSession(
+            self._post_message, interval=self.interval, on_event=self._on_event, on_lost=self._on_lost,
+            device_reasons=_DEVICE_REASONS,
+        )
+        handshake = asyncio.ensure_future(self._session.handshake(self.start_timeout))
+        try:
+            self._announce(self.channel)
+            await handshake
+        except TimeoutError:
+            self.close()
+            raise UnsupportedError(
+                "no RTCPeerConnection in this Web Worker and no livekit_pyweb page host answered on BroadcastChannel "
+                f"{self.channel!r} within {self.start_timeout:g} s: load lkpw-host.mjs on the page "
+                "(serveDiscovery())"
+            ) from None
+        except BaseException:
+            handshake.cancel()
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Say goodbye to the page host (it releases what is left), fail pending calls, destroy our proxies and
+        close the channel. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._session is not None:
+            self._session.close()
+        self._proxies.close()
+        if self._channel is not None:
+            try:
+                self._channel.close()
+            except Exception:
+                pass
+            self._channel = None
+        self._objects.clear()
+
+    # -- the channel ---------------------------------------------------------------------------------------------
+    def _post_message(self, message: dict[str, Any]) -> None:
+        if self._channel is not None:
+            self._channel.postMessage(_js(message))
+
+    def _on_message(self, event: Any) -> None:
+        if self._session is None:
+            return
+        try:
+            self._session.receive(_py(event.data))
+        except Exception:  # a callback of ours failed: log it, keep serving
+            logger.exception("bridge: handling a message from the page failed")
+
+    def _on_event(self, event: wire.Event) -> None:
+        if event.h == 0:
+            if event.type == "pagehide":
+                for fn in list(self._page_hide):
+                    fn()
+            return
+        target = self._objects.get(event.h)
+        if target is None:
+            logger.debug("bridge: %s event for a forgotten handle %d", event.type, event.h)
+            return
+        target._event(event.type, event.data)
+
+    def _on_lost(self, why: str) -> None:
+        for fn in list(self._lost):
+            fn(why)
+
+    # -- for the port objects ----------------------------------------------------------------------------------
+    def _require(self) -> wire.BridgeSession:
+        if self._session is None or self._session.welcome is None:
+            raise BridgeError("the bridge has not started (await platform.start() first)")
+        return self._session
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        return await self._require().call(op, *args)
+
+    def _post(self, op: str, *args: Any) -> None:
+        if self._session is not None:
+            self._session.post(op, *args)
+
+    def _new_handle(self) -> int:
+        return self._require().handles.new()
+
+    def _route(self, handle: int, target: Any) -> None:
+        self._objects[handle] = target
+
+    def _forget(self, handle: int) -> None:
+        self._objects.pop(handle, None)
+
+    # -- the port ------------------------------------------------------------------------------------------------
+    async def open_signal(self, url: str, timeout: float) -> BrowserWebSocket:
+        return await open_signal(url, timeout)  # the worker has its own WebSocket
+
+    async def create_peer_connection(self, config: dict[str, Any]) -> BridgePeerConnection:
+        pc = BridgePeerConnection(self, self._new_handle())
+        try:
+            await self._call("pc.create", pc.handle, config)
+        except BaseException:
+            self._forget(pc.handle)
+            raise
+        return pc
+
+    async def get_user_media(self, constraints: dict[str, Any]) -> list[BridgeTrack]:
+        tracks = await self._call("media.getUserMedia", constraints)
+        return [BridgeTrack(self, int(t["h"]), str(t["id"]), str(t["kind"]), dict(t.get("settings") or {}))
+                for t in tracks]
+
+    def on_page_hide(self, fn: Callable[[], None]) -> _Registration:
+        return _Registration(self._page_hide, fn)
+
+    def on_lost(self, fn: Callable[[str], None]) -> _Registration:
+        return _Registration(self._lost, fn)
+
+    def user_agent(self) -> str:
+        welcome = self._session.welcome if self._session is not None else None
+        return welcome.user_agent if welcome is not None else ""
+
+    # -- extras (tests, benches, notebooks) ---------------------------------------------------------------------
+    async def counts(self) -> dict[str, int]:
+        """The page host's ``{handles, pcs, elements}``: what it still holds for us (leak checks)."""
+        return {k: int(v) for k, v in (await self._call("host.counts")).items()}
+
+    async def ping(self) -> None:
+        """One round trip to the page host."""
+        await self._call("host.ping")
+
+    @property
+    def host_id(self) -> str:
+        welcome = self._session.welcome if self._session is not None else None
+        return welcome.host_id if welcome is not None else ""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def lost(self) -> str | None:
+        """Why the page host is considered gone, or None."""
+        return self._session.lost if self._session is not None else None
+
+
+def _discover(channel: str) -> None:
+    """The default announcement: ``{t: "discover", channel}`` on ``"livekit-pyweb-hosts"``."""
+    announcer = js.BroadcastChannel.new(wire.DISCOVERY_CHANNEL)
+    try:
+        announcer.postMessage(_js(wire.discover(channel)))
+    finally:
+        announcer.close()  # messages already posted are still delivered

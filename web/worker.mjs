@@ -1,0 +1,27 @@
+// A plain module Worker running livekit_pyweb in Pyodide (no RTCPeerConnection here: the page serves it over the
+// worker bridge). The page sends {id, code}; we answer {id, ok, value | error} with the value of the code's last
+// expression as a string. worker_app.py is importable.
+import { bootLivekitPyweb } from "./loader.mjs";
+
+const ready = (async () => {
+  const { pyodide, timings } = await bootLivekitPyweb();
+  const app = await (await fetch("./worker_app.py", { cache: "no-store" })).text();
+  pyodide.FS.writeFile("/home/pyodide/worker_app.py", app);
+  pyodide.globals.set("boot_timings", pyodide.toPy(timings));
+  return pyodide;
+})();
+
+// Python reports its state to the page with worker_app.report(state): {t: "state", state}.
+globalThis.lkpwReport = (json) => postMessage({ t: "state", state: JSON.parse(json) });
+
+// Calls run concurrently (each is a coroutine on Pyodide's event loop).
+self.onmessage = async (event) => {
+  const { id, code } = event.data;
+  try {
+    const pyodide = await ready;
+    const value = await pyodide.runPythonAsync(code);
+    postMessage({ id, ok: true, value: value === undefined ? null : String(value) });
+  } catch (err) {
+    postMessage({ id, ok: false, error: String(err) });
+  }
+};
