@@ -88,6 +88,10 @@ SETTINGS = {
     }
 }
 
+# JupyterLab settings of the site (overrides.json): every cell stays in the page (the default windowing takes cells
+# scrolled out of view off the page, and a <video> in their output with them).
+OVERRIDES = {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
+
 T0 = time.monotonic()
 
 
@@ -240,7 +244,7 @@ def skeleton_key(venv_python: Path) -> str:
     for path in sorted(NOTEBOOKS.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
             h.update(str(path.relative_to(NOTEBOOKS)).encode() + b"\0" + path.read_bytes() + b"\0")
-    h.update(json.dumps(SETTINGS, sort_keys=True).encode())
+    h.update(json.dumps([SETTINGS, OVERRIDES], sort_keys=True).encode())
     h.update(str(venv_python.resolve()).encode())
     return h.hexdigest()
 
@@ -254,6 +258,7 @@ def build_skeleton(venv_python: Path, dest: Path) -> None:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         (lite_dir / "jupyter-lite.json").write_text(json.dumps(SETTINGS, indent=2) + "\n")
         (lite_dir / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": {}}) + "\n")
+        (lite_dir / "overrides.json").write_text(json.dumps(OVERRIDES, indent=2) + "\n")
         jupyter = venv_python.parent / "jupyter"
         t = time.monotonic()
         run([str(jupyter), "lite", "build", "--lite-dir", str(lite_dir), "--contents", str(NOTEBOOKS),
@@ -266,6 +271,8 @@ def build_skeleton(venv_python: Path, dest: Path) -> None:
         lost = {k: v for k, v in want.items() if k != "pipliteUrls" and kernel.get(k) != v}
         if lost or want["pipliteUrls"][0] not in kernel.get("pipliteUrls", []):
             die(f"the built jupyter-lite.json lost kernel settings: wanted {want}, got {kernel}")
+        if settings.get("settingsOverrides") != OVERRIDES:
+            die(f"the built jupyter-lite.json has settingsOverrides {settings.get('settingsOverrides')}, not {OVERRIDES}")
         if dest.exists():
             shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
