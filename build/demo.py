@@ -93,6 +93,9 @@ def main() -> None:
           flush=True)
     print(f"demo: and    http://127.0.0.1:{args.port}/pyscript/worker.html?room={room}  (PyScript, in a worker)",
           flush=True)
+    if (dist / "lite" / "jupyter-lite.json").is_file():  # build/build_lite.py
+        print(f"demo: and    http://127.0.0.1:{args.port}/lite/notebooks/index.html?path=livekit.ipynb  (JupyterLite "
+              f"notebook; it joins the room named in its first cell)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
