@@ -27,6 +27,7 @@ log: list[list[str]] = []  # room events: [name, describe(arg)...]
 logged: list[str] = []  # livekit_pyweb records at WARNING and above
 elements: list[Any] = []
 state: dict[str, Any] = {"state": "idle"}
+connect_started_ms = 0.0
 
 
 class _Collect(logging.Handler):
@@ -69,19 +70,19 @@ def now_ms() -> float:
 
 
 async def join(url: str, token: str, *, camera: bool = True, microphone: bool = True, interval: float = 1.0,
-               mount: str | None = None) -> dict[str, Any]:
+               mount: str | None = None, bridge: bool = True) -> dict[str, Any]:
     """Connect with the bridge forced on (an explicit BridgePlatform: it stays ours after disconnect, so
-    :func:`leave` can still ask the page what it holds)."""
-    global room, platform
-    platform = BridgePlatform(interval=interval)
-    room = Room(RoomOptions(), platform=platform)
+    :func:`leave` can still ask the page what it holds). ``bridge=False``: the direct path (main thread only)."""
+    global room, platform, connect_started_ms
+    platform = BridgePlatform(interval=interval) if bridge else None
+    room = Room(RoomOptions(), platform=platform if platform is not None else "direct")
     record(room)
     if mount:
         @room.on("track_subscribed")
         def _show(track: Any, publication: Any, participant: Any) -> None:
             elements.append(track.attach().mount(mount))
 
-    t0 = now_ms()
+    t0 = connect_started_ms = now_ms()
     await room.connect(url, token)
     connect_ms = now_ms() - t0
     if camera:
@@ -89,7 +90,8 @@ async def join(url: str, token: str, *, camera: bool = True, microphone: bool = 
     if microphone:
         await room.local_participant.set_microphone_enabled(True, RAW_MIC)
     return {"connect_ms": connect_ms, "state": room.connection_state.name, "identity": room.local_participant.identity,
-            "remotes": sorted(room.remote_participants), "platform": platform.name, "channel": platform.channel,
+            "remotes": sorted(room.remote_participants), "platform": room._platform.name,
+            "channel": platform.channel if platform is not None else None,
             "published": sorted(p.source.name for p in room.local_participant.track_publications.values()),
             "native": [p.track.media_stream_track is None for p in room.local_participant.track_publications.values()]}
 
@@ -124,8 +126,11 @@ async def decode(identity: str, frames_wanted: int = 30, timeout: float = 30.0) 
     return {"frames": frames, "element": {"handle": element.handle, "channel": element.channel}, "log": log}
 
 
-async def first_frame_ms(identity: str, since_ms: float, timeout: float = 30.0) -> float:
-    """Milliseconds from ``since_ms`` (performance.now()) until the peer's first decoded video frame."""
+async def first_frame_ms(identity: str, since_ms: float | None = None, timeout: float = 30.0) -> float:
+    """Milliseconds from ``since_ms`` (performance.now(); default: when connect() started) until the peer's first
+    decoded video frame."""
+    if since_ms is None:
+        since_ms = connect_started_ms
     video = await remote_track(identity, "VIDEO", timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -139,26 +144,35 @@ async def first_frame_ms(identity: str, since_ms: float, timeout: float = 30.0) 
 async def leave() -> dict[str, Any]:
     """Disconnect; then what the page host still holds, and our live proxies before and after closing the
     platform (relative to before the room existed)."""
-    assert room is not None and platform is not None
+    assert room is not None
     await room.disconnect()
     await asyncio.sleep(0.3)
-    counts = await platform.counts()
+    counts = await platform.counts() if platform is not None else None
     proxies_open = live_proxy_count() - base_proxies
-    platform.close()
+    if platform is not None:
+        platform.close()
     return {"state": room.connection_state.name, "counts": counts, "proxies_while_open": proxies_open,
             "proxies": live_proxy_count() - base_proxies, "log": log, "logged": logged}
 
 
-async def ping_stats(n: int = 60) -> dict[str, float]:
-    """Round trips of ``host.ping`` through the bridge: median and p95 in ms."""
-    assert platform is not None
+async def timed(n: int, call: Any) -> dict[str, float]:
+    """``await call()`` ``n`` times in a row: median, p95 and max in ms."""
     samples = []
     for _ in range(n):
         t0 = now_ms()
-        await platform.ping()
+        await call()
         samples.append(now_ms() - t0)
     samples.sort()
     return {"n": n, "median": samples[n // 2], "p95": samples[min(n - 1, int(n * 0.95))], "max": samples[-1]}
+
+
+async def call_costs(identity: str, n: int = 60) -> dict[str, dict[str, float]]:
+    """Per-call costs: ``host.ping`` (bridge only) and a remote video track's ``get_stats()`` (either path)."""
+    video = await remote_track(identity, "VIDEO")
+    out = {"get_stats": await timed(n, video.get_stats)}
+    if platform is not None:
+        out["ping"] = await timed(n, platform.ping)
+    return out
 
 
 async def main(url: str, token: str) -> None:

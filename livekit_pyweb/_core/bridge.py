@@ -16,9 +16,9 @@ Channel
     ``Uint8Array`` both ways.
 
 Handshake
-    Python posts ``{t: "hello", v: 1, interval, nonce}`` every 0.25 s until a ``{t: "welcome", v: 1, nonce,
-    hostId, userAgent}`` with its nonce comes back, then posts ``{t: "bind", hostId}``: several pages may answer one
-    discovery, and every host whose id is not the bound one closes itself. No welcome within ``start_timeout``:
+    Python posts ``{t: "hello", v: 1, interval, nonce}`` every 0.25 s (the first three retries sooner, see
+    :data:`HELLO_EARLY`) until a ``{t: "welcome", v: 1, nonce, hostId, userAgent}`` with its nonce comes back, then
+    posts ``{t: "bind", hostId}``: several pages may answer one discovery, and every host whose id is not the bound one closes itself. No welcome within ``start_timeout``:
     the platform raises ``UnsupportedError`` naming what is missing.
 
 Calls
@@ -82,6 +82,10 @@ DISCOVERY_CHANNEL = "livekit-pyweb-hosts"
 CHANNEL_PREFIX = "lkpw-"
 HELLO_EVERY = 0.25
 """Seconds between two hellos while no host has welcomed us."""
+HELLO_EARLY = (0.02, 0.05, 0.1)
+"""The first retries come sooner: a page host started by our announcement (serveDiscovery) opens the channel a
+moment after our first hello, which it therefore never hears (measured: waiting the full 0.25 s for the second one
+was most of the bridge's extra connect time)."""
 DEFAULT_INTERVAL = 1.0
 """Seconds between heartbeats; two intervals of silence mean the other side is gone."""
 DEFAULT_CALL_TIMEOUT = 30.0
@@ -437,7 +441,7 @@ class BridgeSession:
 
     # -- handshake ----------------------------------------------------------------------------------------
     async def handshake(self, timeout: float) -> Welcome:
-        """Say hello every 0.25 s until a host welcomes us, then bind to it. Raises TimeoutError after
+        """Say hello (at 0, 0.02, 0.07, 0.17 s, then every 0.25 s) until a host welcomes us, then bind to it. Raises TimeoutError after
         ``timeout`` seconds without a welcome."""
         if self.welcome is not None:
             return self.welcome
@@ -445,10 +449,14 @@ class BridgeSession:
         self._welcomed = self._loop.create_future()
         repeat: asyncio.TimerHandle | None = None
 
+        sent = 0
+
         def say_hello() -> None:
-            nonlocal repeat
+            nonlocal repeat, sent
             self._post(hello(self._nonce, self.interval))
-            repeat = self._loop.call_later(HELLO_EVERY, say_hello)
+            delay = HELLO_EARLY[sent] if sent < len(HELLO_EARLY) else HELLO_EVERY
+            sent += 1
+            repeat = self._loop.call_later(delay, say_hello)
 
         say_hello()
         try:
