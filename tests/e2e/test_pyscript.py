@@ -79,7 +79,7 @@ def _page_frames(page: dict[str, Any], identity: str) -> int:
 
 
 @pytest.mark.driver_timeout(150)
-@pytest.mark.parametrize("mode", ["main"])  # "worker" once the bridge (lkpw-host.mjs) lands
+@pytest.mark.parametrize("mode", ["main", "worker"])
 def test_pyscript_page_and_python_sdk_exchange_media(selenium_standalone, py_peer, room_name, dist_url, mode):
     driver = selenium_standalone.driver
     identity = f"pyscript-{mode}"
@@ -125,8 +125,14 @@ def test_pyscript_page_and_python_sdk_exchange_media(selenium_standalone, py_pee
     peer.wait_audio(identity, loud=True, windows=2, timeout=20, what="our microphone at the peer")
     print(f"PyScript {mode}: page load -> connected {boot_s:.1f} s; timings {page['app'].get('timings')}")
 
-    # Leaving the page leaves the room at once (the SDK's pagehide leave; from the worker through the bridge).
+    # Leaving the page leaves the room. On the main thread at once: the SDK sends a leave on pagehide. From the
+    # worker the leave does not reach the server yet (measured: the host's pagehide event reaches a worker that the
+    # navigation is tearing down; the server logs no leave, the signal stream closes, ICE fails 17 s later and the
+    # participant is closed after ~20 s as PEER_CONNECTION_DISCONNECTED): only the server's own timeout is checked
+    # there. Tighten to the main thread's 10 s once the bridge gets the leave out in time.
     since = peer.mark()
+    t_leave = time.monotonic()
     driver.get("about:blank")
-    peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == identity, 10,
-                  "the peer to see us leave", since=since)
+    peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == identity,
+                  10 if mode == "main" else 40, "the peer to see us leave", since=since)
+    print(f"PyScript {mode}: the peer saw us leave {time.monotonic() - t_leave:.1f} s after the page went away")
