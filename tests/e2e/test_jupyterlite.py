@@ -267,6 +267,9 @@ def test_notebook_joins_publishes_and_shows_the_peer_inline(selenium_standalone,
     text = "\n".join(c["text"] for c in cells)
     assert f"connected to '{room_name}' as '{IDENTITY}'" in text, text
     assert "publishing SOURCE_CAMERA and SOURCE_MICROPHONE" in text, text
+    # The host's status line refreshes once a second: give it a few to show what the connect already proved.
+    cells = notebook.wait(lambda cs: any("serving the kernel" in line for c in cs for line in c["hostLines"]), 5,
+                          "the host's status line to say it serves the kernel")
     host_lines = [line for c in cells for line in c["hostLines"]]
     assert len(host_lines) == 1 and "serving the kernel" in host_lines[0], host_lines
     local_videos = [v for c in cells for v in c["videos"]]
