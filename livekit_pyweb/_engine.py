@@ -300,6 +300,9 @@ class Engine:
         self._spawn(self._keepalive_loop())
         self._page_hide = self.platform.on_page_hide(self._page_hidden)
         self._host_lost = self.platform.on_lost(self._platform_lost)
+        # Joined: if the page goes away before our pagehide listener can run (a worker is killed first), the
+        # transport's side sends this leave itself (the bridge's page host); cleared when we close.
+        self._set_goodbye(self.session.leave_frame())
         for event in events[1:]:
             await self._handle(event)
         if single_pc and self._initial_offer is None:
@@ -489,6 +492,11 @@ class Engine:
             self.session.send_mute(sid, muted)
             self._flush()
 
+    def _set_goodbye(self, frame: bytes | None) -> None:
+        set_goodbye = getattr(self.ws, "set_goodbye", None)  # optional in the SignalTransport port
+        if set_goodbye is not None:
+            set_goodbye(frame)
+
     def _platform_lost(self, why: str) -> None:
         self._lose(f"the page side of the bridge went away ({why})", ConnectionErrorReason.InternalError,
                    DisconnectReason.MEDIA_FAILURE)
@@ -517,6 +525,7 @@ class Engine:
         if self.session is not None:
             self.session.close()
         if self.ws is not None:
+            self._set_goodbye(None)
             self.ws.close(1000)
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]

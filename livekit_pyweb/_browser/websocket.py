@@ -72,6 +72,10 @@ class BrowserWebSocket:
             return
         self._ws.send(to_js(data))
 
+    def set_goodbye(self, frame: bytes | None) -> None:
+        """A no-op: on the page's thread the engine's own ``pagehide`` listener sends the leave (in a worker the
+        bridge's socket lives in the page host, which sends it: ``bridge.BridgeSignal``)."""
+
     def close(self, code: int = 1000, reason: str = "") -> None:
         if not self.closed:
             try:

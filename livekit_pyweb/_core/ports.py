@@ -51,6 +51,14 @@ class SignalTransport(Protocol):
 
     def close(self, code: int = 1000, reason: str = "") -> None: ...
 
+    def set_goodbye(self, frame: bytes | None) -> None:
+        """Optional (the engine calls it only when present; it may be a no-op): ``frame`` is what to send on this
+        socket, synchronously, if the page goes away before our code can (None: nothing). The engine sets an
+        encoded LeaveRequest once joined and clears it when it closes. The direct transport ignores it (its own
+        ``pagehide`` listener runs on the page's thread and sends the leave); the bridge's socket lives in the
+        page host, which sends it in its ``pagehide`` handler (the worker is torn down before it runs anything)
+        and when the worker stops answering."""
+
 
 class Closable(Protocol):
     def close(self) -> None: ...

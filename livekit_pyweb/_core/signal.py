@@ -149,14 +149,24 @@ class SignalSession:
     def send_mute(self, track_sid: str, muted: bool) -> None:
         self._send(codec.request(mute=proto.rtc().MuteTrackRequest(sid=track_sid, muted=muted)))
 
-    def send_leave(self) -> None:
+    @staticmethod
+    def _leave_request() -> Any:
         rtc, m = proto.rtc(), proto.models()
         leave = rtc.LeaveRequest(
             can_reconnect=False,
             reason=m.DisconnectReason.CLIENT_INITIATED,
             action=rtc.LeaveRequest.DISCONNECT,
         )
-        self._send(codec.request(leave=leave))
+        return codec.request(leave=leave)
+
+    def send_leave(self) -> None:
+        self._send(self._leave_request())
+
+    def leave_frame(self) -> bytes:
+        """The encoded LeaveRequest :meth:`send_leave` would queue (client initiated, no reconnect), without
+        queueing it: a frame for someone else to send when we cannot (the transport's ``set_goodbye``: the
+        bridge's page host sends it on ``pagehide``, when the worker no longer runs)."""
+        return codec.encode_request(self._leave_request())
 
     def close(self) -> None:
         self.closed = True

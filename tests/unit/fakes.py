@@ -18,6 +18,7 @@ class FakeSocket:
         self.sent: list[Any] = []
         self.incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
         self.closed_with: int | None = None
+        self.goodbyes: list[bytes | None] = []  # set_goodbye() calls, in order
 
     # server side
     def push(self, **message: Any) -> None:
@@ -51,6 +52,9 @@ class FakeSocket:
     def send(self, data: bytes) -> None:
         if self.closed_with is None:
             self.sent.append(data)
+
+    def set_goodbye(self, frame: bytes | None) -> None:
+        self.goodbyes.append(frame)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         if self.closed_with is None:

@@ -115,6 +115,19 @@ def test_our_leave_does_not_ask_to_reconnect():
     assert leave.leave.reason == proto.models().DisconnectReason.CLIENT_INITIATED
 
 
+def test_leave_frame_is_the_encoded_leave_and_queues_nothing():
+    s = SignalSession(now=0.0)
+    frame = s.leave_frame()
+    assert s.data_to_send() == []  # not queued: someone else sends it (the bridge's page host, on pagehide)
+    req = proto.rtc().SignalRequest()
+    req.ParseFromString(frame)
+    assert req.WhichOneof("message") == "leave"
+    assert not req.leave.can_reconnect and req.leave.action == proto.rtc().LeaveRequest.DISCONNECT
+    assert req.leave.reason == proto.models().DisconnectReason.CLIENT_INITIATED
+    s.send_leave()
+    assert s.data_to_send() == [frame]  # the very frame send_leave queues
+
+
 def test_a_closed_session_takes_nothing_in_and_sends_nothing():
     s = _joined()
     s.close()

@@ -217,6 +217,25 @@ async def test_page_hide_sends_leave_synchronously():
     assert socket.requests("leave") and socket.closed_with == 1000
 
 
+async def test_the_transport_holds_a_leave_as_its_goodbye_while_joined():
+    platform = FakePlatform()
+    room = Room(platform=platform)
+    task, socket = await _connect(room, platform)
+    await _until(lambda: socket.goodbyes)
+    (frame,) = socket.goodbyes  # set once the JoinResponse is in
+    req = proto.rtc().SignalRequest()
+    req.ParseFromString(frame)
+    assert req.WhichOneof("message") == "leave" and not req.leave.can_reconnect
+    assert not socket.requests("leave")  # handed over, not sent
+    socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="a1", id=1))
+    await _until(lambda: platform.pcs[0].has_remote_description)
+    platform.pcs[0].connect()
+    await task
+    await room.disconnect()
+    assert socket.goodbyes == [frame, None]  # cleared before the socket closes
+    assert len(socket.requests("leave")) == 1
+
+
 async def test_connect_while_connecting_is_refused():
     from livekit_pyweb import InvalidStateError
 
