@@ -1,6 +1,7 @@
 // A plain module Worker running livekit_pyweb in Pyodide (no RTCPeerConnection here: the page serves it over the
 // worker bridge). The page sends {id, code}; we answer {id, ok, value | error} with the value of the code's last
-// expression as a string. worker_app.py is importable.
+// expression as a string. worker_app.py is importable. The page names this worker with lkpw-host.mjs's workerName()
+// ("lkpw-host:" + its page id): livekit_pyweb reads it (js.name) and announces itself to that page's host only.
 import { bootLivekitPyweb } from "./loader.mjs";
 
 const ready = (async () => {

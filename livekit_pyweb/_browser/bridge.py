@@ -1,14 +1,16 @@
 """The bridge :class:`~livekit_pyweb._core.ports.Platform`: Pyodide in a Web Worker, served by the page.
 
 A dedicated worker (JupyterLite's kernel, PyScript ``worker`` mode, a plain ``new Worker(...)``) has WebSocket and
-BroadcastChannel but no RTCPeerConnection, getUserMedia or DOM. :class:`BridgePlatform` keeps the signalling
-WebSocket in the worker (``websocket.py``) and sends everything else as calls to the page host (``lkpw-host.mjs``,
-``livekit_pyweb/_static/host.mjs``) over a BroadcastChannel; the protocol and its bookkeeping are
+BroadcastChannel but no RTCPeerConnection, getUserMedia or DOM. :class:`BridgePlatform` sends everything as calls to
+the page host (``lkpw-host.mjs``, ``livekit_pyweb/_static/host.mjs``) over a BroadcastChannel, the signalling
+WebSocket too (:class:`BridgeSignal`): closing the page kills the worker before it runs anything, so the page host
+itself sends the LeaveRequest on ``pagehide`` (the engine hands it the frame with ``set_goodbye``); the protocol and its bookkeeping are
 ``livekit_pyweb/_core/bridge.py``. The port objects here hold handles, never JS objects:
 
 * :class:`BridgePeerConnection`, :class:`BridgeDataChannel`, :class:`BridgeTrack`, :class:`BridgeReceiver`,
   :class:`BridgeSender`: the ports of ``_core/ports.py``; their state (connection state, a track's ready state)
   is what the page last reported.
+* :class:`BridgeSignal`: the signalling WebSocket (``SignalTransport``), opened and held by the page host.
 * :class:`BridgeElement`: what ``Track.attach()`` returns in a worker, a handle of a ``<video>``/``<audio>`` element
   that lives on the page. The page renders it: ``element.mount("#css-selector")`` appends it there, page JavaScript
   gets the element itself with ``globalThis.livekitPyweb.hosts.get(element.channel).element(element.handle)``.
@@ -29,10 +31,11 @@ import js
 from pyodide.ffi import to_js
 
 from .._core import bridge as wire
-from ..errors import BridgeError, LiveKitError, UnsupportedError
+from .._core.ports import TransportClosed
+from ..errors import BridgeError, ConnectionError, ConnectionErrorReason, LiveKitError, UnsupportedError
 from ._errors import _DEVICE_REASONS
 from ._proxies import ProxyBag, nullish
-from .websocket import BrowserWebSocket, open_signal
+from .websocket import http_get
 
 logger = logging.getLogger("livekit_pyweb.bridge")
 
@@ -227,6 +230,54 @@ class BridgeDataChannel:
                 self.on_message(payload)
         elif type_ == "close":
             self.ready_state = "closed"
+
+
+class BridgeSignal:
+    """The signalling WebSocket, held by the page host (the ``SignalTransport`` port). Frames arrive as ``message``
+    events on an asyncio queue; :meth:`send` and :meth:`close` are posted."""
+
+    def __init__(self, platform: BridgePlatform, handle: int) -> None:
+        self._platform = platform
+        self.handle = handle
+        self.closed = False
+        self._incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
+        platform._route(handle, self)
+
+    def _event(self, type_: str, data: Any) -> None:
+        if self.closed:
+            return
+        if type_ == "message":
+            self._incoming.put_nowait(data if isinstance(data, bytes) else str(data).encode())
+        elif type_ == "close":
+            info = data if isinstance(data, dict) else {}
+            self._incoming.put_nowait(TransportClosed(int(info.get("code") or 1006), str(info.get("reason") or "")))
+            self._release()
+
+    async def recv(self) -> bytes:
+        """The next frame. Raises :class:`TransportClosed` once the socket closed."""
+        item = await self._incoming.get()
+        if isinstance(item, TransportClosed):
+            self._incoming.put_nowait(item)  # every later recv() sees the close too
+            raise item
+        return item
+
+    def send(self, data: bytes) -> None:
+        if not self.closed:
+            self._platform._post("ws.send", self.handle, bytes(data))
+
+    def set_goodbye(self, frame: bytes | None) -> None:
+        """The bytes the page host sends on this socket in its ``pagehide`` handler (None: nothing)."""
+        if not self.closed:
+            self._platform._post("ws.setGoodbye", self.handle, None if frame is None else bytes(frame))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if not self.closed:
+            self._platform._post("ws.close", self.handle, code, reason)
+        self._release()
+
+    def _release(self) -> None:
+        self.closed = True
+        self._platform._forget(self.handle)
 
 
 class BridgePeerConnection:
@@ -483,8 +534,30 @@ class BridgePlatform:
         self._objects.pop(handle, None)
 
     # -- the port ------------------------------------------------------------------------------------------------
-    async def open_signal(self, url: str, timeout: float) -> BrowserWebSocket:
-        return await open_signal(url, timeout)  # the worker has its own WebSocket
+    async def open_signal(self, url: str, timeout: float) -> BridgeSignal:
+        """Open the signalling WebSocket on the page (see :class:`BridgeSignal`); errors as the direct path's
+        ``websocket.open_signal``: the validate URL's answer on failure, ``Timeout`` after ``timeout`` seconds."""
+        from .._core.signal_url import redact_url, token_in_url, validate_url
+        from .._core.validate import error_from_validate
+
+        ws = BridgeSignal(self, self._new_handle())
+        try:
+            async with asyncio.timeout(timeout):
+                await self._require().call("ws.open", ws.handle, url, timeout=None)
+        except TimeoutError:
+            ws.close()
+            raise ConnectionError(f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout) from None
+        except TransportClosed as exc:
+            ws._release()  # the page released it
+            failure = str(exc)
+        except BaseException:  # cancelled, the bridge lost: release the socket on the page now
+            ws.close()
+            raise
+        else:
+            return ws
+        answer = await http_get(validate_url(url))  # fetch works in a worker
+        status, body = answer if answer is not None else (None, "")
+        raise error_from_validate(status, body, failure, token_in_url(url))
 
     async def create_peer_connection(self, config: dict[str, Any]) -> BridgePeerConnection:
         pc = BridgePeerConnection(self, self._new_handle())
@@ -534,10 +607,32 @@ class BridgePlatform:
         return self._session.lost if self._session is not None else None
 
 
+def page_id() -> str | None:
+    """The id of the page whose host should serve us (``serveDiscovery()`` made it), where this worker can learn it:
+    its name (``new Worker(url, {name: workerName()})``: ``"lkpw-host:<id>"``), else the page's document
+    (``document.documentElement.dataset.lkpwHost``: a PyScript worker's ``js.document`` is a synchronous proxy of
+    it; a plain worker has none). None when neither says."""
+    try:
+        found = wire.page_id_from_worker_name(str(getattr(js, "name", "") or ""))
+    except Exception:
+        found = None
+    if found:
+        return found
+    try:
+        document: Any = getattr(js, "document", None)
+        if document is None or nullish(document):
+            return None
+        value = document.documentElement.dataset.lkpwHost
+    except Exception:  # no document here, or the proxy refused
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def _discover(channel: str) -> None:
-    """The default announcement: ``{t: "discover", channel}`` on ``"livekit-pyweb-hosts"``."""
+    """The default announcement: ``{t: "discover", channel, page}`` on ``"livekit-pyweb-hosts"`` (``page``: see
+    :func:`page_id`; without it every page of the origin that serves discovery may answer)."""
     announcer = js.BroadcastChannel.new(wire.DISCOVERY_CHANNEL)
     try:
-        announcer.postMessage(_js(wire.discover(channel)))
+        announcer.postMessage(_js(wire.discover(channel, page_id())))
     finally:
         announcer.close()  # messages already posted are still delivered

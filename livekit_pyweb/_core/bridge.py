@@ -1,9 +1,11 @@
 """The worker bridge, sans-IO: wire protocol v1 between Python in a Web Worker and the page host (``lkpw-host.mjs``).
 
 Why: in a dedicated Web Worker (JupyterLite's kernel, PyScript ``worker`` mode, a plain worker) there is no
-RTCPeerConnection, no getUserMedia and no DOM, only WebSocket and BroadcastChannel. So the engine, the sans-IO core
-and the signalling WebSocket stay in the worker, while the browser objects (peer connections, captured tracks,
-``<video>``/``<audio>`` elements) live on the page's main thread, in a small JS module. That module serves the
+RTCPeerConnection, no getUserMedia and no DOM, only WebSocket and BroadcastChannel. So the engine and the sans-IO
+core stay in the worker, while the browser objects (peer connections, captured tracks, ``<video>``/``<audio>``
+elements) and the signalling WebSocket live on the page's main thread, in a small JS module. The WebSocket lives
+there although a worker could open its own: closing the page kills the worker before it runs anything (its
+``pagehide`` callback never runs), so only the page can send the LeaveRequest in time (``ws.setGoodbye``). That module serves the
 :class:`~livekit_pyweb._core.ports.Platform` port; this module is the Python half of the conversation, with no
 ``js`` import and the clock passed in, so it is tested on CPython (``tests/unit/test_bridge.py``). The browser side
 of Python (the BroadcastChannel, proxies, the port objects) is ``livekit_pyweb/_browser/bridge.py``.
@@ -11,8 +13,14 @@ of Python (the BroadcastChannel, proxies, the port objects) is ``livekit_pyweb/_
 Channel
     One same-origin ``BroadcastChannel`` named ``"lkpw-"`` + 16 random hex digits. Python opens it first (a message
     posted before the other side listens is lost), then announces the name: by default a ``{t: "discover",
-    channel}`` message on the well-known channel ``"livekit-pyweb-hosts"``, where a page that called
-    ``serveDiscovery()`` starts a host on that name. Messages are plain objects (structured clone); bytes are
+    channel, page?}`` message on the well-known channel ``"livekit-pyweb-hosts"``, where a page that called
+    ``serveDiscovery()`` starts a host on that name. ``page`` scopes the announcement to one page (every tab of the
+    origin hears the discovery channel): ``serveDiscovery()`` makes a random page id, sets it as
+    ``document.documentElement.dataset.lkpwHost`` and answers only discovers carrying it, or carrying none.
+    The worker learns it from its name (``new Worker(url, {name: workerName()})``: ``"lkpw-host:" + id``) or, in
+    a PyScript worker, from the page's document (PyScript's synchronous proxy). A discover without ``page`` (a
+    worker that could not learn it, an older SDK) is still answered by every page, as before: refusing it would
+    break such workers outright, and the bind step keeps one host. Messages are plain objects (structured clone); bytes are
     ``Uint8Array`` both ways.
 
 Handshake
@@ -33,12 +41,13 @@ Calls
 
 Events
     ``{t: "event", h, type, data}``, from the host: peer connection ``icecandidate`` / ``connectionstatechange`` /
-    ``track`` / ``datachannel``, data channel ``open`` / ``message`` / ``close``, track ``ended``, and ``h = 0``
-    (the page) ``pagehide``.
+    ``track`` / ``datachannel``, data channel ``open`` / ``message`` / ``close``, track ``ended``, WebSocket
+    ``message`` (a Uint8Array; a text frame comes UTF-8 encoded) / ``close`` (``{code, reason}``; the socket's
+    handle is released), and ``h = 0`` (the page) ``pagehide``.
 
 Handles
     Ints naming browser objects. Positive ones are allocated here: creation ops take the new handle as an argument
-    (``pc.create``, ``pc.createDataChannel``, ``pc.addSendTransceiver``'s sender, element handles), so they can be
+    (``pc.create``, ``pc.createDataChannel``, ``pc.addSendTransceiver``'s sender, element handles, ``ws.open``), so they can be
     posted and pipelined. Negative ones are allocated by the host (remote tracks, receivers, incoming data channels,
     captured tracks). ``0`` is the host itself.
 
@@ -46,7 +55,8 @@ Liveness
     Both sides post ``{t: "hb"}`` when they have sent nothing for ``interval`` seconds (default 1.0); any message
     counts as a sign of life. A side that hears nothing for two intervals considers the other gone: here every
     pending call fails at once with ``BridgeError`` (no future is left hanging) and the ``on_lost`` callbacks run
-    (the engine then disconnects the room); the host releases every handle and closes the channel. A ``{t: "bye"}``
+    (the engine then disconnects the room); the host releases every handle (a WebSocket with a goodbye frame
+    sends it first: the worker is gone without having left) and closes the channel. A ``{t: "bye"}``
     (orderly close, either side) means gone at once. A timer that fires late (the worker's event loop was blocked,
     e.g. by a long computation in a notebook cell) does not judge by itself: it first lets the messages that queued
     meanwhile arrive.
@@ -60,7 +70,12 @@ Ops (args → value)
     list of dicts, ``pc.close(h)`` (also releases the handles the connection created); ``dc.send(h, bytes)``,
     ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``; ``track.setEnabled(h,
     bool)``, ``track.stop(h)``, ``track.attach(h, elH, kind)``, ``track.detach(h, elH)``; ``element.mount(elH,
-    selector)``, ``element.release(elH)``; ``receiver.getStats(h)`` → list of dicts; ``handle.release(h)``.
+    selector)``, ``element.release(elH)``; ``receiver.getStats(h)`` → list of dicts; ``handle.release(h)``;
+    ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
+    code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
+    own, the caller's open timeout cancels it and posts ``ws.close``; ``ws.send(h, bytes)`` (dropped unless open),
+    ``ws.close(h, code, reason)`` (forgets the goodbye), ``ws.setGoodbye(h, bytes | null)``: bytes the host sends
+    on that socket, synchronously, in its own ``pagehide`` handler before closing it (the worker cannot: see above).
 """
 
 from __future__ import annotations
@@ -74,6 +89,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from ..errors import BridgeError, DeviceError, DeviceErrorReason, LiveKitError, NegotiationError, UnsupportedError
+from .ports import TransportClosed
 
 logger = logging.getLogger("livekit_pyweb.bridge")
 
@@ -96,16 +112,17 @@ LATE_TICK_GRACE = 0.1
 #: Commands sent without awaiting (the port's synchronous methods).
 POSTED_OPS = frozenset(
     {"track.setEnabled", "track.stop", "track.attach", "track.detach", "dc.send", "dc.close", "pc.close",
-     "element.mount", "element.release", "handle.release"}
+     "element.mount", "element.release", "handle.release", "ws.send", "ws.close", "ws.setGoodbye"}
 )
 #: Every op of protocol v1.
 OPS = POSTED_OPS | frozenset(
     {"host.ping", "host.counts", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
-     "receiver.getStats"}
+     "receiver.getStats", "ws.open"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia"})
+WS_OPS = frozenset({"ws.open"})
 NEGOTIATION_OPS = frozenset(
     {"pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer", "pc.setLocalDescription",
      "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver", "pc.addSendTransceiver",
@@ -157,8 +174,23 @@ def bye() -> dict[str, Any]:
     return {"t": "bye"}
 
 
-def discover(channel: str) -> dict[str, Any]:
-    return {"t": "discover", "channel": channel}
+def discover(channel: str, page: str | None = None) -> dict[str, Any]:
+    """The announcement; ``page`` (the page id ``serveDiscovery()`` made) scopes it to that page."""
+    message: dict[str, Any] = {"t": "discover", "channel": channel}
+    if page:
+        message["page"] = page
+    return message
+
+
+WORKER_NAME_PREFIX = "lkpw-host:"
+"""A worker named ``"lkpw-host:" + page id`` (host.mjs ``workerName()``) announces itself to that page only."""
+
+
+def page_id_from_worker_name(name: Any) -> str | None:
+    """The page id in a worker's name (``"lkpw-host:<id>"``), or None."""
+    if isinstance(name, str) and name.startswith(WORKER_NAME_PREFIX) and len(name) > len(WORKER_NAME_PREFIX):
+        return name[len(WORKER_NAME_PREFIX):]
+    return None
 
 
 # --------------------------------------------------------------------------- reading messages (host → py)
@@ -175,6 +207,9 @@ class Welcome:
 class ReplyError:
     name: str
     message: str
+    code: int | None = None
+    """A WebSocket's close code (``ws.open`` failed), else None."""
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,8 +283,10 @@ def parse(message: Any) -> Incoming:
         error = message.get("error")
         if not isinstance(error, Mapping) or not isinstance(error.get("name"), str):
             return Ignored(f"error reply {id_} without error.name")
-        text = error.get("message")
-        return Reply(id_, False, None, ReplyError(error["name"], text if isinstance(text, str) else ""))
+        text, code, reason = error.get("message"), error.get("code"), error.get("reason")
+        return Reply(id_, False, None, ReplyError(error["name"], text if isinstance(text, str) else "",
+                                                  code if _is_int(code) else None,
+                                                  reason if isinstance(reason, str) else ""))
     if kind == "event":
         h, type_ = message.get("h"), message.get("type")
         if not _is_int(h):
@@ -263,9 +300,14 @@ def parse(message: Any) -> Incoming:
 # --------------------------------------------------------------------------- errors
 
 
-def error_from_reply(op: str, error: ReplyError, device_reasons: Mapping[str, DeviceErrorReason]) -> LiveKitError:
+def error_from_reply(
+    op: str, error: ReplyError, device_reasons: Mapping[str, DeviceErrorReason]
+) -> LiveKitError | TransportClosed:
     """The typed error for a failed call: ``device_reasons`` maps DOMException names to DeviceErrorReason (the
-    direct path's table, ``_browser/_errors.py``)."""
+    direct path's table, ``_browser/_errors.py``); a WebSocket that closed before it opened is
+    :class:`TransportClosed`, as the worker's own socket would say."""
+    if error.name == "WebSocketClosed" and op in WS_OPS:
+        return TransportClosed(error.code if error.code is not None else 1006, error.reason)
     text = f"{op} failed on the page: {error.name}: {error.message}" if error.message else f"{op} failed: {error.name}"
     if error.name == "UnsupportedError":
         return UnsupportedError(text)

@@ -2,11 +2,16 @@
 //
 // Python running in a Web Worker (JupyterLite's kernel, PyScript worker mode, a plain worker) has no
 // RTCPeerConnection, getUserMedia or DOM. This module runs on the page's main thread, owns those objects for it and
-// answers its calls over a same-origin BroadcastChannel. A page that hosts such workers loads it once:
+// answers its calls over a same-origin BroadcastChannel. It also holds the worker's signalling WebSocket: when the
+// page goes away the worker is killed before it runs anything, so the host sends the worker's goodbye (its
+// LeaveRequest, ws.setGoodbye) itself on pagehide. A page that hosts such workers loads it once:
 //
 //   <script type="module">import { serveDiscovery } from "/lkpw-host.mjs"; serveDiscovery();</script>
 //
-// or starts a host on a channel name it got some other way (a notebook widget): startHost(name).
+// and names the plain workers it starts with workerName() (new Worker(url, {type: "module", name: workerName()})),
+// so that their Python finds this page's host and not another tab's (a PyScript worker reads the page id from the
+// document instead). Or it starts a host on a channel name it got some other way (a notebook widget):
+// startHost(name).
 // Page JavaScript reaches the media elements Python created: globalThis.livekitPyweb.hosts.get(channel).element(h).
 // ES module, no dependencies.
 
@@ -31,7 +36,12 @@ function named(name, message) {
 function errorOf(e) {
   const name = e && typeof e.name === "string" && e.name ? e.name : "Error";
   const message = e && e.message !== undefined ? String(e.message) : String(e);
-  return { name, message };
+  const error = { name, message };
+  if (e && Number.isInteger(e.code) && name === "WebSocketClosed") {
+    error.code = e.code;
+    error.reason = String(e.reason ?? "");
+  }
+  return error;
 }
 
 function statsList(report) {
@@ -60,7 +70,11 @@ class Host {
     this._timer = null;
     this.channel = new BroadcastChannel(channelName);
     this.channel.onmessage = (event) => this._receive(event.data);
-    this._pagehide = () => this._event(0, "pagehide", null);
+    this._pagehide = () => {
+      // The worker will not run again (the navigation kills it first): say its goodbye on its sockets now.
+      for (const [h, entry] of [...this._handles]) if (entry.type === "ws") this._release(h);
+      this._event(0, "pagehide", null);
+    };
     if (typeof window !== "undefined" && window.addEventListener) window.addEventListener("pagehide", this._pagehide);
     this._helloTimer = helloTimeout ? setTimeout(() => this.welcomed || this.close("nobody said hello"), helloTimeout) : null;
     const old = registry.hosts.get(channelName);
@@ -226,6 +240,19 @@ class Host {
       try {
         entry.obj.close();
       } catch {}
+    } else if (entry.type === "ws") {
+      const ws = entry.obj;
+      // Python closed it (no goodbye then), or Python cannot say it any more (the page goes away, the worker
+      // stopped answering): send what it left us, synchronously, before closing.
+      if (entry.goodbye && ws.readyState === WebSocket.OPEN) {
+        try {
+          ws.send(entry.goodbye);
+        } catch {}
+      }
+      try {
+        ws.close(entry.closeCode ?? 1000, entry.closeReason ?? "");
+      } catch {}
+      if (entry.opening) entry.opening(named("InvalidStateError", "the socket was closed while opening"));
     } else if (entry.type === "track") {
       if (entry.captured) entry.obj.stop();
       for (const elH of entry.elements) {
@@ -367,6 +394,54 @@ const OPS = {
     if (this._handles.get(h)?.type === "pc") this._release(h);
   },
 
+  "ws.open"(h, url) {
+    if (typeof WebSocket === "undefined") throw named("UnsupportedError", "this page has no WebSocket");
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    const entry = this._add(h, { type: "ws", obj: ws, goodbye: null });
+    return new Promise((resolve, reject) => {
+      entry.opening = reject;
+      listen(entry, ws, "open", () => {
+        entry.opening = null;
+        resolve(null);
+      });
+      listen(entry, ws, "message", (event) => {
+        const data = typeof event.data === "string" ? new TextEncoder().encode(event.data) : new Uint8Array(event.data);
+        this._event(h, "message", data);
+      });
+      listen(entry, ws, "close", (event) => {
+        const opening = entry.opening;
+        entry.opening = null;
+        entry.goodbye = null; // closed: nothing to send
+        this._release(h);
+        if (opening) {
+          const e = named("WebSocketClosed", `closed before opening (code ${event.code})`);
+          e.code = event.code;
+          e.reason = event.reason;
+          opening(e);
+        } else {
+          this._event(h, "close", { code: event.code, reason: event.reason });
+        }
+      });
+    });
+  },
+  "ws.send"(h, data) {
+    const entry = this._handles.get(h);
+    if (entry?.type === "ws" && entry.obj.readyState === WebSocket.OPEN) entry.obj.send(data);
+  },
+  "ws.setGoodbye"(h, data) {
+    const entry = this._handles.get(h);
+    if (entry?.type === "ws") entry.goodbye = data ?? null;
+  },
+  "ws.close"(h, code, reason) {
+    const entry = this._handles.get(h);
+    if (entry?.type !== "ws") return;
+    entry.goodbye = null; // Python closed it: it said what it had to
+    entry.closeCode = Number.isInteger(code) ? code : 1000;
+    entry.closeReason = typeof reason === "string" ? reason : "";
+    this._release(h);
+  },
+
   "dc.send"(h, data) {
     this._get(h, "dc").obj.send(data);
   },
@@ -438,19 +513,42 @@ export function startHost(channelName, { onClose } = {}) {
   return new Host(channelName, { onClose });
 }
 
-/** Start a host for every worker that announces its channel on "livekit-pyweb-hosts". */
+/** This page's id (random, made once): a worker's discovery carrying it is for this page's host only. Also set as
+ * document.documentElement.dataset.lkpwHost, where a PyScript worker reads it. */
+export function pageId() {
+  if (!registry.pageId) {
+    registry.pageId = randomHex(8);
+    if (typeof document !== "undefined" && document.documentElement) {
+      document.documentElement.dataset.lkpwHost = registry.pageId;
+    }
+  }
+  return registry.pageId;
+}
+
+/** The name to give a Worker this page starts (new Worker(url, {type: "module", name: workerName()})): its Python
+ * then announces itself to this page's host only (it reads the name as js.name). */
+export function workerName() {
+  return "lkpw-host:" + pageId();
+}
+
+/** Start a host for every worker of this page that announces its channel on "livekit-pyweb-hosts". The channel is
+ * heard by every same-origin tab: a discovery carrying another page's id is not ours. One carrying no id (a worker
+ * that could not learn it, an older SDK) is answered as before, by every page serving discovery: the worker binds
+ * the first host that welcomes it. */
 export function serveDiscovery() {
+  const page = pageId();
   const channel = new BroadcastChannel(DISCOVERY);
+  // What this page answered (diagnostics, tests): discovers carrying its id, and carrying none.
+  const served = { pageId: page, workerName: workerName(), scoped: 0, unscoped: 0, close() { channel.close(); } };
   channel.onmessage = (event) => {
     const msg = event.data;
     if (!msg || msg.t !== "discover" || typeof msg.channel !== "string" || !msg.channel) return;
+    const scoped = typeof msg.page === "string" && msg.page !== "";
+    if (scoped && msg.page !== page) return; // another page's worker
     if (registry.hosts.has(msg.channel)) return;
+    served[scoped ? "scoped" : "unscoped"] += 1;
     // Python says hello every 0.25 s from before it announces: a host nobody greets was not for this page.
     new Host(msg.channel, { helloTimeout: 10000 });
   };
-  return {
-    close() {
-      channel.close();
-    },
-  };
+  return served;
 }

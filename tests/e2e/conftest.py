@@ -489,6 +489,17 @@ class FirefoxPage:
                 self.proc.kill()
 
 
+def server_saw_leave(room: str, identity: str) -> bool:
+    """Whether the server's log (debug level) shows a client-initiated LeaveRequest from ``identity`` in ``room``."""
+    run_dir = os.environ.get("LKPW_RUN_DIR")
+    assert run_dir, "LKPW_RUN_DIR is not set: run the e2e tests through build/test.sh"
+    for line in (Path(run_dir) / "server.log").read_text(errors="replace").splitlines():
+        if ("received signal request" in line and f'"participant": "{identity}"' in line
+                and f'"room": "{room}"' in line and '"leave": {"reason": "CLIENT_INITIATED"' in line):
+            return True
+    return False
+
+
 def server_client_info(room: str, identity: str) -> dict[str, Any]:
     """The ClientInfo the server recorded for ``identity`` in ``room``, read from the server's own log.
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import LIVEKIT_URL, make_token
+from .conftest import LIVEKIT_URL, make_token, server_saw_leave
 from .page import AUDIO_ENERGY_PER_S_LOUD
 
 READ_PAGE = """
@@ -26,7 +26,9 @@ const videos = [...document.querySelectorAll(".tile[data-remote] video")].map(v 
   width: v.videoWidth,
 }));
 const hosts = globalThis.livekitPyweb && globalThis.livekitPyweb.hosts;
+const discovery = window.lkpwDiscovery;
 return JSON.stringify({
+  discovery: discovery ? {scoped: discovery.scoped, unscoped: discovery.unscoped} : null,
   state: state ? state.textContent : null,
   status: (document.getElementById("status") || {}).textContent,
   isolated: globalThis.crossOriginIsolated,
@@ -107,6 +109,8 @@ def test_pyscript_page_and_python_sdk_exchange_media(selenium_standalone, py_pee
     assert sorted(page["app"]["published"]) == ["CAMERA", "MICROPHONE"], page["app"]
     if mode == "worker":
         assert page["hosts"] == 1, page  # the page's host (lkpw-host.mjs) served the worker's room
+        # ... found through this page's id, read from PyScript's proxy of the document: no other tab answers it.
+        assert page["discovery"] == {"scoped": 1, "unscoped": 0}, page
     else:
         assert page["hosts"] is None, page  # no bridge on the main thread
 
@@ -125,14 +129,13 @@ def test_pyscript_page_and_python_sdk_exchange_media(selenium_standalone, py_pee
     peer.wait_audio(identity, loud=True, windows=2, timeout=20, what="our microphone at the peer")
     print(f"PyScript {mode}: page load -> connected {boot_s:.1f} s; timings {page['app'].get('timings')}")
 
-    # Leaving the page leaves the room. On the main thread at once: the SDK sends a leave on pagehide. From the
-    # worker the leave does not reach the server yet (measured: the host's pagehide event reaches a worker that the
-    # navigation is tearing down; the server logs no leave, the signal stream closes, ICE fails 17 s later and the
-    # participant is closed after ~20 s as PEER_CONNECTION_DISCONNECTED): only the server's own timeout is checked
-    # there. Tighten to the main thread's 10 s once the bridge gets the leave out in time.
+    # Leaving the page leaves the room at once. On the main thread the SDK sends a leave on pagehide. A worker is
+    # killed by the navigation before it runs anything, so there the signalling socket lives in the page's host,
+    # which sends the leave the engine handed it (ws.setGoodbye) in its own pagehide handler.
     since = peer.mark()
     t_leave = time.monotonic()
     driver.get("about:blank")
     peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == identity,
-                  10 if mode == "main" else 40, "the peer to see us leave", since=since)
+                  10, "the peer to see us leave", since=since)
+    assert server_saw_leave(room_name, identity), f"no client-initiated leave from {identity} in the server log"
     print(f"PyScript {mode}: the peer saw us leave {time.monotonic() - t_leave:.1f} s after the page went away")

@@ -5,7 +5,10 @@ no RTCPeerConnection there) and the page serves the browser objects (lkpw-host.m
 * the walking skeleton through the bridge against the real server and the official Python SDK peer;
 * no host: UnsupportedError within start_timeout;
 * the page host going away mid-call: BridgeError within two heartbeat intervals; the worker going away: the host
-  releases everything.
+  releases everything;
+* the page going away: its host sends the worker's leave on the signalling socket it holds (the worker is killed
+  before it runs anything), so the peer sees us go at once;
+* two worker pages in two tabs: each worker binds its own page's host (discovery is scoped by a page id).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import LIVEKIT_URL, make_token
+from .conftest import LIVEKIT_URL, make_token, server_saw_leave
 
 
 def open_worker_page(driver: Any, dist_url: str, host: str = "page") -> None:
@@ -312,3 +315,118 @@ def test_the_worker_going_away_makes_the_host_release_everything(selenium_standa
     assert after["closed"] is True and after["counts"] == {"handles": 0, "pcs": 0, "elements": 0}, after
     assert after["inPage"] == 0, after
     assert after["ms"] <= 2 * 500 + 300, after  # two of the worker's 0.5 s intervals, plus the host's tick
+
+
+@pytest.mark.driver_timeout(120)
+def test_closing_the_worker_page_leaves_the_room_at_once(selenium_standalone, dist_url, py_peer, room_name):
+    """The signalling socket lives in the page's host, which holds the engine's LeaveRequest (ws.setGoodbye) and
+    sends it in its own pagehide handler: the peer sees us leave within 10 s (not the server's ~20 s timeout)."""
+    driver = selenium_standalone.driver
+    peer = py_peer("py-peer", room_name, video=False, audio=False)
+    open_worker_page(driver, dist_url)
+    identity = "pyweb-worker-leaver"
+    joined = run_worker(driver, f"import worker_app, json\njson.dumps(await worker_app.join({LIVEKIT_URL!r}, "
+                                f"{make_token(identity, room_name)!r}, camera=True, microphone=False))")
+    assert joined["state"] == "CONN_CONNECTED" and joined["platform"] == "bridge", joined
+    peer.wait_for(lambda e: e["event"] == "participant_connected" and e["identity"] == identity, 20,
+                  "the peer to see us join")
+    sockets = driver.execute_script(
+        "const h = livekitPyweb.hosts.get(arguments[0]);"
+        "return [...h._handles.values()].filter(e => e.type === 'ws').map(e => [e.obj.readyState, !!e.goodbye]);",
+        joined["channel"])
+    assert sockets == [[1, True]], sockets  # the signalling socket, open, holding its goodbye
+    since = peer.mark()
+    t0 = time.monotonic()
+    driver.get("about:blank")
+    peer.wait_for(lambda e: e["event"] == "participant_disconnected" and e["identity"] == identity, 10,
+                  "the peer to see us leave", since=since)
+    print(f"worker page: the peer saw us leave {time.monotonic() - t0:.2f} s after the page went away")
+    assert server_saw_leave(room_name, identity), f"no client-initiated leave from {identity} in the server log"
+
+
+TAB_STATE = """
+const d = window.lkpwDiscovery, hosts = livekitPyweb.hosts;
+return {pageId: document.documentElement.dataset.lkpwHost, scoped: d.scoped, unscoped: d.unscoped,
+        channels: [...hosts.keys()], counts: [...hosts.values()].map(h => h.counts())};
+"""
+
+
+@pytest.mark.driver_timeout(240)
+def test_two_worker_pages_each_bind_their_own_host(selenium_standalone, dist_url, py_peer, room_name):
+    """Two tabs of one origin, each a worker page serving discovery: each worker announces itself with its page's
+    id (the worker's name, lkpw-host.mjs workerName()), so only its own page's host answers; each page holds its
+    own worker's objects and shows the peer's video in its own document."""
+    driver = selenium_standalone.driver
+    peer = py_peer("py-peer", room_name, video=True, audio=False)
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
+    open_worker_page(driver, dist_url)
+    tabs = {"tab-a": driver.current_window_handle}
+    driver.switch_to.new_window("tab")
+    open_worker_page(driver, dist_url)
+    tabs["tab-b"] = driver.current_window_handle
+    seen: dict[str, Any] = {}
+    for identity, handle in tabs.items():  # tab-b's page serves discovery too while tab-a's worker joins, and back
+        driver.switch_to.window(handle)
+        joined = run_worker(driver, f"import worker_app, json\njson.dumps(await worker_app.join({LIVEKIT_URL!r}, "
+                                    f"{make_token(identity, room_name)!r}, camera=False, microphone=False))")
+        assert joined["state"] == "CONN_CONNECTED", joined
+        page = run_worker(driver, "import json\nfrom livekit_pyweb._browser.bridge import page_id\n"
+                                  "json.dumps(page_id())")
+        seen[identity] = {"channel": joined["channel"], "worker_page_id": page}
+    for identity, handle in tabs.items():
+        driver.switch_to.window(handle)
+        decoded = run_worker(driver, "import worker_app, json\njson.dumps(await worker_app.decode('py-peer'))")
+        assert decoded["element"]["channel"] == seen[identity]["channel"], decoded["element"]
+        state = driver.execute_script(TAB_STATE)
+        shown = driver.execute_script(
+            "const h = livekitPyweb.hosts.get(arguments[0]); const el = h && h.element(arguments[1]);"
+            "return el && [el.tagName, el.videoWidth, el.parentElement.id];",
+            decoded["element"]["channel"], decoded["element"]["handle"])
+        seen[identity].update(state=state, shown=shown)
+    a, b = seen["tab-a"], seen["tab-b"]
+    assert a["state"]["pageId"] != b["state"]["pageId"], seen
+    for tab in (a, b):
+        assert tab["worker_page_id"] == tab["state"]["pageId"], seen  # the worker read its page's id (its name)
+        assert tab["state"]["channels"] == [tab["channel"]], seen  # this page hosts its own worker only
+        assert tab["state"]["scoped"] == 1 and tab["state"]["unscoped"] == 0, seen  # never started a host for the other
+        (counts,) = tab["state"]["counts"]
+        assert counts["pcs"] == 1 and counts["elements"] == 1, seen
+        assert tab["shown"][0] == "VIDEO" and tab["shown"][1] > 0 and tab["shown"][2] == "remote", seen
+    for identity, handle in tabs.items():
+        driver.switch_to.window(handle)
+        left = run_worker(driver, "import worker_app, json\njson.dumps(await worker_app.leave())")
+        assert left["counts"] == {"handles": 0, "pcs": 0, "elements": 0}, left
+
+
+SIGNAL_ERRORS = """
+import asyncio, json
+from livekit_pyweb import ConnectionError, Room, RoomOptions
+from livekit_pyweb._browser import live_proxy_count
+from livekit_pyweb._browser.bridge import BridgePlatform
+base = live_proxy_count()
+platform = BridgePlatform()
+out = {}
+for name, url, token in (("bad_token", URL, "not-a-token"), ("unreachable", "ws://127.0.0.1:9", "x")):
+    try:
+        await Room(RoomOptions(), platform=platform).connect(url, token)
+        out[name] = "connected"
+    except ConnectionError as exc:
+        out[name] = [exc.reason.name, "not-a-token" in str(exc)]
+out["counts"] = await platform.counts()
+platform.close()
+out["proxies"] = live_proxy_count() - base
+json.dumps(out)
+"""
+
+
+@pytest.mark.driver_timeout(60)
+def test_signal_errors_through_the_page_hosts_socket_are_typed_as_on_the_direct_path(selenium_standalone, dist_url):
+    """The page host's WebSocket fails to open: the worker asks /rtc/validate (fetch) and raises the same
+    ConnectionError as the direct path; the host keeps nothing."""
+    driver = selenium_standalone.driver
+    open_worker_page(driver, dist_url)
+    r = run_worker(driver, SIGNAL_ERRORS.replace("URL", repr(LIVEKIT_URL), 1))
+    assert r["bad_token"] == ["NotAllowed", False], r
+    assert r["unreachable"] == ["ServerUnreachable", False], r
+    assert r["counts"] == {"handles": 0, "pcs": 0, "elements": 0}, r
+    assert r["proxies"] == 0, r

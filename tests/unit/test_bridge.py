@@ -61,6 +61,38 @@ def test_builders_make_the_spec_messages():
         "t": "call", "id": 3, "op": "pc.createOffer", "args": [5, {"iceRestart": False}]}
     assert B.heartbeat() == {"t": "hb"} and B.bye() == {"t": "bye"}
     assert B.discover("lkpw-0123456789abcdef") == {"t": "discover", "channel": "lkpw-0123456789abcdef"}
+    assert B.discover("lkpw-0123456789abcdef", "p1") == {"t": "discover", "channel": "lkpw-0123456789abcdef",
+                                                         "page": "p1"}
+    assert B.discover("lkpw-0123456789abcdef", "") == {"t": "discover", "channel": "lkpw-0123456789abcdef"}
+    assert B.call(2, "ws.open", [7, "wss://x/rtc"])["op"] == "ws.open"
+
+
+def test_page_ids_come_from_worker_names():
+    assert B.page_id_from_worker_name("lkpw-host:0a1b2c") == "0a1b2c"
+    for name in ("", "lkpw-host:", "worker", None, 3, "xlkpw-host:0a"):
+        assert B.page_id_from_worker_name(name) is None
+
+
+def test_the_signal_socket_ops():
+    assert "ws.open" in B.OPS and "ws.open" not in B.POSTED_OPS  # awaited: the caller's open deadline
+    assert {"ws.send", "ws.close", "ws.setGoodbye"} <= B.POSTED_OPS
+    assert "ws.open" not in B.UNBOUNDED_OPS and "ws.open" not in B.NEGOTIATION_OPS
+
+
+def test_a_socket_that_closed_before_opening_is_transport_closed():
+    from livekit_pyweb._core.ports import TransportClosed
+
+    reply = B.parse({"t": "reply", "id": 9, "ok": False,
+                     "error": {"name": "WebSocketClosed", "message": "closed", "code": 1006, "reason": "r"}})
+    assert reply.error == B.ReplyError("WebSocketClosed", "closed", 1006, "r")
+    error = B.error_from_reply("ws.open", reply.error, DEVICE_REASONS)
+    assert isinstance(error, TransportClosed) and (error.code, error.reason) == (1006, "r")
+    assert "code 1006" in str(error)
+    # no code on the wire: an abnormal close; the same name from another op is not a socket's
+    assert B.error_from_reply("ws.open", B.ReplyError("WebSocketClosed", ""), {}).code == 1006
+    assert isinstance(B.error_from_reply("pc.getStats", B.ReplyError("WebSocketClosed", "x"), {}), BridgeError)
+    bad = B.parse({"t": "reply", "id": 9, "ok": False, "error": {"name": "E", "code": "1006", "reason": 5}})
+    assert bad.error == B.ReplyError("E", "", None, "")
 
 
 def test_channel_names_are_random_and_prefixed():
@@ -98,6 +130,8 @@ def test_parse_valid_messages():
     assert B.parse({"t": "event", "h": -3, "type": "ended"}) == B.Event(-3, "ended", None)
     assert B.parse({"t": "event", "h": 0, "type": "pagehide", "data": None}) == B.Event(0, "pagehide")
     assert B.parse({"t": "event", "h": 2, "type": "message", "data": b"\x00\x01"}).data == b"\x00\x01"
+    assert B.parse({"t": "event", "h": 3, "type": "close", "data": {"code": 1000, "reason": ""}}) == B.Event(
+        3, "close", {"code": 1000, "reason": ""})
     assert B.parse({"t": "hb"}) == B.Heartbeat() and B.parse({"t": "bye"}) == B.Bye()
 
 
