@@ -5,7 +5,9 @@ Each round loads web/worker.html in a fresh Chromium, joins a room where the off
 and measures in the Python that runs the room:
   * connect() → connected,
   * connect() started → first remote video frame decoded (framesDecoded > 0, polled every 20 ms),
-  * per call: a remote track's get_stats() (both paths) and host.ping (bridge only), median and p95 of N calls.
+  * per call: a remote track's get_stats() (both paths), a signalling round trip (ping_req → pong_resp, both paths:
+    on the bridge the signalling WebSocket lives in the page host, so every frame takes one BroadcastChannel hop
+    each way more) and host.ping (bridge only), median and p95 of N calls.
 
 Run inside the private network namespace with a local server:
 
@@ -94,6 +96,8 @@ def main() -> None:
                        ("connect() → first remote frame", "first_frame_ms"),
                        ("track.get_stats(), median", "get_stats_median"),
                        ("track.get_stats(), p95", "get_stats_p95"),
+                       ("signal round trip, median", "signal_rtt_median"),
+                       ("signal round trip, p95", "signal_rtt_p95"),
                        ("host.ping round trip, median", "ping_median"),
                        ("host.ping round trip, p95", "ping_p95")):
         print(f"{label:44s} {med('direct', key):9.2f} {med('worker', key):14.2f}")

@@ -166,10 +166,36 @@ async def timed(n: int, call: Any) -> dict[str, float]:
     return {"n": n, "median": samples[n // 2], "p95": samples[min(n - 1, int(n * 0.95))], "max": samples[-1]}
 
 
+async def signal_round_trip() -> None:
+    """One signalling round trip: a ``ping_req`` out, until the engine's read loop has the server's ``pong_resp``
+    (through the page host's socket on the bridge: two more BroadcastChannel hops)."""
+    from livekit_pyweb._core import codec, proto
+
+    assert room is not None and room._engine is not None
+    engine = room._engine
+    session = engine.session
+    before = session.pongs_received
+    arrived = asyncio.get_running_loop().create_future()
+    receive = session.receive_data
+
+    def spy(data: bytes, now: float) -> None:
+        receive(data, now)
+        if session.pongs_received > before and not arrived.done():
+            arrived.set_result(None)
+
+    session.receive_data = spy  # type: ignore[method-assign]
+    try:
+        engine.ws.send(codec.encode_request(codec.request(ping_req=proto.rtc().Ping(timestamp=int(now_ms()), rtt=0))))
+        await asyncio.wait_for(arrived, 5)
+    finally:
+        del session.receive_data
+
+
 async def call_costs(identity: str, n: int = 60) -> dict[str, dict[str, float]]:
-    """Per-call costs: ``host.ping`` (bridge only) and a remote video track's ``get_stats()`` (either path)."""
+    """Per-call costs: ``host.ping`` (bridge only), a remote video track's ``get_stats()`` and a signalling round
+    trip (either path)."""
     video = await remote_track(identity, "VIDEO")
-    out = {"get_stats": await timed(n, video.get_stats)}
+    out = {"get_stats": await timed(n, video.get_stats), "signal_rtt": await timed(n, signal_round_trip)}
     if platform is not None:
         out["ping"] = await timed(n, platform.ping)
     return out
