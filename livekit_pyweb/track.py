@@ -73,6 +73,24 @@ class Track:
             self._attached.append(element)
         return element
 
+    def attach_to(self, selector: str) -> Any:
+        """Play this track in a new element appended to the page's ``document.querySelector(selector)``; returns
+        the element (on the main thread) or its handle (in a Web Worker). The same call works in both places::
+
+            room.on("track_subscribed", lambda track, *_: track.attach_to("#tiles"))
+
+        Raises:
+            ValueError: nothing in the page matches ``selector`` (on the main thread; in a worker the page host
+                logs the miss).
+        """
+        element = self.attach()
+        try:
+            self._port.mount(element, selector)
+        except BaseException:
+            self.detach(element)
+            raise
+        return element
+
     def detach(self, element: Any = None) -> list[Any]:
         """Stop playing in ``element`` (or in every attached element); returns the detached elements."""
         if element is None and not self._attached:

@@ -145,6 +145,11 @@ class BridgeTrack:
         if isinstance(element, BridgeElement):
             self._platform._post("track.detach", self.handle, element.handle)
 
+    def mount(self, element: Any, selector: str) -> None:
+        if not isinstance(element, BridgeElement):
+            raise UnsupportedError("in a Web Worker only a BridgeElement (what attach() returns) can be mounted")
+        element.mount(selector)
+
     def release(self) -> None:
         if self._released:
             return

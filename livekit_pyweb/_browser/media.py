@@ -56,6 +56,15 @@ class BrowserTrack:
     def detach(self, element: Any) -> None:
         detach_from_element(element, self._track)
 
+    def mount(self, element: Any, selector: str) -> None:
+        document: Any = getattr(js, "document", None)
+        if nullish(document):
+            raise UnsupportedError("there is no DOM here (a Web Worker): mount() needs the main thread")
+        parent = document.querySelector(selector)
+        if nullish(parent):
+            raise ValueError(f"no element in the page matches {selector!r}")
+        parent.append(element)
+
     def release(self) -> None:
         pass  # nothing held: the JS object is garbage collected with its last reference
 

@@ -109,6 +109,10 @@ class MediaTrackPort(Protocol):
     def detach(self, element: Any) -> None:
         """Posted: stop playing this track in ``element`` (as returned by :meth:`attach`)."""
 
+    def mount(self, element: Any, selector: str) -> None:
+        """Append ``element`` (as returned by :meth:`attach`) into the page's ``document.querySelector(selector)``.
+        Direct: raises ValueError when nothing matches; bridge: posted (a miss is logged by the page host)."""
+
     def release(self) -> None:
         """Forget this track (a remote track that went away, a stopped local one): its handle is freed."""
 

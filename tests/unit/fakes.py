@@ -269,6 +269,7 @@ class FakeTrackPort:
         self.released = False
         self.ready_state = "live"
         self.attached: list[Any] = []
+        self.mounted: list[tuple[Any, str]] = []
 
     @property
     def native(self) -> Any:
@@ -288,6 +289,11 @@ class FakeTrackPort:
 
     def detach(self, element: Any) -> None:
         self.attached.remove(element)
+
+    def mount(self, element: Any, selector: str) -> None:
+        if not selector.startswith("#"):
+            raise ValueError(f"no element in the page matches {selector!r}")
+        self.mounted.append((element, selector))
 
     def release(self) -> None:
         self.released = True

@@ -209,3 +209,18 @@ async def test_a_passed_platform_is_reused_across_connects_and_left_open():
     room, socket, pc = await connected_room(platform)
     await room.disconnect()
     assert not platform.closed and platform.started == 1
+
+
+async def test_attach_to_mounts_a_new_element_and_undoes_it_on_a_miss():
+    alice = participant("PA_a", "alice", [("TR_v", 1)])
+    room, socket, pc = await connected_room(others=[alice])
+    port = FakeTrack("TR_v", "video")
+    pc.on_track(TrackEvent(port, ["PA_a|TR_v"], mid="1"))
+    pub = room.remote_participants["alice"].track_publications["TR_v"]
+    await until(lambda: pub.track is not None)
+    element = pub.track.attach_to("#tiles")
+    assert port.mounted == [(element, "#tiles")] and pub.track.attached_elements == [element]
+    with pytest.raises(ValueError, match="matches"):
+        pub.track.attach_to("nowhere")
+    assert pub.track.attached_elements == [element] and port.attached == [element]  # the miss left nothing
+    await room.disconnect()

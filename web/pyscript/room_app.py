@@ -11,7 +11,8 @@ What differs between the two places, and how this file copes:
   proxy of the page's document (that needs cross-origin isolation: the server sends COOP/COEP for /pyscript/).
   Every page access below goes through ``js.document``, so it is the same code in both.
 * ``track.attach()`` returns the ``<video>``/``<audio>`` element on the main thread, and in a worker a
-  ``BridgeElement``, a handle the page's host renders, put in place with ``.mount(css_selector)``: see ``show()``.
+  ``BridgeElement``, a handle the page's host renders: ``track.attach_to(css_selector)`` puts a playing element in
+  place the same way in both, so this file never branches on it.
 * Relative URLs: a PyScript worker's own location is a ``blob:`` URL, so the token URL is built from the page's
   origin.
 
@@ -64,14 +65,6 @@ def page_now() -> float:
     return float(document.defaultView.performance.now())
 
 
-def show(element: Any, container_id: str) -> None:
-    """Put what ``track.attach()`` returned into the page, in the element with id ``container_id``."""
-    if hasattr(element, "mount"):  # a worker: a BridgeElement, rendered by the page's host
-        element.mount(f"#{container_id}")
-    else:  # the main thread: the HTMLMediaElement itself
-        document.getElementById(container_id).append(element)
-
-
 def add_tile(tile_id: str, label: str, *, hidden: bool = False, **data: str) -> None:
     tile = document.createElement("div")
     tile.id = tile_id
@@ -121,7 +114,7 @@ async def main() -> None:
         tile_id = f"tile-{track.sid}"
         add_tile(tile_id, f"{participant.identity} · {kind}", hidden=track.kind != TrackKind.KIND_VIDEO,
                  remote=participant.identity, kind=kind)
-        show(track.attach(), tile_id)
+        track.attach_to(f"#{tile_id}")
         subscribed[track.sid] = track
         state["remote"][track.sid] = {"identity": participant.identity, "kind": kind}
         publish_state()
@@ -161,7 +154,7 @@ async def main() -> None:
     await room.local_participant.set_microphone_enabled(True)
     if camera is not None and camera.track is not None:
         add_tile("tile-local", f"{room.local_participant.identity} (you)", local="1", kind="video")
-        show(camera.track.attach(), "tile-local")
+        camera.track.attach_to("#tile-local")
     state["published"] = sorted(p.source.name.removeprefix("SOURCE_")
                                 for p in room.local_participant.track_publications.values())
     status(f"in {room.name!r} as {room.local_participant.identity!r} ({state['mode']} thread): "
