@@ -319,5 +319,15 @@ def test_notebook_joins_publishes_and_shows_the_peer_inline(selenium_standalone,
     assert driver.execute_script("return globalThis.livekitPyweb.hosts.size") == 0
     after = int(notebook.kernel("print(live_proxy_count())"))
     assert after == base, f"kernel proxies: {base} before the room, {after} after disconnect()"
+
+    # `%pip install livekit-pyweb` works offline from the site's own index: take the preloaded wheel out, install it
+    # again by name (the kernel may not reach PyPI: disablePyPIFallback).
+    from livekit_pyweb.version import __version__
+
+    out = notebook.kernel("import micropip\nmicropip.uninstall('livekit-pyweb')\n"
+                          "assert 'livekit-pyweb' not in micropip.list()\n"
+                          "%pip install livekit-pyweb\n"
+                          "print('installed', micropip.list()['livekit-pyweb'].version)")
+    assert f"installed {__version__}" in out, out
     print(f"JupyterLite: page load -> kernel idle {kernel_start_s:.1f} s; run all -> watching {run_to_watch_s:.1f} s; "
           f"peer video {video['frames']} frames; screenshot {shot}")
