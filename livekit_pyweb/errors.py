@@ -100,7 +100,12 @@ class TrackError(LiveKitError):
 
 
 class PublishTrackError(TrackError):
-    """The server refused a publication or did not confirm it in time."""
+    """The server refused a publication or did not confirm it in time, or our permissions do not allow it
+    (``status`` 403, as livekit-client: raised before anything is captured or sent)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class DeviceErrorReason(enum.Enum):

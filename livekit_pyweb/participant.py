@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._core import convert, proto
 from ._core.simulcast import compute_layers
-from .errors import InvalidStateError, TrackError
+from .errors import InvalidStateError, PublishTrackError, TrackError
 from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
 from .enums import (
     ConnectionQuality,
@@ -165,6 +165,7 @@ class LocalParticipant(Participant):
         if not enabled:
             return None
         self._room._require_connected()
+        self._check_publish_permission(source)  # before the capture: no device prompt for a refused publish
         ports = await self._room._platform_required().get_user_media(constraints)
         port = ports[0]
         for extra in ports[1:]:
@@ -198,6 +199,24 @@ class LocalParticipant(Participant):
         self._room._emit(TrackMuted(self, publication) if muted else TrackUnmuted(self, publication))
 
     # -- publishing --------------------------------------------------------------------------------------
+    def _check_publish_permission(self, source: TrackSource) -> None:
+        """Refuse at once what the server would not accept (livekit-client's ``hasPermissionsToPublish``):
+        ``can_publish``, and ``source`` among ``can_publish_sources`` when that list is not empty.
+
+        Raises:
+            PublishTrackError: status 403, naming what the permission lacks.
+        """
+        if not self._info.HasField("permission"):
+            raise PublishTrackError("cannot publish: the server has sent no permissions for us", 403)
+        permission = self._info.permission
+        if not permission.can_publish:
+            raise PublishTrackError("cannot publish: our token (or the server) does not grant can_publish", 403)
+        allowed = list(permission.can_publish_sources)
+        if allowed and convert.to_proto_track_source(source) not in allowed:
+            names = ", ".join(proto.models().TrackSource.Name(s) for s in allowed)
+            raise PublishTrackError(
+                f"cannot publish {source.name}: our permissions allow only these sources: {names}", 403)
+
     async def publish_track(self, track: LocalTrack, options: TrackPublishOptions | None = None) -> LocalTrackPublication:
         """Publish ``track``; returns its publication once the server confirmed it and media is negotiated.
 
@@ -207,6 +226,7 @@ class LocalParticipant(Participant):
         """
         engine = self._room._require_connected()
         options = options or TrackPublishOptions(source=track.source)
+        self._check_publish_permission(options.source if options.source != TrackSource.SOURCE_UNKNOWN else track.source)
         if any(p.track is track for p in self.track_publications.values()):
             raise InvalidStateError(f"{track!r} is already published")
         if options.source != TrackSource.SOURCE_UNKNOWN:

@@ -241,7 +241,8 @@ def join_response(*, others: list[Any] = (), subscriber_primary: bool = False, *
     return rtc.JoinResponse(
         **extra,
         room=m.Room(name="r", sid="RM_1"),
-        participant=m.ParticipantInfo(sid="PA_me", identity="me"),
+        participant=m.ParticipantInfo(sid="PA_me", identity="me", permission=m.ParticipantPermission(
+            can_publish=True, can_subscribe=True, can_publish_data=True)),
         other_participants=list(others),
         ice_servers=[rtc.ICEServer(urls=["stun:127.0.0.1:3478"])],
         ping_interval=5,

@@ -224,3 +224,39 @@ async def test_attach_to_mounts_a_new_element_and_undoes_it_on_a_miss():
         pub.track.attach_to("nowhere")
     assert pub.track.attached_elements == [element] and port.attached == [element]  # the miss left nothing
     await room.disconnect()
+
+
+@pytest.mark.parametrize("permission, refused", [
+    ({"can_publish": False}, ["camera", "microphone"]),
+    ({"can_publish": True, "can_publish_sources": ["MICROPHONE"]}, ["camera"]),
+    ({"can_publish": True}, []),
+    (None, ["camera", "microphone"]),  # no permissions sent: refused, as livekit-client does
+])
+async def test_publish_permissions_are_checked_before_capturing(permission, refused):
+    from livekit_pyweb import PublishTrackError
+
+    m = proto.models()
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform)
+    info = m.ParticipantInfo(sid="PA_me", identity="me")
+    if permission is not None:
+        sources = [m.TrackSource.Value(s) for s in permission.pop("can_publish_sources", [])]
+        info.permission.CopyFrom(m.ParticipantPermission(**permission, can_publish_sources=sources))
+    room.local_participant._update_info(info)
+    local = room.local_participant
+    for name, call in (("camera", local.set_camera_enabled), ("microphone", local.set_microphone_enabled)):
+        if name not in refused:
+            continue
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(PublishTrackError, match="cannot publish") as caught:
+            await call(True)
+        assert caught.value.status == 403
+        assert asyncio.get_running_loop().time() - started < 0.01  # at once, not after the publish timeout
+    assert platform.captures == [] and not socket.requests("add_track")  # no device prompt, nothing sent
+    if not refused:
+        done = asyncio.Event()
+        server = asyncio.ensure_future(_answer_offers(room, socket, done))
+        await _publish_camera(room, socket)
+        done.set()
+        await server
+    await room.disconnect()
