@@ -107,6 +107,23 @@ class Participant:
     def track_publications(self) -> Mapping[str, TrackPublication]:
         return MappingProxyType(self._publications)
 
+    @property
+    def is_camera_enabled(self) -> bool:
+        """A camera publication exists and is not muted (livekit-client's ``isCameraEnabled``)."""
+        pub = self.get_track_publication(TrackSource.SOURCE_CAMERA)
+        return pub is not None and not pub.muted
+
+    @property
+    def is_microphone_enabled(self) -> bool:
+        """A microphone publication exists and is not muted."""
+        pub = self.get_track_publication(TrackSource.SOURCE_MICROPHONE)
+        return pub is not None and not pub.muted
+
+    @property
+    def is_screen_share_enabled(self) -> bool:
+        """A screen-share publication exists (muted or not, as livekit-client)."""
+        return self.get_track_publication(TrackSource.SOURCE_SCREENSHARE) is not None
+
     def get_track_publication(self, source: TrackSource) -> TrackPublication | None:
         for pub in self.track_publications.values():
             if pub.source == source:

@@ -78,7 +78,9 @@ def test_local_mute_unmute_and_unpublish_as_the_peer_sees_them(selenium_standalo
 WAIT_MUTE = """
 pub = [p for p in room.remote_participants["py-peer"].track_publications.values() if p.kind.name == "KIND_{kind}"][0]
 await wait_until(lambda: pub.muted is {muted} and log[-1][0] == "{event}", 10, "{event} of {kind}")
-json.dumps({{"entry": log[-1], "sid": pub.sid, "muted": pub.muted}})
+peer = room.remote_participants["py-peer"]
+json.dumps({{"entry": log[-1], "sid": pub.sid, "muted": pub.muted,
+            "enabled": {{"mic": peer.is_microphone_enabled, "cam": peer.is_camera_enabled}}}})
 """
 
 
@@ -96,8 +98,10 @@ def test_remote_mute_and_unmute_reach_our_room(selenium_standalone, py_peer, roo
         for cmd, event, muted in (("mute", "track_muted", True), ("unmute", "track_unmuted", False)):
             peer.send(cmd, kind=kind)
             seen = run_py(selenium, WAIT_MUTE.format(kind=kind.upper(), muted=muted, event=event))
-            # handler arguments: (participant, publication)
-            assert seen == {"entry": [event, "py-peer", sids[kind]], "sid": sids[kind], "muted": muted}, seen
+            enabled = {"mic": not (kind == "audio" and muted), "cam": not (kind == "video" and muted)}
+            # handler arguments: (participant, publication); is_*_enabled follow the mute
+            assert seen == {"entry": [event, "py-peer", sids[kind]], "sid": sids[kind], "muted": muted,
+                            "enabled": enabled}, seen
     log = run_py(selenium, "json.dumps(log)")
     changes = [entry for entry in log if entry[0] in ("track_muted", "track_unmuted")]
     assert changes == [["track_muted", "py-peer", sids["audio"]], ["track_unmuted", "py-peer", sids["audio"]],

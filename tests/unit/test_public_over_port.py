@@ -260,3 +260,24 @@ async def test_publish_permissions_are_checked_before_capturing(permission, refu
         done.set()
         await server
     await room.disconnect()
+
+
+async def test_is_source_enabled_follows_publications_and_mute():
+    m = proto.models()
+    alice = participant("PA_a", "alice", [("TR_m", 0), ("TR_v", 1)])
+    alice.tracks[1].muted = True
+    alice.tracks.add(sid="TR_s", type=m.TrackType.VIDEO, source=m.TrackSource.SCREEN_SHARE, muted=True)
+    room, socket, pc = await connected_room(others=[alice])
+    remote = room.remote_participants["alice"]
+    assert (remote.is_microphone_enabled, remote.is_camera_enabled, remote.is_screen_share_enabled) == (True, False, True)
+    local = room.local_participant
+    assert (local.is_camera_enabled, local.is_microphone_enabled, local.is_screen_share_enabled) == (False, False, False)
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    pub = await _publish_camera(room, socket)
+    assert local.is_camera_enabled
+    pub.track.mute()
+    assert not local.is_camera_enabled
+    done.set()
+    await server
+    await room.disconnect()
