@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .room import Room
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
     from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
+    from .log import LogLevel, set_log_extension, set_log_level
 
 _EXPORTS = {
     "room": ("Room",),
@@ -71,6 +72,7 @@ _EXPORTS = {
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),
     "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication"),
+    "log": ("LogLevel", "set_log_level", "set_log_extension"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
