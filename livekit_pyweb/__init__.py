@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
         TrackError,
         UnsupportedError,
         BridgeError,
+        DeviceUnsupportedError,
+        UnexpectedConnectionState,
     )
     from .options import (
         AudioCaptureOptions,
@@ -67,7 +69,7 @@ _EXPORTS = {
     "events": ("EventEmitter",),
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",
-               "InvalidStateError", "BridgeError"),
+               "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),

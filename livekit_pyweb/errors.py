@@ -41,11 +41,19 @@ __all__ = [
     "UnsupportedError",
     "InvalidStateError",
     "BridgeError",
+    "DeviceUnsupportedError",
+    "UnexpectedConnectionState",
 ]
 
 
 class LiveKitError(Exception):
-    """Root of every error this package raises."""
+    """Root of every error this package raises.
+
+    ``code`` is livekit-client's error code for the same failure where it has one (its ``LivekitError.code``):
+    1 connection, 12 unexpected connection state, 13 negotiation, 15 publish track, 21 unsupported device/API;
+    ``None`` for errors of ours it has no code for."""
+
+    code: int | None = None
 
 
 class ConnectionErrorReason(enum.Enum):
@@ -68,12 +76,14 @@ class ConnectionErrorReason(enum.Enum):
 
 
 class ConnectError(LiveKitError):
-    """Joining (or staying in) a room failed.
+    """Joining (or staying in) a room failed (code 1).
 
     Attributes:
         reason: what kind of failure, see :class:`ConnectionErrorReason`.
         status: the HTTP status of the ``validate`` request, where one was made and answered.
     """
+
+    code = 1
 
     def __init__(self, message: str, reason: ConnectionErrorReason, status: int | None = None) -> None:
         super().__init__(message)
@@ -92,7 +102,9 @@ class SignalProtocolError(LiveKitError):
 
 
 class NegotiationError(LiveKitError):
-    """Creating or applying an SDP offer or answer failed."""
+    """Creating or applying an SDP offer or answer failed (code 13)."""
+
+    code = 13
 
 
 class TrackError(LiveKitError):
@@ -102,6 +114,8 @@ class TrackError(LiveKitError):
 class PublishTrackError(TrackError):
     """The server refused a publication or did not confirm it in time, or our permissions do not allow it
     (``status`` 403, as livekit-client: raised before anything is captured or sent)."""
+
+    code = 15
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -132,11 +146,23 @@ class DeviceError(TrackError):
 
 
 class UnsupportedError(LiveKitError):
-    """This environment lacks a browser API the operation needs."""
+    """This environment lacks a browser API the operation needs (code 21; livekit-client's
+    ``DeviceUnsupportedError``, also this class's alias)."""
+
+    code = 21
+
+
+DeviceUnsupportedError = UnsupportedError
 
 
 class InvalidStateError(LiveKitError):
-    """The call is not valid in the object's current state."""
+    """The call is not valid in the object's current state (code 12; livekit-client's
+    ``UnexpectedConnectionState``, also this class's alias)."""
+
+    code = 12
+
+
+UnexpectedConnectionState = InvalidStateError
 
 
 class BridgeError(LiveKitError):

@@ -281,3 +281,30 @@ async def test_is_source_enabled_follows_publications_and_mute():
     done.set()
     await server
     await room.disconnect()
+
+
+async def test_errors_carry_livekit_clients_codes_where_they_are_raised():
+    from livekit_pyweb import (
+        ConnectError,
+        ConnectionErrorReason,
+        DeviceUnsupportedError,
+        InvalidStateError,
+        NegotiationError,
+        PublishTrackError,
+        UnexpectedConnectionState,
+    )
+
+    assert (DeviceUnsupportedError, UnexpectedConnectionState) == (UnsupportedError, InvalidStateError)
+    platform = FakePlatform(refuse=ConnectError("no", ConnectionErrorReason.NotAllowed, 401))
+    with pytest.raises(ConnectError) as connect:
+        await Room(platform=platform).connect("ws://sfu.test", "TOKEN")
+    with pytest.raises(UnexpectedConnectionState) as state:
+        Room().local_participant  # noqa: B018 - not joined
+    room, socket, pc = await connected_room()
+    room.local_participant._update_info(proto.models().ParticipantInfo(sid="PA_me", identity="me"))
+    with pytest.raises(PublishTrackError) as publish:
+        await room.local_participant.set_camera_enabled(True)
+    await room.disconnect()
+    codes = {type(e.value).__name__: e.value.code for e in (connect, state, publish)}
+    assert codes == {"ConnectError": 1, "InvalidStateError": 12, "PublishTrackError": 15}
+    assert NegotiationError.code == 13 and UnsupportedError.code == 21
