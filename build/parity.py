@@ -148,8 +148,8 @@ EXCEPTIONS: tuple[Rule, ...] = (
     Rule("later issue", DATA_TRACKS, "data tracks", (
         "*DataTrack*", "PushFrameError", "SubscribeDataTrackError", "LocalParticipant.publish_data_track",
     )),
-    Rule("later issue", MEDIA, "simulcast layer choice and dynacast", (
-        "RemoteTrackPublication.set_video_quality", "RoomOptions.dynacast",
+    Rule("later issue", MEDIA, "simulcast layer choice", (
+        "RemoteTrackPublication.set_video_quality",
     )),
     Rule("later issue", MEDIA, "subscribing by hand and subscription permissions", (
         "RemoteTrackPublication.set_subscribed", "LocalParticipant.set_track_subscription_permissions",

@@ -36,6 +36,8 @@ class RoomOptions:
     Attributes:
         auto_subscribe: subscribe to every published track as it appears (default True).
         adaptive_stream: ask the server to adapt video to the rendered element size (default False).
+        dynacast: send only the video layers someone subscribes to: each ``subscribed_quality_update`` from the
+            server switches our encodings on or off (default False, as livekit-client; off, the update is ignored).
         single_peer_connection: join on ``/rtc/v1`` with one peer connection, falling back to ``/rtc`` with
             publisher + subscriber connections when the server has no v1 endpoint (default True). False forces
             the legacy two-connection mode.
@@ -51,6 +53,7 @@ class RoomOptions:
 
     auto_subscribe: bool = True
     adaptive_stream: bool = False
+    dynacast: bool = False
     single_peer_connection: bool = True
     ice_servers: tuple[IceServer, ...] | None = None
     ice_transport_policy: str = "all"

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ._core import convert, proto
-from ._core.simulcast import compute_layers
+from ._core.simulcast import Layer, compute_layers
 from .errors import InvalidStateError, PublishTrackError, TrackError
 from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
 from .enums import (
@@ -259,6 +259,7 @@ class LocalParticipant(Participant):
             muted=track.muted,
         )
         encodings: list[dict[str, Any]] | None = None
+        layers: list[Layer] = []
         if track.kind == TrackKind.KIND_VIDEO:
             dims = track.dimensions
             if dims is None:
@@ -276,8 +277,9 @@ class LocalParticipant(Participant):
         info = await engine.add_track(request)
         sender = await engine.add_sender(track._port, encodings)
         track.sid = info.sid
-        pub = LocalTrackPublication(info, track, sender)
+        pub = LocalTrackPublication(info, track, sender, layers)
         self._publications[info.sid] = pub
+        self._room._dynacast_published(pub)
         track._mute_hook = self._mute
         await engine.negotiate()
         self._room._emit(LocalTrackPublished(pub, track))

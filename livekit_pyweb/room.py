@@ -11,6 +11,7 @@ from typing import Any
 
 from ._core import model as core_model
 from ._core import convert, proto
+from ._core.dynacast import subscribed_qualities
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
 from ._core.ports import PLATFORM_CHOICES, Platform
@@ -45,7 +46,7 @@ from .enums import ConnectionState, DisconnectReason
 from .options import RoomOptions
 from .participant import LocalParticipant, Participant, RemoteParticipant
 from .track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
-from .track_publication import RemoteTrackPublication
+from .track_publication import LocalTrackPublication, RemoteTrackPublication
 
 logger = logging.getLogger("livekit_pyweb.room")
 
@@ -95,6 +96,7 @@ class Room(EventEmitter):
         self._deferred: list[RoomEvent] = []
         self._speaker_levels: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending_qualities: dict[str, Any] = {}  # dynacast updates for a publication not stored yet
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -313,6 +315,42 @@ class Room(EventEmitter):
         if pub is not None and local is not None:
             self._spawn(local.set_track_muted(pub, bool(msg.muted)))
 
+    def _on_subscribed_quality_update(self, msg: Any) -> None:
+        # Dynacast: which qualities of one of our video tracks subscribers need. Off (the default, as in
+        # livekit-client), the update is ignored on purpose and every encoding keeps sending.
+        if not self.options.dynacast:
+            logger.debug("subscribed_quality_update ignored: RoomOptions.dynacast is off")
+            return
+        local = self._local
+        pub = local.track_publications.get(msg.track_sid) if local is not None else None
+        if pub is None:  # may come between the server's TrackPublishedResponse and publish_track storing it
+            self._pending_qualities[msg.track_sid] = msg
+            return
+        self._apply_quality_update(pub, msg)
+
+    def _dynacast_published(self, pub: LocalTrackPublication) -> None:
+        """publish_track stored ``pub``: apply a dynacast update that came before it."""
+        msg = self._pending_qualities.pop(pub.sid, None)
+        if msg is not None and self.options.dynacast:
+            self._apply_quality_update(pub, msg)
+
+    def _apply_quality_update(self, pub: LocalTrackPublication, msg: Any) -> None:
+        qualities = subscribed_qualities(msg, pub.mime_type)
+        if qualities is None:
+            logger.debug("subscribed_quality_update for %s names no codec we send", pub.sid)
+            return
+        self._spawn(self._set_publishing_qualities(pub, qualities))
+
+    async def _set_publishing_qualities(self, pub: LocalTrackPublication, qualities: dict[int, bool]) -> None:
+        try:
+            await pub._set_subscribed_qualities(qualities)
+        except Exception as exc:
+            local = self._local
+            if self._engine is None or local is None or pub.sid not in local.track_publications:
+                logger.debug("dynacast update for %s dropped, the track is gone: %s", pub.sid, exc)
+            else:
+                logger.warning("dynacast: could not switch the encodings of %s: %s", pub.sid, exc)
+
     def _on_room_update(self, msg: Any) -> None:
         old = self.metadata
         self._room_info = msg.room
@@ -490,6 +528,7 @@ class Room(EventEmitter):
         if self._local is not None:
             self._local._stop_all()
         self._deferred.clear()
+        self._pending_qualities.clear()
         if was_connected and emit:
             for event in self._model.clear():
                 self._apply_model_event(event)
@@ -517,12 +556,12 @@ _SIGNAL_HANDLERS: dict[str, Callable[[Room, Any], None]] = {
     "track_subscribed": Room._on_local_track_subscribed,
     "refresh_token": Room._on_token,
     "room_moved": Room._on_room_moved,
+    "subscribed_quality_update": Room._on_subscribed_quality_update,
 }
 
 # SignalResponse kinds nobody acts on yet, each on purpose, with who will.
 IGNORED_SIGNALS: dict[str, str] = {
     "reconnect": "only sent during a resume (the reconnect work)",
-    "subscribed_quality_update": "dynacast (issue #9: media features)",
     "subscribed_audio_codec_update": "codec negotiation (issue #9: media features)",
     "subscription_permission_update": "track subscription permissions (issue #9: media features)",
     "subscription_response": "track_subscription_failed (issue #9: media features)",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._core import convert
+from ._core import convert, dynacast
+from ._core.simulcast import Layer
 from .enums import TrackKind, TrackSource
 from .track import LocalTrack, RemoteTrack, Track
 
@@ -66,11 +68,30 @@ class TrackPublication:
 
 
 class LocalTrackPublication(TrackPublication):
-    def __init__(self, info: Any, track: LocalTrack, sender: Any) -> None:
+    def __init__(self, info: Any, track: LocalTrack, sender: Any, layers: Sequence[Layer] = ()) -> None:
         super().__init__(info)
         self.track: LocalTrack | None = track
         self._sender = sender
         self._first_subscription = asyncio.Event()
+        # Dynacast: the video encodings as sent (lowest first, see _core.simulcast) and their ``active`` flags.
+        self._layers = tuple(layers)
+        self._encodings_active = [True] * len(self._layers)  # the browser starts every encoding active
+        self._wanted_active: list[bool] | None = None
+        self._dynacast_lock = asyncio.Lock()
+
+    async def _set_subscribed_qualities(self, qualities: Mapping[int, bool]) -> None:
+        """Dynacast: switch our encodings to what subscribers need ({quality: enabled} from the server). Updates
+        are applied in order, one sender transaction at a time; one that waited applies the latest wish."""
+        if not self._layers:
+            return
+        self._wanted_active = dynacast.encodings_active(self._layers, qualities,
+                                                        self._wanted_active or self._encodings_active)
+        async with self._dynacast_lock:
+            wanted = self._wanted_active
+            if wanted == self._encodings_active:
+                return
+            await self._sender.set_encodings_active(list(wanted))
+            self._encodings_active = wanted
 
     async def wait_for_subscription(self) -> None:
         """Wait until another participant subscribes to this track for the first time."""

@@ -179,8 +179,12 @@ class BridgeReceiver:
 class BridgeSender:
     """The transceiver a published track is sent on (a handle)."""
 
-    def __init__(self, handle: int) -> None:
+    def __init__(self, platform: BridgePlatform, handle: int) -> None:
+        self._platform = platform
         self.handle = handle
+
+    async def set_encodings_active(self, active: list[bool]) -> None:
+        await self._platform._call("sender.setActive", self.handle, [bool(a) for a in active])
 
 
 class BridgeTrackEvent:
@@ -360,7 +364,7 @@ class BridgePeerConnection:
     async def add_send_transceiver(
         self, track: BridgeTrack, send_encodings: list[dict[str, Any]] | None = None
     ) -> BridgeSender:
-        sender = BridgeSender(self._platform._new_handle())
+        sender = BridgeSender(self._platform, self._platform._new_handle())
         await self._call("pc.addSendTransceiver", sender.handle, track.handle, send_encodings or None)
         return sender
 

@@ -80,6 +80,17 @@ class BrowserSender:
     def __init__(self, transceiver: Any) -> None:
         self.transceiver = transceiver
 
+    async def set_encodings_active(self, active: list[bool]) -> None:
+        sender = self.transceiver.sender
+        params = sender.getParameters()
+        encodings = params.encodings
+        count = 0 if nullish(encodings) else int(encodings.length)
+        if count != len(active):
+            raise ValueError(f"the sender has {count} encodings, {len(active)} active flags given")
+        for i, flag in enumerate(active):
+            encodings[i].active = bool(flag)
+        await sender.setParameters(params)  # the same object getParameters gave: its transactionId
+
 
 class TrackEvent:
     """What the ``track`` event told us: the track, its stream ids, its transceiver's mid and its receiver."""

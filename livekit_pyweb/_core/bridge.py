@@ -70,7 +70,9 @@ Ops (args → value)
     list of dicts, ``pc.close(h)`` (also releases the handles the connection created); ``dc.send(h, bytes)``,
     ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``; ``track.setEnabled(h,
     bool)``, ``track.stop(h)``, ``track.attach(h, elH, kind)``, ``track.detach(h, elH)``; ``element.mount(elH,
-    selector)``, ``element.release(elH)``; ``receiver.getStats(h)`` → list of dicts; ``handle.release(h)``;
+    selector)``, ``element.release(elH)``; ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
+    [bool])`` (dynacast: ``encodings[i].active`` through getParameters/setParameters; an error reply when the
+    sender's encodings are not as many as the flags); ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
     code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
     own, the caller's open timeout cancels it and posts ``ws.close``; ``ws.send(h, bytes)`` (dropped unless open),
@@ -119,7 +121,7 @@ OPS = POSTED_OPS | frozenset(
     {"host.ping", "host.counts", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
-     "receiver.getStats", "ws.open"}
+     "receiver.getStats", "sender.setActive", "ws.open"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia"})
 WS_OPS = frozenset({"ws.open"})

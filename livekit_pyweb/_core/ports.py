@@ -123,7 +123,11 @@ class ReceiverPort(Protocol):
 
 
 class SenderPort(Protocol):
-    """The transceiver a published track is sent on (opaque: only handed back to ``remove_sender``)."""
+    """The transceiver a published track is sent on (handed back to ``remove_sender``)."""
+
+    async def set_encodings_active(self, active: list[bool]) -> None:
+        """Dynacast: ``getParameters()``, set ``encodings[i].active = active[i]``, ``setParameters()``. A sender
+        without ``len(active)`` encodings is refused (direct: ``ValueError``; bridge: ``BridgeError``)."""
 
 
 class TrackEvent(Protocol):

@@ -382,6 +382,17 @@ const OPS = {
     pc.removeTrack(transceiver.sender);
     this._release(senderH);
   },
+  async "sender.setActive"(senderH, active) {
+    // dynacast: switch each simulcast encoding on or off (getParameters -> setParameters, one transaction)
+    const sender = this._get(senderH, "sender").obj.sender;
+    const params = sender.getParameters();
+    const encodings = params.encodings || [];
+    if (!Array.isArray(active) || encodings.length !== active.length) {
+      throw named("InvalidStateError", `the sender has ${encodings.length} encodings, ${active?.length} active flags given`);
+    }
+    encodings.forEach((encoding, i) => { encoding.active = !!active[i]; });
+    await sender.setParameters(params);
+  },
   "pc.createDataChannel"(h, dcH, label, init) {
     const pc = this._get(h, "pc").obj;
     if (this._handles.has(dcH)) throw named("InvalidStateError", `handle ${dcH} is in use`);

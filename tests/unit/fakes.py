@@ -108,7 +108,7 @@ class FakePC:
     async def add_send_transceiver(self, track: Any, send_encodings: Any = None) -> FakeSender:
         self.calls.append(("send_transceiver", track.id))
         self.send_encodings.append(send_encodings)
-        sender = FakeSender(track)
+        sender = FakeSender(track, len(send_encodings or [None]))
         self.senders.append(sender)
         return sender
 
@@ -134,9 +134,17 @@ class FakePC:
 
 
 class FakeSender:
-    def __init__(self, track: Any) -> None:
+    def __init__(self, track: Any, encodings: int = 1) -> None:
         self.track = track
         self.removed = False
+        self.active = [True] * encodings  # encodings[i].active, as the browser starts them
+        self.active_calls: list[list[bool]] = []
+
+    async def set_encodings_active(self, active: list[bool]) -> None:
+        if len(active) != len(self.active):
+            raise ValueError(f"the sender has {len(self.active)} encodings, {len(active)} active flags given")
+        self.active_calls.append(list(active))
+        self.active = list(active)
 
 
 class _Channel:

@@ -79,6 +79,23 @@ def test_the_signal_socket_ops():
     assert "ws.open" not in B.UNBOUNDED_OPS and "ws.open" not in B.NEGOTIATION_OPS
 
 
+async def test_the_dynacast_op_is_awaited_and_carries_the_flags():
+    assert "sender.setActive" in B.OPS and "sender.setActive" not in B.POSTED_OPS  # awaited: ordered transactions
+    assert "sender.setActive" not in B.NEGOTIATION_OPS | B.UNBOUNDED_OPS  # a failure is a BridgeError, in time
+    assert B.call(7, "sender.setActive", [3, [True, False, False]]) == {
+        "t": "call", "id": 7, "op": "sender.setActive", "args": [3, [True, False, False]]}
+    session, host, _ = await _session(host=FakeHost(auto=False))
+    done = asyncio.ensure_future(session.call("sender.setActive", 3, [True, False, False]))
+    await asyncio.sleep(0)
+    (sent,) = host.calls()
+    assert sent["op"] == "sender.setActive" and sent["args"] == [3, [True, False, False]]
+    host.send({"t": "reply", "id": sent["id"], "ok": False,
+               "error": {"name": "InvalidStateError", "message": "the sender has 1 encodings, 3 active flags given"}})
+    with pytest.raises(BridgeError, match="1 encodings"):
+        await done
+    session.close()
+
+
 def test_a_socket_that_closed_before_opening_is_transport_closed():
     from livekit_pyweb._core.ports import TransportClosed
 

@@ -35,6 +35,7 @@ Commands: one JSON object per line on stdin, answered by an event line carrying 
     {"id": 1, "cmd": "mute", "kind": "audio"}         mute our own published audio/video track
     {"id": 2, "cmd": "unmute", "kind": "video"}
     {"id": 3, "cmd": "unpublish", "kind": "audio"}
+    {"id": 4, "cmd": "video_quality", "participant": "bob", "quality": "low"}   low/medium/high layer of bob's video
   → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
 
 Errors: {"event": "error", "message": ...} and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin
@@ -223,6 +224,11 @@ async def run(args: argparse.Namespace) -> int:
                 track = local_tracks[cmd["kind"]]
                 track.mute() if name == "mute" else track.unmute()
                 emit("done", id=cid, cmd=name, kind=cmd["kind"], sid=local_pubs[cmd["kind"]].sid)
+            elif name == "video_quality":  # the simulcast layer we want of a remote video track
+                pub = next(pub for p in room.remote_participants.values() if p.identity == cmd["participant"]
+                           for pub in p.track_publications.values() if pub.kind == rtc.TrackKind.KIND_VIDEO)
+                pub.set_video_quality(getattr(rtc.VideoQuality, "VIDEO_QUALITY_" + cmd["quality"].upper()))
+                emit("done", id=cid, cmd=name, sid=pub.sid, quality=cmd["quality"])
             elif name == "unpublish":
                 pub = local_pubs.pop(cmd["kind"])
                 local_tracks.pop(cmd["kind"])
