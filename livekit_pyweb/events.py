@@ -62,6 +62,8 @@ EventName = Literal[
     "token_refreshed",
     "data_track_published",
     "data_track_unpublished",
+    # livekit-client's RoomEvents that livekit.rtc has no name for (media in a browser), snake_case
+    "audio_playback_changed",
 ]
 
 
@@ -229,6 +231,15 @@ class Moved(RoomEvent):
 @dataclasses.dataclass(frozen=True, slots=True)
 class TokenRefreshed(RoomEvent):
     name: ClassVar[str] = "token_refreshed"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AudioPlaybackChanged(RoomEvent):
+    """livekit-client's ``AudioPlaybackStatusChanged``: ``playing`` is the new ``Room.can_playback_audio`` (False:
+    the browser refused to play remote audio without a user gesture; call ``room.start_audio()`` from one)."""
+
+    name: ClassVar[str] = "audio_playback_changed"
+    playing: bool
 
 
 EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))

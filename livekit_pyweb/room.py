@@ -19,6 +19,7 @@ from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError
 from .events import (
     Connected,
     ActiveSpeakersChanged,
+    AudioPlaybackChanged,
     ConnectionQualityChanged,
     ConnectionStateChanged,
     LocalTrackSubscribed,
@@ -96,6 +97,7 @@ class Room(EventEmitter):
         self._deferred: list[RoomEvent] = []
         self._speaker_levels: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._audio_playback = True  # as livekit-client: True until the browser refuses to play remote audio
         self._pending_qualities: dict[str, Any] = {}  # dynacast updates for a publication not stored yet
 
     # -- properties --------------------------------------------------------------------------------------
@@ -159,6 +161,58 @@ class Room(EventEmitter):
         if self._local is None:
             raise InvalidStateError("the room has not joined yet: await room.connect(url, token) first")
         return self._local
+
+    # -- autoplay ----------------------------------------------------------------------------------------
+    @property
+    def can_playback_audio(self) -> bool:
+        """False once the browser refused to play a remote audio element (autoplay policy: no user gesture yet)
+        until :meth:`start_audio` or a later play succeeds; ``audio_playback_changed`` tells each change."""
+        return self._audio_playback
+
+    def start_audio(self) -> asyncio.Future[bool]:
+        """Play every element a remote audio track is attached to again (unmuted); awaitable, giving
+        :attr:`can_playback_audio` afterwards. Call it from a user gesture (a click handler).
+
+        The ``play()`` calls happen synchronously inside this call, before it returns its future: browsers count
+        a gesture only for code that runs during the event (in Pyodide, a click handler that starts a coroutine
+        keeps the user activation for the synchronous part only). So both ``room.start_audio()`` in a plain
+        handler and ``await room.start_audio()`` in an async one work. In a Web Worker the click happened on the
+        page, not in the worker: the request reaches the page host later, and the browser allows it only while
+        the page still has user activation; a page button should call ``globalThis.livekitPyweb.startAudio()``
+        in its own click handler (``lkpw-host.mjs``), whose results reach the room as play events. Refusals are
+        logged at INFO, never raised."""
+        elements = [element for participant in self._remote.values()
+                    for pub in participant.track_publications.values()
+                    if isinstance(pub.track, RemoteAudioTrack) for element in pub.track.attached_elements]
+        pending = self._platform.start_audio(elements) if self._platform is not None else None
+
+        async def outcome() -> bool:
+            refused = list(await pending) if pending is not None else []
+            if refused:
+                for name in refused:
+                    self._on_play(False, name)
+            else:
+                self._on_play(True, "")
+            return self._audio_playback
+
+        future = asyncio.ensure_future(outcome())
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped future logs nothing
+        return future
+
+    def _on_play(self, ok: bool, error: str) -> None:
+        """A remote audio element's play() result, pushed by the page (``MediaTrackPort.on_play``)."""
+        if ok:
+            if not self._audio_playback:
+                self._audio_playback = True
+                self._emit(AudioPlaybackChanged(True))
+        elif error == "NotAllowedError":
+            logger.info("the browser refused to play remote audio without a user gesture: call "
+                        "room.start_audio() from one (see can_playback_audio)")
+            if self._audio_playback:
+                self._audio_playback = False
+                self._emit(AudioPlaybackChanged(False))
+        else:  # AbortError: another play() or a new source replaced this one
+            logger.debug("remote audio play() failed: %s", error)
 
     @property
     def server_info(self) -> Any:
@@ -497,6 +551,7 @@ class Room(EventEmitter):
             track = RemoteVideoTrack(event.track, source, track_sid, event.receiver)
         else:
             track = RemoteAudioTrack(event.track, source, track_sid, event.receiver)
+        event.track.on_play = self._on_play
         track.name = pub.name
         if pub.track is not None:
             self._unsubscribe(pub, participant)

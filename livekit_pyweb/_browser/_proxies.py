@@ -58,16 +58,27 @@ class ProxyBag:
         target.addEventListener(event, proxy)
         self._entries.append((target, event, proxy))
 
+    def keep(self, fn: Callable[..., None]) -> JsProxy:
+        """A proxy of ``fn`` for JS to call (no listener): this bag owns it and destroys it on :meth:`close`."""
+        global _live
+        if self._closed:
+            raise RuntimeError("ProxyBag is closed")
+        proxy = create_proxy(fn)
+        _live += 1
+        self._entries.append((None, "", proxy))
+        return proxy
+
     def close(self) -> None:
         global _live
         if self._closed:
             return
         self._closed = True
         for target, event, proxy in self._entries:
-            try:
-                target.removeEventListener(event, proxy)
-            except Exception:  # the target may be gone already
-                pass
+            if target is not None:
+                try:
+                    target.removeEventListener(event, proxy)
+                except Exception:  # the target may be gone already
+                    pass
             proxy.destroy()
             _live -= 1
         self._entries.clear()

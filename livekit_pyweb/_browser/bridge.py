@@ -88,6 +88,14 @@ class BridgeElement:
         self._platform = platform
         self.handle = handle
         self.channel = platform.channel
+        self._audio: BridgeTrack | None = None  # the audio track playing here: told how play() went
+        platform._route(handle, self)
+
+    def _event(self, type_: str, data: Any) -> None:
+        if type_ == "play" and self._audio is not None and self._audio.on_play is not None:
+            ok = isinstance(data, dict) and data.get("ok") is True
+            error = data.get("error") if isinstance(data, dict) else ""
+            self._audio.on_play(ok, error if isinstance(error, str) else "")
 
     def mount(self, selector: str) -> BridgeElement:
         """Append the element into the page's ``document.querySelector(selector)`` (posted); returns self."""
@@ -97,6 +105,7 @@ class BridgeElement:
     def release(self) -> None:
         """Detach every track, remove the element from the page and forget it (posted)."""
         self._platform._post("element.release", self.handle)
+        self._platform._forget(self.handle)
 
     def __repr__(self) -> str:
         return f"BridgeElement(handle={self.handle}, channel={self.channel!r})"
@@ -114,7 +123,9 @@ class BridgeTrack:
         self.settings: dict[str, Any] = settings or {}
         self.ready_state = "live"
         self.on_ended: Callable[[], None] | None = None
+        self.on_play: Callable[[bool, str], None] | None = None
         self._released = False
+        self._created: list[BridgeElement] = []
         platform._route(handle, self)
 
     @property
@@ -133,11 +144,14 @@ class BridgeTrack:
     def attach(self, element: Any = None) -> BridgeElement:
         if element is None:
             target = BridgeElement(self._platform, self._platform._new_handle())
+            self._created.append(target)
         elif isinstance(element, BridgeElement):
             target = element
         else:
             raise UnsupportedError("in a Web Worker a track plays in a BridgeElement (what attach() returns); "
                                    f"got {type(element).__name__}")
+        if self.kind == "audio":
+            target._audio = self
         self._platform._post("track.attach", self.handle, target.handle, self.kind)
         return target
 
@@ -156,6 +170,10 @@ class BridgeTrack:
         self._released = True
         self._platform._post("handle.release", self.handle)
         self._platform._forget(self.handle)
+        self.on_play = None
+        for element in self._created:  # the host releases the elements this track created with it
+            self._platform._forget(element.handle)
+        self._created.clear()
 
     def _event(self, type_: str, data: Any) -> None:
         if type_ == "ended":
@@ -587,6 +605,34 @@ class BridgePlatform:
 
     def on_lost(self, fn: Callable[[str], None]) -> _Registration:
         return _Registration(self._lost, fn)
+
+    def start_audio(self, elements: list[Any]) -> asyncio.Future[list[str]]:
+        """Posts ``media.startAudio`` at once (see the port): the page plays them when it reads the call, which
+        the browser allows only while the page still has user activation."""
+        handles = [e.handle for e in elements if isinstance(e, BridgeElement)]
+        try:
+            asked = self._require().call_now("media.startAudio", handles)
+        except BridgeError as exc:
+            logger.info("start_audio: %s", exc)
+            done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+            done.set_result(["BridgeError"] if handles else [])
+            return done
+        result: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+
+        def settle(f: asyncio.Future[Any]) -> None:
+            if result.done():
+                return
+            if f.cancelled():
+                result.cancel()
+            elif f.exception() is not None:
+                logger.info("start_audio on the page failed: %s", f.exception())
+                result.set_result(["BridgeError"])
+            else:
+                value = f.result()
+                result.set_result([str(v) for v in value if v] if isinstance(value, list) else [])
+
+        asked.add_done_callback(settle)
+        return result
 
     def user_agent(self) -> str:
         welcome = self._session.welcome if self._session is not None else None

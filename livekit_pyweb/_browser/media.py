@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import js
@@ -10,7 +12,7 @@ from pyodide.ffi import to_js
 
 from ..errors import UnsupportedError
 from ._errors import device_errors
-from ._proxies import nullish
+from ._proxies import ProxyBag, nullish
 
 
 def _js(obj: Any) -> Any:
@@ -32,6 +34,9 @@ class BrowserTrack:
         self.id = str(track.id)
         self.kind = str(track.kind)
         self.settings: dict[str, Any] = settings if settings is not None else {}
+        self.on_play: Callable[[bool, str], None] | None = None
+        self._bag: ProxyBag | None = None
+        self._report: Any = None  # the proxy the page calls with play() results, made at the first attach
 
     @property
     def native(self) -> Any:
@@ -48,10 +53,17 @@ class BrowserTrack:
         self._track.stop()
 
     def attach(self, element: Any = None) -> Any:
+        if self._report is None and self.kind == "audio":  # only an element holding audio reports play()
+            self._bag = ProxyBag()
+            self._report = self._bag.keep(self._played)
         if element is None:
-            return create_media_element(self.kind, self._track)
-        attach_to_element(element, self._track, self.kind)
+            return create_media_element(self.kind, self._track, self._report)
+        attach_to_element(element, self._track, self.kind, self._report)
         return element
+
+    def _played(self, ok: Any, name: Any) -> None:
+        if self.on_play is not None:
+            self.on_play(bool(ok), str(name))
 
     def detach(self, element: Any) -> None:
         detach_from_element(element, self._track)
@@ -66,7 +78,13 @@ class BrowserTrack:
         parent.append(element)
 
     def release(self) -> None:
-        pass  # nothing held: the JS object is garbage collected with its last reference
+        # The play() reporter goes with the track (a result arriving later meets a destroyed proxy, which
+        # _PLAY_REPORTED ignores); the JS track itself is garbage collected with its last reference.
+        if self._bag is not None:
+            self._bag.close()
+            self._bag = None
+        self._report = None
+        self.on_play = None
 
 
 async def get_user_media(constraints: dict[str, Any]) -> list[BrowserTrack]:
@@ -84,17 +102,19 @@ def track_settings(track: Any) -> dict[str, Any]:
     return dict(track.getSettings().to_py())
 
 
-def create_media_element(kind: str, track: Any) -> Any:
+def create_media_element(kind: str, track: Any, report: Any = None) -> Any:
     """A ``<video>``/``<audio>`` element playing ``track``; autoplay, inline, video muted (as livekit-client)."""
     document: Any = getattr(js, "document", None)
     if nullish(document):
         raise UnsupportedError("there is no DOM here (a Web Worker): attach() needs the main thread")
     element = document.createElement("video" if kind == "video" else "audio")
-    attach_to_element(element, track, kind)
+    attach_to_element(element, track, kind, report)
     return element
 
 
-def attach_to_element(element: Any, track: Any, kind: str) -> None:
+def attach_to_element(element: Any, track: Any, kind: str, report: Any = None) -> None:
+    """Play ``track`` in ``element``; ``report(ok, error_name)`` (a kept proxy) hears how ``play()`` went when the
+    element holds audio (a refused autoplay is page state the room tracks: ``can_playback_audio``)."""
     stream = element.srcObject
     if nullish(stream) or not hasattr(stream, "getTracks"):
         stream = js.MediaStream.new()
@@ -106,14 +126,34 @@ def attach_to_element(element: Any, track: Any, kind: str) -> None:
         stream.addTrack(track)
     element.autoplay = True
     # Muted unless there is sound to hear: a muted video may autoplay without a user gesture.
-    element.muted = not any(str(t.kind) == "audio" for t in stream.getTracks())
+    has_audio = any(str(t.kind) == "audio" for t in stream.getTracks())
+    element.muted = not has_audio
     element.setAttribute("playsinline", "true")
     if kind == "video":
         element.playsInline = True
+    if has_audio and report is not None:
+        _PLAY_REPORTED(element, report)
+        return
     promise = element.play()
     if not nullish(promise):
         # A rejected play() (autoplay policy) must not surface as an unhandled rejection.
         promise.catch(_IGNORE)
+
+
+def start_audio(elements: list[Any]) -> asyncio.Future[list[str]]:
+    """The direct ``Platform.start_audio``: every ``play()`` is called here, synchronously, before returning (so a
+    click handler's user activation covers them); the future gives the error names of the refused ones."""
+    settled = []
+    for element in elements:
+        if nullish(element) or not hasattr(element, "play"):
+            continue
+        settled.append(_PLAY_SETTLED(element))
+
+    async def outcome() -> list[str]:
+        names = [str(await p) for p in settled]
+        return [n for n in names if n]
+
+    return asyncio.ensure_future(outcome())
 
 
 def detach_from_element(element: Any, track: Any) -> None:
@@ -128,3 +168,18 @@ def detach_from_element(element: Any, track: Any) -> None:
 
 # One long-lived no-op callback shared by every play() rejection: created once, never per call.
 _IGNORE: Any = js.Function.new("e", "return undefined")
+# Shared JS helpers (no proxy per call). The play() promise stays in JS: one handed to Python and back comes back
+# as a Python awaitable whose rejection is a PythonError, its DOMException name lost. _PLAY_REPORTED calls play()
+# and reports the outcome to a track's kept proxy (a destroyed one throws: ignored); _PLAY_SETTLED unmutes, calls
+# play() and gives "" (played) or the error's name.
+_PLAY_REPORTED: Any = js.Function.new(
+    "el", "cb",
+    "const p = el.play(); if (!p) return;"
+    " p.then(() => { try { cb(true, '') } catch (e) {} },"
+    " (e) => { try { cb(false, (e && e.name) || 'Error') } catch (e2) {} });",
+)
+_PLAY_SETTLED: Any = js.Function.new(
+    "el", "el.muted = false;"
+    " try { return Promise.resolve(el.play()).then(() => '', (e) => (e && e.name) || 'Error') }"
+    " catch (e) { return Promise.resolve((e && e.name) || 'Error') }",
+)

@@ -3,10 +3,11 @@ page's own browser APIs (no bridge, no copies)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .media import BrowserTrack, get_user_media, user_agent
+from .media import BrowserTrack, get_user_media, start_audio, user_agent
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
@@ -45,6 +46,9 @@ class BrowserPlatform:
 
     def user_agent(self) -> str:
         return user_agent()
+
+    def start_audio(self, elements: list[Any]) -> asyncio.Future[list[str]]:
+        return start_audio(elements)
 
     def close(self) -> None:
         pass  # every adapter releases its own proxies when it closes

@@ -43,7 +43,10 @@ Events
     ``{t: "event", h, type, data}``, from the host: peer connection ``icecandidate`` / ``connectionstatechange`` /
     ``track`` / ``datachannel``, data channel ``open`` / ``message`` / ``close``, track ``ended``, WebSocket
     ``message`` (a Uint8Array; a text frame comes UTF-8 encoded) / ``close`` (``{code, reason}``; the socket's
-    handle is released), and ``h = 0`` (the page) ``pagehide``.
+    handle is released), media element ``play`` (``{ok, error}``: how ``play()`` of an element holding audio went,
+    ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after every
+    ``track.attach`` of audio, ``media.startAudio`` and ``globalThis.livekitPyweb.startAudio()``), and ``h = 0``
+    (the page) ``pagehide``.
 
 Handles
     Ints naming browser objects. Positive ones are allocated here: creation ops take the new handle as an argument
@@ -70,7 +73,10 @@ Ops (args → value)
     list of dicts, ``pc.close(h)`` (also releases the handles the connection created); ``dc.send(h, bytes)``,
     ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``; ``track.setEnabled(h,
     bool)``, ``track.stop(h)``, ``track.attach(h, elH, kind)``, ``track.detach(h, elH)``; ``element.mount(elH,
-    selector)``, ``element.release(elH)``; ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
+    selector)``, ``element.release(elH)``; ``media.startAudio(elHs | null)`` → the error names of the refused
+    (``[]``: all play): unmutes and calls ``play()`` on those elements (null: every audio element of the host) in
+    one synchronous step as the host reads the call, each result also a ``play`` event; sent at once
+    (:meth:`BridgeSession.call_now`); ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
     [bool])`` (dynacast: ``encodings[i].active`` through getParameters/setParameters; an error reply when the
     sender's encodings are not as many as the flags); ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
@@ -121,7 +127,7 @@ OPS = POSTED_OPS | frozenset(
     {"host.ping", "host.counts", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
-     "receiver.getStats", "sender.setActive", "ws.open"}
+     "receiver.getStats", "sender.setActive", "ws.open", "media.startAudio"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia"})
 WS_OPS = frozenset({"ws.open"})
@@ -134,7 +140,7 @@ NEGOTIATION_OPS = frozenset(
 UNBOUNDED_OPS = frozenset({"media.getUserMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
-     "pagehide"}
+     "pagehide", "play"}
 )
 # Messages only the host reads: another Python tab on the same channel name (or our own echo) is not a host.
 _FOR_HOST = frozenset({"hello", "bind", "call", "discover"})
@@ -596,6 +602,19 @@ class BridgeSession:
         except asyncio.CancelledError:
             self.calls.settle(record.id)  # the reply, if it comes, is dropped
             raise
+
+    def call_now(self, op: str, *args: Any) -> asyncio.Future[Any]:
+        """:meth:`call`, but sent before this returns (a coroutine sends only at its first step, later): for an op
+        that must leave within the caller's synchronous step (``media.startAudio`` from a click handler). The
+        future fails as :meth:`call` raises; cancelling it drops the reply."""
+        self._check_open(op)
+        record = self.calls.open(op, self._now(), self.call_timeout)
+        waiter: asyncio.Future[Any] = self._loop.create_future()
+        record.waiter = waiter
+        self._send(call(record.id, op, list(args)))
+        self._schedule()
+        waiter.add_done_callback(lambda f: self.calls.settle(record.id) if f.cancelled() else None)
+        return waiter
 
     def post(self, op: str, *args: Any) -> None:
         """Send ``op`` without waiting; a failed reply is logged. Dropped silently once the bridge is gone."""

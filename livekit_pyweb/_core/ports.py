@@ -25,7 +25,7 @@ Unit tests implement it with in-memory fakes (``tests/unit/fakes.py``): the whol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 
@@ -91,6 +91,10 @@ class MediaTrackPort(Protocol):
     """``getSettings()`` when the track was captured (width, height, frameRate, deviceId ...); ``{}`` if remote."""
     ready_state: str
     """``"live"`` or ``"ended"``, as the page last reported."""
+    on_play: Callable[[bool, str], None] | None
+    """Set by the SDK: the page's answer to ``play()`` of an element this track was attached to, when that element
+    holds audio (page state, pushed): ``(True, "")`` once it plays, ``(False, name)`` when refused, ``name`` being
+    the DOMException's (``NotAllowedError``: the autoplay policy wants a user gesture first)."""
 
     @property
     def native(self) -> Any:
@@ -208,6 +212,15 @@ class Platform(Protocol):
 
     def user_agent(self) -> str:
         """The browser's User-Agent (for ClientInfo)."""
+
+    def start_audio(self, elements: list[Any]) -> Awaitable[list[str]]:
+        """Unmute and ``play()`` each element (as returned by ``MediaTrackPort.attach``) *before returning*, in one
+        synchronous step, so that a click handler's user activation covers the calls; the awaitable then gives the
+        error names of the refused ones (``[]``: all play). Direct: the calls happen here. Bridge: the request is
+        posted here and the page host plays those elements in one synchronous step when it reads it: that
+        counts as a gesture only while the page still has user activation (a page button should call
+        ``globalThis.livekitPyweb.startAudio()`` itself, see ``lkpw-host.mjs``). Never raises; failures are in
+        the list."""
 
     def close(self) -> None:
         """Posted: release everything this platform still holds (the bridge says goodbye: the page side then

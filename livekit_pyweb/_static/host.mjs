@@ -266,6 +266,28 @@ class Host {
     }
   }
 
+  _reportPlay(elH, promise) {
+    const result = settled(promise);
+    result.then((error) => this._event(elH, "play", { ok: error === "", error }));
+    return result;
+  }
+
+  _startAudio(elHs) {
+    const results = [];
+    for (const [elH, element] of this._elements) {
+      if (elHs ? !elHs.includes(elH) : !hasAudio(element.el)) continue;
+      let promise;
+      try {
+        element.el.muted = false;
+        promise = element.el.play();
+      } catch (e) {
+        promise = Promise.reject(e);
+      }
+      results.push(this._reportPlay(elH, promise));
+    }
+    return results;
+  }
+
   _releaseElement(elH) {
     const element = this._elements.get(elH);
     if (!element) return;
@@ -300,7 +322,18 @@ function attachTrack(el, track, kind) {
   el.setAttribute("playsinline", "true");
   if (kind === "video") el.playsInline = true;
   const promise = el.play();
-  if (promise) promise.catch(() => {}); // autoplay policy: not an error of ours
+  if (promise) promise.catch(() => {}); // autoplay policy: not an error of ours (reported by the caller)
+  return promise;
+}
+
+function hasAudio(el) {
+  const stream = el.srcObject;
+  return !!stream && typeof stream.getTracks === "function" && stream.getTracks().some((t) => t.kind === "audio");
+}
+
+// How play() went: "" (playing) or the DOMException name ("NotAllowedError": autoplay refused).
+function settled(promise) {
+  return Promise.resolve(promise).then(() => "", (e) => (e && e.name) || "Error");
 }
 
 function detachTrack(el, track) {
@@ -489,8 +522,9 @@ const OPS = {
       element = { el: document.createElement(kind === "audio" ? "audio" : "video"), owner: h };
       this._elements.set(elH, element);
     }
-    attachTrack(element.el, entry.obj, kind);
+    const played = attachTrack(element.el, entry.obj, kind);
     entry.elements.add(elH);
+    if (hasAudio(element.el)) this._reportPlay(elH, played);
   },
   "track.detach"(h, elH) {
     const entry = this._handles.get(h);
@@ -498,6 +532,13 @@ const OPS = {
     if (!entry || entry.type !== "track" || !element) return; // released already: nothing plays there
     detachTrack(element.el, entry.obj);
     entry.elements.delete(elH);
+  },
+
+  // Unmute and play() the elements (null: every audio element of this host), all synchronously as the call is
+  // read (the page's user activation, if it still has one, covers them); each result also goes as a play event.
+  async "media.startAudio"(elHs) {
+    const names = await Promise.all(this._startAudio(Array.isArray(elHs) ? elHs : null));
+    return names.filter((n) => n);
   },
 
   "element.mount"(elH, selector) {
@@ -518,6 +559,16 @@ const OPS = {
     this._release(h);
   },
 };
+
+/** For a page button's own click handler (a worker's room.start_audio() reaches the page later, with the click's
+ * user activation possibly gone): unmute and play() every audio element of every host of this page, synchronously;
+ * the rooms hear the results as play events. Resolves to the error names of the refused ([]: all play). */
+registry.startAudio = () => {
+  const results = [];
+  for (const host of registry.hosts.values()) results.push(...host._startAudio(null));
+  return Promise.all(results).then((names) => names.filter((n) => n));
+};
+export const startAudio = () => registry.startAudio();
 
 /** Serve the bridge on the BroadcastChannel `channelName` (Python opened it first and says hello there). */
 export function startHost(channelName, { onClose } = {}) {

@@ -191,6 +191,8 @@ class FakePlatform:
         self.lost: list[Any] = []
         self.captures: list[dict[str, Any]] = []
         self.capture_error: Exception | None = None
+        self.started_audio: list[list[Any]] = []
+        self.autoplay_refused = False
 
     name = "fake"
 
@@ -243,6 +245,13 @@ class FakePlatform:
     def user_agent(self) -> str:
         return self.ua
 
+    def start_audio(self, elements: list[Any]) -> Any:
+        """Plays happen now (recorded); refused with NotAllowedError while ``autoplay_refused`` is set."""
+        self.started_audio.append(list(elements))
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(["NotAllowedError"] * len(elements) if self.autoplay_refused else [])
+        return future
+
 
 def join_response(*, others: list[Any] = (), subscriber_primary: bool = False, **extra: Any) -> Any:
     rtc, m = proto.rtc(), proto.models()
@@ -279,6 +288,12 @@ class FakeTrackPort:
         self.ready_state = "live"
         self.attached: list[Any] = []
         self.mounted: list[tuple[Any, str]] = []
+        self.on_play: Any = None
+
+    def played(self, ok: bool, error: str = "") -> None:
+        """What the page pushes once play() of an element holding this (audio) track settled."""
+        if self.on_play is not None:
+            self.on_play(ok, error)
 
     @property
     def native(self) -> Any:

@@ -581,3 +581,29 @@ async def test_a_late_timer_lets_queued_messages_arrive_before_judging():
         await asyncio.sleep(0.05)
     assert loop.time() - t0 <= 2.0 + 0.05
     session.close()
+
+
+# --------------------------------------------------------------------------- autoplay (issue 9 item 7)
+
+
+def test_play_events_and_the_start_audio_op():
+    assert B.parse({"t": "event", "h": 7, "type": "play", "data": {"ok": False, "error": "NotAllowedError"}}) == (
+        B.Event(7, "play", {"ok": False, "error": "NotAllowedError"}))
+    assert "media.startAudio" in B.OPS and "media.startAudio" not in B.POSTED_OPS
+
+
+async def test_call_now_sends_before_returning_and_settles_like_call():
+    session, host, _ = await _session(host=FakeHost(auto=False))
+    n = len(host.calls())
+    asked = session.call_now("media.startAudio", [3, 4])  # no await between the call and the message
+    (sent,) = host.calls()[n:]
+    assert sent["op"] == "media.startAudio" and sent["args"] == [[3, 4]]
+    host.send({"t": "reply", "id": sent["id"], "ok": True, "value": ["NotAllowedError"]})
+    assert await asyncio.wait_for(asyncio.shield(asked), 1) == ["NotAllowedError"]
+    dropped = session.call_now("media.startAudio", None)
+    dropped.cancel()
+    await asyncio.sleep(0)
+    assert len(session.calls) == 0  # a cancelled one leaves nothing pending
+    session.close()
+    with pytest.raises(BridgeError):
+        session.call_now("media.startAudio", None)

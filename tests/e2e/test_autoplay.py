@@ -1,0 +1,245 @@
+"""Autoplay (issue 9 item 7), in a Chromium that applies the real autoplay policy (no
+``--autoplay-policy=no-user-gesture-required``), on a page that captures nothing: the remote audio's refused
+``play()`` turns ``room.can_playback_audio`` False with ``audio_playback_changed(False)``; a real WebDriver click
+on a button whose handler calls ``room.start_audio()`` turns it True, with the event, and the element plays (not
+paused, the received audio energy grows at playout)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+import urllib.parse
+from typing import Any
+
+import pytest
+
+from .conftest import LIVEKIT_URL, make_token
+from .page import AUDIO_ENERGY_PER_S_LOUD
+
+RUN = """
+const done = arguments[arguments.length - 1];
+window.lkpwPyodide.runPythonAsync(arguments[0]).then((v) => done(String(v)), (e) => done("ERROR " + e));
+"""
+
+JOIN_AND_ATTACH = """
+import asyncio, json, js, logging
+from pyodide.ffi import create_proxy
+from livekit_pyweb import Room
+from livekit_pyweb._browser import live_proxy_count
+
+base_proxies = live_proxy_count()
+logged = []
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+room = Room()
+changes = []
+room.on("audio_playback_changed", changes.append)
+await room.connect({url!r}, {token!r})
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
+        await asyncio.sleep(0.05)
+
+def remote_audio():
+    p = room.remote_participants.get({peer!r})
+    for pub in (p.track_publications.values() if p else []):
+        if pub.track is not None and pub.kind.name == "KIND_AUDIO":
+            return pub.track
+await wait_until(lambda: remote_audio() is not None, 30, "the peer's audio")
+audio = remote_audio()
+before = room.can_playback_audio
+element = audio.attach()
+js.document.getElementById("tiles").append(element)
+await wait_until(lambda: changes, 10, "audio_playback_changed")
+
+pending = []
+def on_click(event):
+    pending.append(room.start_audio())  # plain handler: start_audio() plays synchronously, inside the gesture
+click = create_proxy(on_click)
+js.document.getElementById("start-audio").addEventListener("click", click)
+json.dumps({{"before": before, "changes": changes, "can": room.can_playback_audio, "paused": bool(element.paused),
+            "activation": bool(js.navigator.userActivation.hasBeenActive)}})
+"""
+
+AFTER_CLICK = """
+await wait_until(lambda: pending, 10, "the click handler")
+result = await pending[0]
+await wait_until(lambda: not element.paused, 10, "the element to play")
+
+async def energy():
+    stats = await audio.get_stats()
+    return float(stats.get("totalAudioEnergy", 0.0)), float(stats.get("totalSamplesDuration", 0.0))
+e0 = await energy()
+await asyncio.sleep(0.1)
+e0 = await energy()
+for _ in range(60):
+    await asyncio.sleep(0.1)
+    e1 = await energy()
+    if e1[1] - e0[1] >= 1.5:
+        break
+state = {"result": result, "changes": changes, "can": room.can_playback_audio, "paused": bool(element.paused),
+         "seconds": e1[1] - e0[1], "energy": e1[0] - e0[0]}
+js.document.getElementById("start-audio").removeEventListener("click", click)
+click.destroy()
+await room.disconnect()
+state["leaked_proxies"] = live_proxy_count() - base_proxies
+state["logged"] = logged
+json.dumps(state)
+"""
+
+
+def _run(driver: Any, code: str) -> Any:
+    out = driver.execute_async_script(RUN, code)
+    assert not out.startswith("ERROR"), out
+    return json.loads(out)
+
+
+@pytest.fixture
+def policy_driver() -> Any:
+    """A Chromium of our own: the shared flags with the real autoplay policy instead of the override."""
+    from chromium_flags import CHROMEDRIVER, CHROMIUM_BINARY, CHROMIUM_FLAGS, chromium_flags
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    base = [f for f in CHROMIUM_FLAGS if not f.startswith("--autoplay-policy")]
+    assert len(base) == len(CHROMIUM_FLAGS) - 1
+    profile = tempfile.mkdtemp(prefix="livekit-pyweb-autoplay-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM_BINARY
+    for flag in chromium_flags(profile, base=[*base, "--autoplay-policy=document-user-activation-required"]):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_script_timeout(90)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_refused_autoplay_then_start_audio_from_a_click(policy_driver, py_peer, room_name, dist_url):
+    from selenium.webdriver.common.by import By
+
+    driver = policy_driver
+    peer = py_peer("py-peer", room_name, video=False, audio=True)
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "audio", 30, "its audio to publish")
+    driver.get(f"{dist_url}/autoplay.html")
+    deadline = time.monotonic() + 60
+    while driver.execute_script("return window.lkpw.state") == "booting":
+        assert time.monotonic() < deadline, "Pyodide did not boot"
+        time.sleep(0.2)
+    assert driver.execute_script("return window.lkpw.state") == "loaded", driver.execute_script("return window.lkpw")
+
+    token = make_token("autoplay-page", room_name)
+    joined = _run(driver, JOIN_AND_ATTACH.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
+    # No gesture yet: the browser refused the remote audio, the room says so once.
+    assert joined == {"before": True, "changes": [False], "can": False, "paused": True, "activation": False}, joined
+
+    driver.find_element(By.ID, "start-audio").click()  # a real click: the page gets user activation
+    after = _run(driver, AFTER_CLICK)
+    assert after["result"] is True and after["can"] is True and after["changes"] == [False, True], after
+    assert after["paused"] is False, after
+    assert after["seconds"] >= 1.0 and after["energy"] / after["seconds"] >= AUDIO_ENERGY_PER_S_LOUD, after
+    assert after["leaked_proxies"] == 0 and after["logged"] == [], after
+
+
+WORKER_JOIN = """
+import asyncio, json, js, logging
+from livekit_pyweb import Room
+from livekit_pyweb._browser import live_proxy_count
+
+base_proxies = live_proxy_count()
+logged = []
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+room = Room()
+changes = []
+room.on("audio_playback_changed", changes.append)
+await room.connect({url!r}, {token!r})
+assert room._platform.name == "bridge"
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
+        await asyncio.sleep(0.05)
+
+def remote_audio():
+    p = room.remote_participants.get({peer!r})
+    for pub in (p.track_publications.values() if p else []):
+        if pub.track is not None and pub.kind.name == "KIND_AUDIO":
+            return pub.track
+await wait_until(lambda: remote_audio() is not None, 30, "the peer's audio")
+audio = remote_audio()
+element = audio.attach().mount("#remote")
+await wait_until(lambda: changes, 10, "audio_playback_changed")
+json.dumps({{"changes": changes, "can": room.can_playback_audio, "channel": element.channel,
+            "handle": element.handle}})
+"""
+
+WORKER_AFTER_CLICK = """
+await wait_until(lambda: len(changes) >= 2, 10, "the page's startAudio() results")
+async def energy():
+    stats = await audio.get_stats()
+    return float(stats.get("totalAudioEnergy", 0.0)), float(stats.get("totalSamplesDuration", 0.0))
+e0 = await energy()
+for _ in range(60):
+    await asyncio.sleep(0.1)
+    e1 = await energy()
+    if e1[1] - e0[1] >= 1.5:
+        break
+# The page has had a gesture now (sticky activation in Chromium): the worker's own start_audio() plays too.
+again = await room.start_audio()
+state = {"changes": changes, "can": room.can_playback_audio, "again": again,
+         "seconds": e1[1] - e0[1], "energy": e1[0] - e0[0]}
+await room.disconnect()
+state["leaked_proxies"] = live_proxy_count() - base_proxies
+state["logged"] = logged
+json.dumps(state)
+"""
+
+ADD_PAGE_BUTTON = """
+const button = document.createElement("button");
+button.id = "start-audio";
+button.textContent = "Start audio";
+button.onclick = () => { window.startAudioResult = livekitPyweb.startAudio(); };
+document.body.prepend(button);
+"""
+
+
+def test_in_a_worker_the_pages_button_calls_the_hosts_start_audio(policy_driver, py_peer, room_name, dist_url):
+    """The worker bridge: the host reports the refused play() as an element event; the page's own button calls
+    globalThis.livekitPyweb.startAudio() (the worker is not in the click's task); the room hears the result."""
+    from selenium.webdriver.common.by import By
+
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = policy_driver
+    peer = py_peer("py-peer", room_name, video=False, audio=True)
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "audio", 30, "its audio to publish")
+    open_worker_page(driver, dist_url)
+    token = make_token("autoplay-worker", room_name)
+    joined = run_worker(driver, WORKER_JOIN.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
+    assert joined["changes"] == [False] and joined["can"] is False, joined
+    paused = "return livekitPyweb.hosts.get(arguments[0]).element(arguments[1]).paused"
+    assert driver.execute_script(paused, joined["channel"], joined["handle"]) is True
+
+    driver.execute_script(ADD_PAGE_BUTTON)
+    driver.find_element(By.ID, "start-audio").click()
+    after = run_worker(driver, WORKER_AFTER_CLICK)
+    assert after["changes"] == [False, True] and after["can"] is True and after["again"] is True, after
+    assert driver.execute_script("return window.startAudioResult.then((r) => r)") == []
+    assert after["seconds"] >= 1.0 and after["energy"] / after["seconds"] >= AUDIO_ENERGY_PER_S_LOUD, after
+    assert after["leaked_proxies"] == 0 and after["logged"] == [], after

@@ -1,0 +1,82 @@
+"""Autoplay on the port fakes: a refused play() of remote audio (page state pushed through ``on_play``) turns
+``Room.can_playback_audio`` False with one ``audio_playback_changed``; ``start_audio()`` plays every attached remote
+audio element again, synchronously, and turns it back."""
+
+from __future__ import annotations
+
+import logging
+
+from livekit_pyweb.events import EVENT_NAMES, AudioPlaybackChanged
+
+from .fakes import FakePlatform, FakeTrack, TrackEvent, connected_room, participant, until
+
+
+async def _room_with_remote_audio(platform: FakePlatform | None = None):
+    alice = participant("PA_a", "alice", [("TR_a", 0)])
+    room, socket, pc = await connected_room(platform, others=[alice])
+    port = FakeTrack("TR_a", "audio")
+    pc.on_track(TrackEvent(port, ["PA_a|TR_a"], mid="1"))
+    pub = room.remote_participants["alice"].track_publications["TR_a"]
+    await until(lambda: pub.track is not None)
+    return room, port, pub.track
+
+
+def test_the_event_is_livekit_clients_in_snake_case():
+    assert "audio_playback_changed" in EVENT_NAMES and AudioPlaybackChanged.name == "audio_playback_changed"
+
+
+async def test_a_refused_play_then_start_audio(caplog):
+    platform = FakePlatform()
+    room, port, track = await _room_with_remote_audio(platform)
+    changes: list[bool] = []
+    room.on("audio_playback_changed", changes.append)
+    stream = room.events()
+    assert room.can_playback_audio is True
+    element = track.attach()
+    with caplog.at_level(logging.DEBUG, logger="livekit_pyweb"):
+        port.played(False, "NotAllowedError")
+        port.played(False, "NotAllowedError")  # a second refused element: no second event
+    assert room.can_playback_audio is False and changes == [False]
+    assert all(r.levelno <= logging.INFO for r in caplog.records)  # expected: no warning
+
+    port.played(False, "AbortError")  # another play() superseded this one: not an autoplay refusal
+    assert changes == [False]
+
+    pending = room.start_audio()  # the plays happen inside the call, before any await
+    assert platform.started_audio == [[element]]
+    assert await pending is True
+    assert room.can_playback_audio is True and changes == [False, True]
+    assert [await anext(stream), await anext(stream)] == [AudioPlaybackChanged(False), AudioPlaybackChanged(True)]
+    port.played(True)  # a later element that plays: no change, no event
+    assert changes == [False, True]
+    await room.disconnect()
+
+
+async def test_start_audio_refused_stays_false_without_raising():
+    platform = FakePlatform()
+    room, port, track = await _room_with_remote_audio(platform)
+    changes: list[bool] = []
+    room.on("audio_playback_changed", changes.append)
+    track.attach()
+    platform.autoplay_refused = True
+    assert await room.start_audio() is False
+    assert changes == [False]
+    room.start_audio()  # fire and forget from a click handler: nothing to await, nothing logged
+    platform.autoplay_refused = False
+    assert await room.start_audio() is True and changes == [False, True]
+    await room.disconnect()
+
+
+async def test_start_audio_plays_only_remote_audio_and_works_unconnected():
+    from livekit_pyweb import Room
+
+    assert await Room().start_audio() is True  # nothing attached, no platform yet: nothing refused
+    platform = FakePlatform()
+    room, port, track = await _room_with_remote_audio(platform)
+    video_port = FakeTrack("TR_v", "video")
+    assert await room.start_audio() is True and platform.started_audio == [[]]  # nothing attached yet
+    a, b = track.attach(), track.attach("<my audio>")
+    await room.start_audio()
+    assert platform.started_audio[-1] == [a, b] and video_port.attached == []
+    await room.disconnect()
+    assert port.released and port.on_play is not None  # released by the room; the page reports no more
