@@ -171,6 +171,52 @@ class LocalParticipant(Participant):
         capture = capture or AudioCaptureOptions()
         return await self._set_source_enabled(TrackSource.SOURCE_MICROPHONE, enabled, {"audio": capture.constraints()}, publish)
 
+    async def enable_camera_and_microphone(
+        self, video: VideoCaptureOptions | None = None, audio: AudioCaptureOptions | None = None
+    ) -> list[LocalTrackPublication]:
+        """Capture the camera and the microphone together (one getUserMedia call: one permission prompt) and
+        publish both, as livekit-client's ``enableCameraAndMicrophone()``; a source already published is unmuted
+        instead. Returns the camera's and the microphone's publications.
+
+        Raises:
+            PublishTrackError: our permissions do not allow one of them (nothing is captured then).
+            DeviceError: capturing failed (nothing is published then).
+        """
+        self._room._require_connected()
+        sources = (TrackSource.SOURCE_CAMERA, TrackSource.SOURCE_MICROPHONE)
+        for source in sources:
+            self._check_publish_permission(source)
+        constraints: dict[str, Any] = {}
+        if self.get_track_publication(TrackSource.SOURCE_CAMERA) is None:
+            constraints["video"] = (video or VideoCaptureOptions()).constraints()
+        if self.get_track_publication(TrackSource.SOURCE_MICROPHONE) is None:
+            constraints["audio"] = (audio or AudioCaptureOptions()).constraints()
+        tracks: list[LocalTrack] = []
+        if constraints:
+            for port in await self._room._platform_required().get_user_media(constraints):
+                kind = "video" if port.kind == "video" else "audio"
+                if kind in constraints and not any(t._port.kind == port.kind for t in tracks):
+                    tracks.append(LocalVideoTrack(port) if kind == "video" else LocalAudioTrack(port))
+                else:  # more than was asked for
+                    port.stop()
+                    port.release()
+        try:
+            for track in tracks:
+                await self.publish_track(track, TrackPublishOptions(source=track.source))
+        except BaseException:
+            for track in tracks:
+                if not any(p.track is track for p in self._publications.values()):
+                    track.stop()
+            raise
+        publications = []
+        for source in sources:
+            pub = self.get_track_publication(source)
+            assert isinstance(pub, LocalTrackPublication)
+            if pub.muted:
+                await self.set_track_muted(pub, False)
+            publications.append(pub)
+        return publications
+
     async def _set_source_enabled(
         self, source: TrackSource, enabled: bool, constraints: dict[str, Any], publish: TrackPublishOptions | None
     ) -> LocalTrackPublication | None:

@@ -248,3 +248,30 @@ def test_without_auto_subscribe_we_see_publications_but_receive_nothing(selenium
     assert [e[0] for e in result["log"] if e[0] in ("track_subscribed", "track_unsubscribed")] == [], result["log"]
     assert result["subscribed"] == [False, False] and result["inbound_bytes"] == 0, result
     assert logged_warnings(selenium) == []
+
+
+ENABLE_BOTH = """
+calls = js.eval("(() => {{ const md = navigator.mediaDevices; const real = md.getUserMedia.bind(md);"
+                " window.__gumCalls = 0; md.getUserMedia = (c) => {{ window.__gumCalls++; return real(c); }}; }})()")
+room = Room()
+record(room)
+await room.connect({url!r}, {token!r})
+cam, mic = await room.local_participant.enable_camera_and_microphone(audio=RAW_MIC)
+json.dumps({{"sids": {{"CAMERA": cam.sid, "MICROPHONE": mic.sid}}, "gum_calls": int(js.window.__gumCalls),
+            "sources": [source_name(cam), source_name(mic)], "enabled": [room.local_participant.is_camera_enabled,
+            room.local_participant.is_microphone_enabled]}})
+"""
+
+
+@pytest.mark.driver_timeout(120)
+def test_enable_camera_and_microphone_asks_once_and_the_peer_gets_both(selenium_standalone, py_peer, room_name):
+    selenium = selenium_standalone
+    peer = py_peer("listener", room_name, video=False, audio=False)
+    open_page(selenium)
+    result = run_py(selenium, ENABLE_BOTH.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name)))
+    assert result["gum_calls"] == 1, result  # one capture: one permission prompt for both devices
+    assert result["sources"] == ["CAMERA", "MICROPHONE"] and result["enabled"] == [True, True], result
+    for sid in result["sids"].values():
+        peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["sid"] == sid, 20, "the peer to subscribe")
+    peer.wait_audio("pyweb", loud=True, windows=2, timeout=20, what="our microphone")
+    assert logged_warnings(selenium) == []

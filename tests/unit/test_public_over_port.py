@@ -308,3 +308,25 @@ async def test_errors_carry_livekit_clients_codes_where_they_are_raised():
     codes = {type(e.value).__name__: e.value.code for e in (connect, state, publish)}
     assert codes == {"ConnectError": 1, "InvalidStateError": 12, "PublishTrackError": 15}
     assert NegotiationError.code == 13 and UnsupportedError.code == 21
+
+
+async def test_enable_camera_and_microphone_captures_once_and_publishes_both():
+    m = proto.models()
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform)
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    enabling = asyncio.ensure_future(room.local_participant.enable_camera_and_microphone())
+    await until(lambda: len(socket.requests("add_track")) == 1)
+    _confirm(socket, "cam-1", "TR_cam", m.TrackType.VIDEO, m.TrackSource.CAMERA)
+    await until(lambda: len(socket.requests("add_track")) == 2)
+    _confirm(socket, "mic-1", "TR_mic", m.TrackType.AUDIO, m.TrackSource.MICROPHONE)
+    cam, mic = await asyncio.wait_for(enabling, 1)
+    assert len(platform.captures) == 1 and set(platform.captures[0]) == {"video", "audio"}  # one prompt
+    assert (cam.sid, mic.sid) == ("TR_cam", "TR_mic")
+    cam.track.mute()
+    again = await room.local_participant.enable_camera_and_microphone()  # published: unmutes, captures nothing
+    assert again == [cam, mic] and not cam.muted and len(platform.captures) == 1
+    done.set()
+    await server
+    await room.disconnect()
