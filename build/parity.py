@@ -148,9 +148,6 @@ EXCEPTIONS: tuple[Rule, ...] = (
     Rule("later issue", DATA_TRACKS, "data tracks", (
         "*DataTrack*", "PushFrameError", "SubscribeDataTrackError", "LocalParticipant.publish_data_track",
     )),
-    Rule("later issue", MEDIA, "simulcast layer choice", (
-        "RemoteTrackPublication.set_video_quality",
-    )),
     Rule("later issue", MEDIA, "subscribing by hand and subscription permissions", (
         "RemoteTrackPublication.set_subscribed", "LocalParticipant.set_track_subscription_permissions",
         "ParticipantTrackPermission",

@@ -487,6 +487,11 @@ class Engine:
         await self.publisher.remove_sender(sender)
         await self.negotiate()
 
+    def send_track_settings(self, settings: Any) -> None:
+        if self.session is not None:
+            self.session.send_track_settings(settings)
+            self._flush()
+
     def send_mute(self, sid: str, muted: bool) -> None:
         if self.session is not None:
             self.session.send_mute(sid, muted)

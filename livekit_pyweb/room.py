@@ -285,6 +285,10 @@ class Room(EventEmitter):
             raise InvalidStateError("the room is not connected")
         return self._engine
 
+    def _send_track_settings(self, settings: Any) -> None:
+        if self._engine is not None:
+            self._engine.send_track_settings(settings)
+
     def _platform_required(self) -> Any:
         if self._platform is None:
             raise InvalidStateError("the room has not joined yet: await room.connect(url, token) first")
@@ -337,6 +341,16 @@ class Room(EventEmitter):
                 self._apply_info(local, info)
         for event in self._model.apply(msg.participants):
             self._apply_model_event(event)
+        # What else a publication's TrackInfo says may change after it was announced (simulcast once the layers
+        # arrive, size, codec): keep every publication current with an accepted (not stale) update.
+        for accepted in msg.participants:
+            remote = self._participant_by_sid(accepted.sid)
+            if remote is None or id(self._model.participants.get(accepted.sid)) != id(accepted):
+                continue
+            for track in accepted.tracks:
+                pub = remote._publications.get(track.sid)
+                if pub is not None:
+                    pub._update(track)
 
     def _apply_info(self, participant: Participant, info: Any) -> None:
         """New ParticipantInfo for a participant we know: store it, then say what changed (as livekit.rtc)."""
@@ -473,7 +487,7 @@ class Room(EventEmitter):
         if isinstance(event, core_model.ParticipantChanged):
             self._apply_info(participant, event.info)
         elif isinstance(event, core_model.TrackPublished):
-            pub = RemoteTrackPublication(event.track)
+            pub = RemoteTrackPublication(event.track, self._send_track_settings)
             participant._publications[pub.sid] = pub
             if not initial:
                 self._emit_or_defer(TrackPublished(pub, participant))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._core import convert, dynacast
+from ._core import convert, dynacast, proto
 from ._core.simulcast import Layer
-from .enums import TrackKind, TrackSource
+from .enums import TrackKind, TrackSource, VideoQuality
 from .track import LocalTrack, RemoteTrack, Track
 
 
@@ -99,9 +99,32 @@ class LocalTrackPublication(TrackPublication):
 
 
 class RemoteTrackPublication(TrackPublication):
-    def __init__(self, info: Any) -> None:
+    def __init__(self, info: Any, send_settings: Callable[[Any], None] | None = None) -> None:
         super().__init__(info)
         self.track: RemoteTrack | None = None
+        self._send_settings = send_settings  # the room's way to the server (UpdateTrackSettings)
+        self._quality: VideoQuality | None = None
+
+    def set_video_quality(self, quality: VideoQuality) -> None:
+        """For a simulcast video track, ask the server for one layer: ``VIDEO_QUALITY_LOW`` (q),
+        ``VIDEO_QUALITY_MEDIUM`` (h) or ``VIDEO_QUALITY_HIGH`` (f), as livekit.rtc and livekit-client's
+        ``setVideoQuality``. Takes effect at once (one signalling message); the server switches layers at the next
+        key frame.
+
+        Raises:
+            ValueError: not a video publication, not simulcast, or not a VideoQuality.
+        """
+        if self.kind != TrackKind.KIND_VIDEO:
+            raise ValueError(f"set_video_quality is only for video publications (sid={self.sid})")
+        if not self.simulcasted:
+            raise ValueError(f"set_video_quality needs a simulcast publication (sid={self.sid})")
+        if not isinstance(quality, VideoQuality):
+            raise ValueError(f"quality must be a VideoQuality, not {quality!r}")
+        self._quality = quality
+        if self._send_settings is not None:
+            settings = proto.rtc().UpdateTrackSettings(track_sids=[self.sid], disabled=False,
+                                                        quality=convert.to_proto_video_quality(quality))
+            self._send_settings(settings)
 
     @property
     def subscribed(self) -> bool:

@@ -127,6 +127,12 @@ def to_proto_track_type(kind: TrackKind) -> int:
     return int(proto.models().TrackType.Value("VIDEO" if kind is TrackKind.KIND_VIDEO else "AUDIO"))
 
 
+def to_proto_video_quality(quality: VideoQuality) -> int:
+    """:class:`VideoQuality` → ``livekit.VideoQuality``."""
+    name = next(key for key, member in _VIDEO_QUALITY.items() if member is quality)
+    return int(proto.models().VideoQuality.Value(name))
+
+
 def to_proto_track_source(source: TrackSource) -> int:
     """:class:`TrackSource` → ``livekit.TrackSource``."""
     name = next(key for key, member in _TRACK_SOURCE.items() if member is source)

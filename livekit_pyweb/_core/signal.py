@@ -146,6 +146,10 @@ class SignalSession:
     def send_add_track(self, add_track: Any) -> None:
         self._send(codec.request(add_track=add_track))
 
+    def send_track_settings(self, settings: Any) -> None:
+        """An ``UpdateTrackSettings`` for tracks we subscribe to (layer, size, disabled)."""
+        self._send(codec.request(track_setting=settings))
+
     def send_mute(self, track_sid: str, muted: bool) -> None:
         self._send(codec.request(mute=proto.rtc().MuteTrackRequest(sid=track_sid, muted=muted)))
 

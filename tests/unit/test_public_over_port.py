@@ -330,3 +330,43 @@ async def test_enable_camera_and_microphone_captures_once_and_publishes_both():
     done.set()
     await server
     await room.disconnect()
+
+
+async def test_set_video_quality_asks_the_server_for_one_layer():
+    from livekit_pyweb import VideoQuality
+
+    m = proto.models()
+    alice = participant("PA_a", "alice", [("TR_m", 0), ("TR_v", 1)])
+    alice.tracks[1].simulcast = True
+    alice.tracks.add(sid="TR_single", type=m.TrackType.VIDEO, source=m.TrackSource.SCREEN_SHARE)
+    room, socket, pc = await connected_room(others=[alice])
+    pubs = room.remote_participants["alice"].track_publications
+    pubs["TR_v"].set_video_quality(VideoQuality.VIDEO_QUALITY_LOW)
+    pubs["TR_v"].set_video_quality(VideoQuality.VIDEO_QUALITY_HIGH)
+    sent = [(list(r.track_setting.track_sids), r.track_setting.quality, r.track_setting.disabled)
+            for r in socket.requests("track_setting")]
+    assert sent == [(["TR_v"], m.VideoQuality.LOW, False), (["TR_v"], m.VideoQuality.HIGH, False)]
+    for sid in ("TR_m", "TR_single"):  # audio; video without simulcast
+        with pytest.raises(ValueError):
+            pubs[sid].set_video_quality(VideoQuality.VIDEO_QUALITY_LOW)
+    with pytest.raises(ValueError):
+        pubs["TR_v"].set_video_quality(2)  # type: ignore[arg-type]
+    assert len(socket.requests("track_setting")) == 2
+    await room.disconnect()
+
+
+async def test_remote_publications_follow_their_track_info():
+    alice = participant("PA_a", "alice", [("TR_v", 1)])
+    room, socket, pc = await connected_room(others=[alice])
+    pub = room.remote_participants["alice"].track_publications["TR_v"]
+    assert not pub.simulcasted
+    update = participant("PA_a", "alice", [("TR_v", 1)], version=2)
+    update.tracks[0].simulcast, update.tracks[0].width = True, 1280
+    socket.push(update=proto.rtc().ParticipantUpdate(participants=[update]))
+    await until(lambda: pub.simulcasted)
+    assert pub.width == 1280
+    stale = participant("PA_a", "alice", [("TR_v", 1)], version=1)  # older than what we have: ignored
+    socket.push(update=proto.rtc().ParticipantUpdate(participants=[stale]))
+    await asyncio.sleep(0.1)
+    assert pub.simulcasted and pub.width == 1280
+    await room.disconnect()
