@@ -26,7 +26,8 @@ for arg in "$@"; do
 done
 started=$(date +%s)
 set +e
-build/with-server.sh "$PY" -m pytest -p no:cacheprovider --runtime chrome --dist-dir dist -rfE \
+build/with-server.sh "$PY" -m pytest -p no:cacheprovider --runtime chrome --dist-dir dist -rfER \
+  --reruns 1 --only-rerun "tab crashed" \
   -W ignore::jwt.warnings.InsecureKeyLengthWarning "${targets[@]}" "$@"
 status=$?
 set -e
