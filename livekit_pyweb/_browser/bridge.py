@@ -32,10 +32,10 @@ from pyodide.ffi import to_js
 
 from .._core import bridge as wire
 from .._core.ports import TransportClosed
-from ..errors import BridgeError, ConnectionError, ConnectionErrorReason, LiveKitError, UnsupportedError
+from ..errors import BridgeError, LiveKitError, UnsupportedError
 from ._errors import _DEVICE_REASONS
 from ._proxies import ProxyBag, nullish
-from .websocket import http_get
+from .websocket import explain_failed_open, open_timeout_error
 
 logger = logging.getLogger("livekit_pyweb.bridge")
 
@@ -564,16 +564,13 @@ class BridgePlatform:
     async def open_signal(self, url: str, timeout: float) -> BridgeSignal:
         """Open the signalling WebSocket on the page (see :class:`BridgeSignal`); errors as the direct path's
         ``websocket.open_signal``: the validate URL's answer on failure, ``Timeout`` after ``timeout`` seconds."""
-        from .._core.signal_url import redact_url, token_in_url, validate_url
-        from .._core.validate import error_from_validate
-
         ws = BridgeSignal(self, self._new_handle())
         try:
             async with asyncio.timeout(timeout):
                 await self._require().call("ws.open", ws.handle, url, timeout=None)
         except TimeoutError:
             ws.close()
-            raise ConnectionError(f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout) from None
+            raise open_timeout_error(url) from None
         except TransportClosed as exc:
             ws._release()  # the page released it
             failure = str(exc)
@@ -582,9 +579,7 @@ class BridgePlatform:
             raise
         else:
             return ws
-        answer = await http_get(validate_url(url))  # fetch works in a worker
-        status, body = answer if answer is not None else (None, "")
-        raise error_from_validate(status, body, failure, token_in_url(url))
+        raise await explain_failed_open(url, failure)
 
     async def create_peer_connection(self, config: dict[str, Any]) -> BridgePeerConnection:
         pc = BridgePeerConnection(self, self._new_handle())

@@ -110,17 +110,33 @@ async def http_get(url: str, timeout: float = 5.0) -> tuple[int, str] | None:
         return None
 
 
-async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
-    """Open the signalling socket or raise a ConnectionError with a precise reason (see ``_core.validate``)."""
-    from .._core.signal_url import redact_url, token_in_url, validate_url
+def open_timeout_error(url: str) -> ConnectionError:
+    """The error for a signalling socket that did not open within its deadline (the token redacted)."""
+    from .._core.signal_url import redact_url
+
+    return ConnectionError(f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout)
+
+
+async def explain_failed_open(url: str, failure: str) -> ConnectionError:
+    """Why the signalling socket at ``url`` failed to open, as the server's ``validate`` endpoint explains it
+    (``_core.validate``): the error to raise. Shared by the direct socket and the bridge's (fetch works in a
+    worker too)."""
+    from .._core.signal_url import token_in_url, validate_url
     from .._core.validate import error_from_validate
 
+    answer = await http_get(validate_url(url))
+    status, body = answer if answer is not None else (None, "")
+    return error_from_validate(status, body, failure, token_in_url(url))
+
+
+async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
+    """Open the signalling socket or raise a ConnectionError with a precise reason (see ``_core.validate``)."""
     ws = BrowserWebSocket(url)
     try:
         await ws.wait_open(timeout)
     except TimeoutError:
         ws.close()
-        raise ConnectionError(f"timed out opening {redact_url(url)}", ConnectionErrorReason.Timeout) from None
+        raise open_timeout_error(url) from None
     except TransportClosed as exc:
         ws.close()
         failure = str(exc)
@@ -129,6 +145,4 @@ async def open_signal(url: str, timeout: float) -> BrowserWebSocket:
         raise
     else:
         return ws
-    answer = await http_get(validate_url(url))
-    status, body = answer if answer is not None else (None, "")
-    raise error_from_validate(status, body, failure, token_in_url(url))
+    raise await explain_failed_open(url, failure)
