@@ -12,13 +12,19 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-# One run at a time per machine: each run rebuilds dist/, which a concurrent run would be serving.
-exec 9>"${TMPDIR:-/tmp}/livekit-pyweb-test.lock"
+# One run at a time per checkout: each run rebuilds this checkout's dist/, which a concurrent run would be serving.
+# Runs in different checkouts (git worktrees) may overlap: each has its own dist/ and its own network namespace
+# (server on the same port, but in another namespace); only the set-up, which fills the shared caches, is one at a
+# time per machine.
+exec 9>"${TMPDIR:-/tmp}/livekit-pyweb-test.$(printf %s "$ROOT" | md5sum | cut -c1-12).lock"
 if ! flock -n 9; then
-  echo "test.sh: another test run holds the lock; waiting" >&2
+  echo "test.sh: another test run in this checkout holds the lock; waiting" >&2
   flock 9
 fi
+exec 8>"${TMPDIR:-/tmp}/livekit-pyweb-setup.lock"
+flock 8
 PY="$(bash build/setup.sh | tail -n 1)"
+flock -u 8
 export LKPW_RUN_DIR="$(mktemp -d /tmp/livekit-pyweb-test.XXXXXX)"
 targets=(tests/unit tests/browser tests/e2e)
 for arg in "$@"; do
