@@ -148,13 +148,8 @@ EXCEPTIONS: tuple[Rule, ...] = (
     Rule("later issue", DATA_TRACKS, "data tracks", (
         "*DataTrack*", "PushFrameError", "SubscribeDataTrackError", "LocalParticipant.publish_data_track",
     )),
-    Rule("later issue", MEDIA, "subscribing by hand and subscription permissions", (
-        "RemoteTrackPublication.set_subscribed", "LocalParticipant.set_track_subscription_permissions",
-        "ParticipantTrackPermission",
-    )),
-    Rule("later issue", MEDIA, "room and per-track WebRTC statistics (remote tracks have get_stats already)", (
-        "Room.get_rtc_stats", "RtcStats", "stats", "Track.get_stats", "LocalTrack.get_stats",
-        "LocalAudioTrack.get_stats", "LocalVideoTrack.get_stats", "AudioTrack.get_stats", "VideoTrack.get_stats",
+    Rule("later issue", MEDIA, "subscription permissions", (
+        "LocalParticipant.set_track_subscription_permissions", "ParticipantTrackPermission",
     )),
     Rule("later issue", MEDIA, "publish options: codecs, encodings, scalability mode, degradation preference", (
         "TrackPublishOptions.video_codec", "TrackPublishOptions.video_encoding", "TrackPublishOptions.audio_encoding",
@@ -169,6 +164,10 @@ EXCEPTIONS: tuple[Rule, ...] = (
          "process-level audio devices (the native audio device module; MediaDevices via sounddevice): a page "
          "reaches devices only through getUserMedia and <audio>",
          ("PlatformAudio*", "AudioDeviceInfo", "MediaDevices")),
+    Rule("browser cannot", BROWSER,
+         "livekit.rtc.stats is the FFI's protobuf stats module; a page has the browser's own RTCStats, which "
+         "Room.get_rtc_stats (RtcStats) and Track.get_stats return as dicts with the W3C names",
+         ("stats",)),
     Rule("browser cannot", BROWSER,
          "a native peer-connection setting; RTCConfiguration has no continual-gathering option",
          ("ContinualGatheringPolicy", "ContinualGatheringPolicy.*", "RtcConfiguration.continual_gathering_policy")),

@@ -52,20 +52,21 @@ if TYPE_CHECKING:  # pragma: no cover
         TrackSource,
         VideoCodec,
         VideoQuality,
+        SubscriptionStatus,
     )
     from .events import EventEmitter
     from .participant import LocalParticipant, Participant, RemoteParticipant
-    from .room import Room
+    from .room import Room, RtcStats
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
     from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
     from .log import LogLevel, set_log_extension, set_log_level
 
 _EXPORTS = {
-    "room": ("Room",),
+    "room": ("Room", "RtcStats"),
     "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions"),
     "enums": ("TrackKind", "TrackSource", "ConnectionState", "DisconnectReason", "ConnectionQuality", "StreamState",
               "DataPacketKind", "ParticipantKind", "ParticipantKindDetail", "ParticipantState", "VideoCodec",
-              "VideoQuality", "IceTransportType", "DegradationPreference"),
+              "VideoQuality", "IceTransportType", "DegradationPreference", "SubscriptionStatus"),
     "events": ("EventEmitter",),
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",

@@ -492,6 +492,11 @@ class Engine:
             self.session.send_track_settings(settings)
             self._flush()
 
+    def send_subscription(self, track_sids: list[str], subscribe: bool, participant_sid: str) -> None:
+        if self.session is not None:
+            self.session.send_subscription(track_sids, subscribe, participant_sid)
+            self._flush()
+
     def send_mute(self, sid: str, muted: bool) -> None:
         if self.session is not None:
             self.session.send_mute(sid, muted)

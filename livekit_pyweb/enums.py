@@ -24,7 +24,7 @@ __all__ = [
     "VideoQuality",
     "IceTransportType",
     "DegradationPreference",
-]
+]  # livekit.rtc's (tests/unit/test_convert.py compares them); SubscriptionStatus is livekit-client's
 
 
 class TrackKind(enum.IntEnum):
@@ -139,3 +139,14 @@ class DegradationPreference(enum.IntEnum):
     MAINTAIN_FRAMERATE = 1
     MAINTAIN_RESOLUTION = 2
     MAINTAIN_FRAMERATE_AND_RESOLUTION = 4
+
+
+class SubscriptionStatus(enum.Enum):
+    """Where our subscription to a remote track stands (livekit-client's ``TrackPublication.SubscriptionStatus``;
+    livekit.rtc has no name for it): ``DESIRED``: we want it (auto-subscribe, or ``set_subscribed(True)``) and its
+    media has not arrived; ``SUBSCRIBED``: its track is here; ``UNSUBSCRIBED``: we do not want it
+    (``set_subscribed(False)``, or ``RoomOptions(auto_subscribe=False)`` before any ``set_subscribed(True)``)."""
+
+    DESIRED = "desired"
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"

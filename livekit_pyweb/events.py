@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
-    from .enums import ConnectionQuality, ConnectionState, DisconnectReason
+    from .enums import ConnectionQuality, ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
     from .participant import Participant, RemoteParticipant
     from .track import LocalTrack, RemoteTrack
     from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
@@ -64,6 +64,8 @@ EventName = Literal[
     "data_track_unpublished",
     # livekit-client's RoomEvents that livekit.rtc has no name for (media in a browser), snake_case
     "audio_playback_changed",
+    "track_subscription_status_changed",
+    "track_stream_state_changed",
 ]
 
 
@@ -128,6 +130,39 @@ class TrackUnsubscribed(RoomEvent):
     name: ClassVar[str] = "track_unsubscribed"
     track: RemoteTrack
     publication: RemoteTrackPublication
+    participant: RemoteParticipant
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackSubscriptionFailed(RoomEvent):
+    """The server could not subscribe us to ``track_sid`` of ``participant`` (its SubscriptionResponse);
+    ``error`` names the reason: ``SE_TRACK_NOTFOUND``, ``SE_CODEC_UNSUPPORTED`` or ``SE_UNKNOWN``. livekit.rtc's
+    arguments and order."""
+
+    name: ClassVar[str] = "track_subscription_failed"
+    participant: RemoteParticipant
+    track_sid: str
+    error: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackSubscriptionStatusChanged(RoomEvent):
+    """livekit-client's ``TrackSubscriptionStatusChanged``: ``publication.subscription_status`` became ``status``."""
+
+    name: ClassVar[str] = "track_subscription_status_changed"
+    publication: RemoteTrackPublication
+    status: SubscriptionStatus
+    participant: RemoteParticipant
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackStreamStateChanged(RoomEvent):
+    """livekit-client's ``TrackStreamStateChanged``: the server paused (``STATE_PAUSED``, e.g. the subscriber's
+    bandwidth cannot carry it) or resumed (``STATE_ACTIVE``) forwarding a track we subscribe to."""
+
+    name: ClassVar[str] = "track_stream_state_changed"
+    publication: RemoteTrackPublication
+    stream_state: StreamState
     participant: RemoteParticipant
 
 

@@ -327,6 +327,7 @@ class LocalParticipant(Participant):
         self._publications[info.sid] = pub
         self._room._dynacast_published(pub)
         track._mute_hook = self._mute
+        track._sender = sender
         await engine.negotiate()
         self._room._emit(LocalTrackPublished(pub, track))
         return pub
@@ -338,6 +339,7 @@ class LocalParticipant(Participant):
             raise TrackError(f"no local publication {track_sid!r}")
         if pub.track is not None:
             pub.track._mute_hook = None
+            pub.track._sender = None
         engine = self._room._engine
         if engine is not None:
             await engine.remove_sender(pub._sender)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 from collections.abc import Callable, Mapping
@@ -38,12 +39,15 @@ from .events import (
     RoomMetadataChanged,
     TrackMuted,
     TrackPublished,
+    TrackStreamStateChanged,
     TrackSubscribed,
+    TrackSubscriptionFailed,
+    TrackSubscriptionStatusChanged,
     TrackUnmuted,
     TrackUnpublished,
     TrackUnsubscribed,
 )
-from .enums import ConnectionState, DisconnectReason
+from .enums import ConnectionState, DisconnectReason, SubscriptionStatus
 from .options import RoomOptions
 from .participant import LocalParticipant, Participant, RemoteParticipant
 from .track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
@@ -54,6 +58,28 @@ logger = logging.getLogger("livekit_pyweb.room")
 # livekit-client retries finding the publication of an arriving track 20 times, 150 ms apart.
 _TRACK_LOOKUP_TRIES = 20
 _TRACK_LOOKUP_DELAY = 0.15
+
+
+# Stats entries of one direction of a peer connection (RTCStatsType); the rest (transport, candidates, codecs,
+# certificates) concern both.
+_SENDING_STATS = frozenset({"outbound-rtp", "remote-inbound-rtp", "media-source", "media-playout"})
+_RECEIVING_STATS = frozenset({"inbound-rtp", "remote-outbound-rtp"})
+
+
+@dataclasses.dataclass(frozen=True)
+class RtcStats:
+    """:meth:`Room.get_rtc_stats`: livekit.rtc's attribute names, holding the browser's own statistics: each
+    entry is one RTCStats object of ``RTCPeerConnection.getStats()`` as a dict (``{"type": "outbound-rtp",
+    "bytesSent": ..., ...}``, W3C webrtc-stats names), not livekit.rtc's protobuf messages.
+
+    ``publisher_stats``: what we send (``outbound-rtp`` per encoding, ``remote-inbound-rtp``, ``media-source``)
+    and the connection's shared entries (``transport``, ``candidate-pair``, ``codec``, ...); ``subscriber_stats``:
+    what we receive (``inbound-rtp``, ``remote-outbound-rtp``) and the shared entries. With two peer connections
+    (``/rtc``) each holds its connection's whole report; with one (``/rtc/v1``, the default) the report is split
+    by direction and the shared entries appear in both."""
+
+    publisher_stats: list[dict[str, Any]]
+    subscriber_stats: list[dict[str, Any]]
 
 
 class Room(EventEmitter):
@@ -213,6 +239,24 @@ class Room(EventEmitter):
                 self._emit(AudioPlaybackChanged(False))
         else:  # AbortError: another play() or a new source replaced this one
             logger.debug("remote audio play() failed: %s", error)
+
+    # -- statistics ----------------------------------------------------------------------------------------
+    async def get_rtc_stats(self) -> RtcStats:
+        """The peer connections' WebRTC statistics now (see :class:`RtcStats`), as livekit.rtc's
+        ``get_rtc_stats``; per track, :meth:`Track.get_stats`.
+
+        Raises:
+            InvalidStateError: the room is not connected.
+        """
+        engine = self._require_connected()
+        publisher, subscriber = engine.publisher, engine.subscriber
+        if engine.single_pc or subscriber is None:
+            report = list(await publisher.get_stats()) if publisher is not None else []
+            return RtcStats(publisher_stats=[dict(e) for e in report if e.get("type") not in _RECEIVING_STATS],
+                            subscriber_stats=[dict(e) for e in report if e.get("type") not in _SENDING_STATS])
+        sending = list(await publisher.get_stats()) if publisher is not None else []
+        receiving = list(await subscriber.get_stats())
+        return RtcStats(publisher_stats=[dict(e) for e in sending], subscriber_stats=[dict(e) for e in receiving])
 
     @property
     def server_info(self) -> Any:
@@ -446,11 +490,30 @@ class Room(EventEmitter):
             self._emit_or_defer(ConnectionQualityChanged(participant, participant._connection_quality))
 
     def _on_stream_state(self, msg: Any) -> None:
+        # The server paused (bandwidth) or resumed forwarding tracks we subscribe to: as livekit-client, only a
+        # subscribed track has a stream state, and only a change is an event.
         for info in msg.stream_states:
             participant = self._participant_by_sid(info.participant_sid)
             pub = participant.track_publications.get(info.track_sid) if participant is not None else None
-            if pub is not None and pub.track is not None:
-                pub.track._stream_state = convert.stream_state(info.state)
+            if participant is None or pub is None or pub.track is None:
+                logger.debug("stream state for %s, which we do not hold", info.track_sid)
+                continue
+            state = convert.stream_state(info.state)
+            if state is not pub.track._stream_state:
+                pub.track._stream_state = state
+                self._emit_or_defer(TrackStreamStateChanged(pub, state, participant))
+
+    def _on_subscription_response(self, msg: Any) -> None:
+        # The server gave up subscribing us to a track (not found after its timeout, a codec we cannot receive):
+        # as livekit-client, told only for a track of a participant we know.
+        participant = self._owner_of(msg.track_sid)
+        error = proto.models().SubscriptionError.Name(msg.err) if msg.err in proto.models().SubscriptionError.values() \
+            else str(msg.err)
+        if participant is None:
+            logger.debug("subscription to %s failed (%s); no participant of ours publishes it", msg.track_sid, error)
+            return
+        logger.info("the server could not subscribe us to %s of %s: %s", msg.track_sid, participant.identity, error)
+        self._emit_or_defer(TrackSubscriptionFailed(participant, msg.track_sid, error))
 
     def _on_local_track_subscribed(self, msg: Any) -> None:
         local = self._local
@@ -487,7 +550,8 @@ class Room(EventEmitter):
         if isinstance(event, core_model.ParticipantChanged):
             self._apply_info(participant, event.info)
         elif isinstance(event, core_model.TrackPublished):
-            pub = RemoteTrackPublication(event.track, self._send_track_settings)
+            pub = RemoteTrackPublication(event.track, self._send_track_settings, desired=self.options.auto_subscribe,
+                                         set_subscribed=self._set_subscribed)
             participant._publications[pub.sid] = pub
             if not initial:
                 self._emit_or_defer(TrackPublished(pub, participant))
@@ -520,10 +584,31 @@ class Room(EventEmitter):
         track = pub.track
         if track is None:
             return
+        before = pub.subscription_status
         pub.track = None
         track.detach()
         track._port.release()
         self._emit_or_defer(TrackUnsubscribed(track, pub, participant))
+        self._status_changed(pub, participant, before)
+
+    def _status_changed(self, pub: RemoteTrackPublication, participant: RemoteParticipant,
+                        before: SubscriptionStatus) -> None:
+        if pub.subscription_status is not before:
+            self._emit_or_defer(TrackSubscriptionStatusChanged(pub, pub.subscription_status, participant))
+
+    def _set_subscribed(self, pub: RemoteTrackPublication, subscribed: bool) -> None:
+        """``RemoteTrackPublication.set_subscribed``: tell the server (UpdateSubscription), then the events: the
+        status first, then (unsubscribing) the track released, as livekit-client orders them."""
+        engine = self._engine_required()
+        participant = self._owner_of(pub.sid)
+        if participant is None or participant.track_publications.get(pub.sid) is not pub:
+            raise InvalidStateError(f"track {pub.sid} is no longer published")
+        before = pub.subscription_status
+        pub._desired = subscribed
+        engine.send_subscription([pub.sid], subscribed, participant.sid)
+        self._status_changed(pub, participant, before)
+        if not subscribed:
+            self._unsubscribe(pub, participant)
 
     # -- remote media ------------------------------------------------------------------------------------
     def _on_track(self, event: Any) -> None:
@@ -559,6 +644,11 @@ class Room(EventEmitter):
         else:
             logger.warning("no publication for arriving track %s of %s", track_sid, participant_sid or "?")
             return
+        if not pub._desired:
+            # Media of a subscription we have dropped since (set_subscribed(False) while it was on its way).
+            logger.debug("ignoring arriving track %s: we unsubscribed from it", track_sid)
+            event.track.release()
+            return
         source = pub.source
         track: RemoteTrack
         if event.track.kind == "video":
@@ -570,8 +660,10 @@ class Room(EventEmitter):
         if pub.track is not None:
             self._unsubscribe(pub, participant)
         track._muted = pub.muted
+        before = pub.subscription_status
         pub.track = track
         self._emit_or_defer(TrackSubscribed(track, pub, participant))
+        self._status_changed(pub, participant, before)
 
     def _owner_of(self, track_sid: str) -> RemoteParticipant | None:
         for participant in self.remote_participants.values():
@@ -626,6 +718,7 @@ _SIGNAL_HANDLERS: dict[str, Callable[[Room, Any], None]] = {
     "refresh_token": Room._on_token,
     "room_moved": Room._on_room_moved,
     "subscribed_quality_update": Room._on_subscribed_quality_update,
+    "subscription_response": Room._on_subscription_response,
 }
 
 # SignalResponse kinds nobody acts on yet, each on purpose, with who will.
@@ -633,7 +726,6 @@ IGNORED_SIGNALS: dict[str, str] = {
     "reconnect": "only sent during a resume (the reconnect work)",
     "subscribed_audio_codec_update": "codec negotiation (issue #9: media features)",
     "subscription_permission_update": "track subscription permissions (issue #9: media features)",
-    "subscription_response": "track_subscription_failed (issue #9: media features)",
     "request_response": "answers to set_metadata/set_name/set_attributes (issue #10: data and participant state)",
     "publish_data_track_response": "data tracks (not filed yet)",
     "unpublish_data_track_response": "data tracks (not filed yet)",

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from .enums import StreamState, TrackKind, TrackSource
 
 if TYPE_CHECKING:
-    from ._core.ports import MediaTrackPort, ReceiverPort
+    from ._core.ports import MediaTrackPort, ReceiverPort, SenderPort
+
+# outbound-rtp counters that add up over a simulcast track's encodings (LocalTrack.get_stats).
+_SUMMED_OUTBOUND = ("bytesSent", "packetsSent", "headerBytesSent", "framesEncoded", "framesSent", "keyFramesEncoded",
+                    "hugeFramesSent", "retransmittedBytesSent", "retransmittedPacketsSent", "nackCount", "firCount",
+                    "pliCount", "totalEncodeTime", "totalEncodedBytesTarget", "totalPacketSendDelay")
+_RID_ORDER = {"q": 0, "h": 1, "f": 2}
 
 
 class Track:
@@ -56,6 +62,14 @@ class Track:
         """Remote tracks: whether the server is forwarding media (``STATE_PAUSED`` when it paused it, e.g. for
         bandwidth). ``STATE_UNKNOWN`` until it says, and always for local tracks."""
         return self._stream_state
+
+    async def get_stats(self) -> dict[str, Any]:
+        """This track's RTP statistics now, as the browser measures them (W3C webrtc-stats names): a remote
+        track's ``inbound-rtp`` entry (``bytesReceived``, ``framesDecoded``, ``frameWidth``, ...), a published local
+        track's ``outbound-rtp`` entry (``bytesSent``, ``framesEncoded``, ...; see :meth:`LocalTrack.get_stats`
+        for simulcast); ``{}`` while there is none (a local track not published). livekit.rtc returns its own
+        protobuf list here; the whole reports are in :meth:`Room.get_rtc_stats`."""
+        return {}
 
     @property
     def attached_elements(self) -> list[Any]:
@@ -120,6 +134,7 @@ class LocalTrack(Track):
         super().__init__(port, kind, source, name)
         self._stopped = False
         self._mute_hook: Callable[[LocalTrack, bool], None] | None = None  # set while published
+        self._sender: SenderPort | None = None  # set while published
 
     def mute(self) -> None:
         """Stop sending media (silence or black) without unpublishing; the room and its peers are told.
@@ -138,6 +153,25 @@ class LocalTrack(Track):
         else:  # not published: only the capture changes
             self._port.set_enabled(not muted)
             self._muted = muted
+
+    async def get_stats(self) -> dict[str, Any]:
+        """The sender's ``outbound-rtp`` statistics (``bytesSent``, ``packetsSent``, ``framesEncoded``, ...), or
+        ``{}`` while the track is not published. A simulcast video track sends one RTP stream per encoding: then
+        the entry is the highest layer's, with the counters (bytes, packets, frames, ...) summed over every
+        layer, and ``layers`` holds each encoding's own entry, lowest first (``rid`` q, h, f)."""
+        if self._sender is None:
+            return {}
+        outbound = [dict(e) for e in await self._sender.get_stats() if e.get("type") == "outbound-rtp"]
+        if len(outbound) <= 1:
+            return outbound[0] if outbound else {}
+        outbound.sort(key=lambda e: (_RID_ORDER.get(str(e.get("rid", "")), 3), int(e.get("frameWidth", 0) or 0)))
+        merged = dict(outbound[-1])
+        for key in _SUMMED_OUTBOUND:
+            values = [e[key] for e in outbound if isinstance(e.get(key), (int, float))]
+            if values:
+                merged[key] = sum(values)
+        merged["layers"] = outbound
+        return merged
 
     def stop(self) -> None:
         """Stop capturing; the device is released. Idempotent."""

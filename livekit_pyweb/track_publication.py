@@ -8,7 +8,8 @@ from typing import Any
 
 from ._core import convert, dynacast, proto
 from ._core.simulcast import Layer
-from .enums import TrackKind, TrackSource, VideoQuality
+from .errors import InvalidStateError
+from .enums import SubscriptionStatus, TrackKind, TrackSource, VideoQuality
 from .track import LocalTrack, RemoteTrack, Track
 
 
@@ -99,11 +100,42 @@ class LocalTrackPublication(TrackPublication):
 
 
 class RemoteTrackPublication(TrackPublication):
-    def __init__(self, info: Any, send_settings: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, info: Any, send_settings: Callable[[Any], None] | None = None, *, desired: bool = True,
+                 set_subscribed: Callable[[RemoteTrackPublication, bool], None] | None = None) -> None:
         super().__init__(info)
         self.track: RemoteTrack | None = None
         self._send_settings = send_settings  # the room's way to the server (UpdateTrackSettings)
         self._quality: VideoQuality | None = None
+        self._desired = desired  # we want it: auto-subscribe, or set_subscribed(True)
+        self._set_subscribed = set_subscribed  # the room's UpdateSubscription and events
+
+    def set_subscribed(self, subscribed: bool) -> None:
+        """Subscribe to this track (``True``) or unsubscribe from it (``False``), as livekit.rtc and
+        livekit-client's ``setSubscribed``. Returns at once (one signalling message is queued).
+
+        Unsubscribing releases the track now: ``track_unsubscribed`` fires, its elements are detached and
+        :attr:`track` becomes None (the server stops forwarding it). Subscribing asks the server for the track;
+        it arrives later as a new track in ``track_subscribed``. Each change of :attr:`subscription_status` is
+        told by ``track_subscription_status_changed``; a subscription the server cannot make by
+        ``track_subscription_failed``.
+
+        Raises:
+            TypeError: ``subscribed`` is not a bool.
+            InvalidStateError: the room is not connected.
+        """
+        if not isinstance(subscribed, bool):
+            raise TypeError(f"subscribed must be a bool, not {type(subscribed).__name__}")
+        if self._set_subscribed is None:
+            raise InvalidStateError("this publication belongs to no connected room")
+        self._set_subscribed(self, subscribed)
+
+    @property
+    def subscription_status(self) -> SubscriptionStatus:
+        """``UNSUBSCRIBED`` when we do not want the track, ``DESIRED`` while it has not arrived, ``SUBSCRIBED``
+        once :attr:`track` is here (livekit-client's ``subscriptionStatus``)."""
+        if not self._desired:
+            return SubscriptionStatus.UNSUBSCRIBED
+        return SubscriptionStatus.SUBSCRIBED if self.track is not None else SubscriptionStatus.DESIRED
 
     def set_video_quality(self, quality: VideoQuality) -> None:
         """For a simulcast video track, ask the server for one layer: ``VIDEO_QUALITY_LOW`` (q),

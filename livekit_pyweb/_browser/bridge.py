@@ -204,6 +204,9 @@ class BridgeSender:
     async def set_encodings_active(self, active: list[bool]) -> None:
         await self._platform._call("sender.setActive", self.handle, [bool(a) for a in active])
 
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return list(await self._platform._call("sender.getStats", self.handle))
+
 
 class BridgeTrackEvent:
     """What the page's ``track`` event told us (the port's ``TrackEvent``)."""

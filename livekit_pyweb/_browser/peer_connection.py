@@ -91,6 +91,9 @@ class BrowserSender:
             encodings[i].active = bool(flag)
         await sender.setParameters(params)  # the same object getParameters gave: its transactionId
 
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return stats_list(await self.transceiver.sender.getStats())
+
 
 class TrackEvent:
     """What the ``track`` event told us: the track, its stream ids, its transceiver's mid and its receiver."""

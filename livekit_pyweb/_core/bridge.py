@@ -78,7 +78,8 @@ Ops (args → value)
     one synchronous step as the host reads the call, each result also a ``play`` event; sent at once
     (:meth:`BridgeSession.call_now`); ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
     [bool])`` (dynacast: ``encodings[i].active`` through getParameters/setParameters; an error reply when the
-    sender's encodings are not as many as the flags); ``handle.release(h)``;
+    sender's encodings are not as many as the flags); ``sender.getStats(senderH)`` → list of dicts (the sender's
+    ``RTCRtpSender.getStats()``); ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
     code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
     own, the caller's open timeout cancels it and posts ``ws.close``; ``ws.send(h, bytes)`` (dropped unless open),
@@ -127,7 +128,7 @@ OPS = POSTED_OPS | frozenset(
     {"host.ping", "host.counts", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
-     "receiver.getStats", "sender.setActive", "ws.open", "media.startAudio"}
+     "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia"})
 WS_OPS = frozenset({"ws.open"})

@@ -133,6 +133,10 @@ class SenderPort(Protocol):
         """Dynacast: ``getParameters()``, set ``encodings[i].active = active[i]``, ``setParameters()``. A sender
         without ``len(active)`` encodings is refused (direct: ``ValueError``; bridge: ``BridgeError``)."""
 
+    async def get_stats(self) -> list[dict[str, Any]]:
+        """The sender's RTCStatsReport entries as dicts (``RTCRtpSender.getStats()``: ``outbound-rtp`` per
+        encoding, ``remote-inbound-rtp``, ``media-source``, ``codec``, ``transport`` ...)."""
+
 
 class TrackEvent(Protocol):
     """What the peer connection's ``track`` event told us."""

@@ -150,6 +150,15 @@ class SignalSession:
         """An ``UpdateTrackSettings`` for tracks we subscribe to (layer, size, disabled)."""
         self._send(codec.request(track_setting=settings))
 
+    def send_subscription(self, track_sids: list[str], subscribe: bool, participant_sid: str) -> None:
+        """An ``UpdateSubscription``: subscribe to (or unsubscribe from) tracks of one participant."""
+        rtc = proto.rtc()
+        update = rtc.UpdateSubscription(
+            track_sids=track_sids, subscribe=subscribe,
+            participant_tracks=[proto.models().ParticipantTracks(participant_sid=participant_sid, track_sids=track_sids)],
+        )
+        self._send(codec.request(subscription=update))
+
     def send_mute(self, track_sid: str, muted: bool) -> None:
         self._send(codec.request(mute=proto.rtc().MuteTrackRequest(sid=track_sid, muted=muted)))
 

@@ -426,6 +426,9 @@ const OPS = {
     encodings.forEach((encoding, i) => { encoding.active = !!active[i]; });
     await sender.setParameters(params);
   },
+  async "sender.getStats"(senderH) {
+    return statsList(await this._get(senderH, "sender").obj.sender.getStats());
+  },
   "pc.createDataChannel"(h, dcH, label, init) {
     const pc = this._get(h, "pc").obj;
     if (this._handles.has(dcH)) throw named("InvalidStateError", `handle ${dcH} is in use`);

@@ -139,6 +139,10 @@ class FakeSender:
         self.removed = False
         self.active = [True] * encodings  # encodings[i].active, as the browser starts them
         self.active_calls: list[list[bool]] = []
+        self.stats: list[dict[str, Any]] = []  # what getStats() gives
+
+    async def get_stats(self) -> list[dict[str, Any]]:
+        return [dict(e) for e in self.stats]
 
     async def set_encodings_active(self, active: list[bool]) -> None:
         if len(active) != len(self.active):
