@@ -126,9 +126,6 @@ EXCEPTIONS: tuple[Rule, ...] = (
         "DataPacket", "DataPacket.*", "LocalParticipant.publish_data",
         "Transcription*", "LocalParticipant.publish_transcription",
     )),
-    Rule("later issue", DATA, "participant state setters", (
-        "LocalParticipant.set_metadata", "LocalParticipant.set_name", "LocalParticipant.set_attributes",
-    )),
     Rule("later issue", RECONNECT, "reconnect/resume and the server-side scenarios that exercise it", (
         "SimulateScenarioKind", "SimulateScenarioKind.*", "Room.simulate_scenario",
     )),

@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # pragma: no cover
         BridgeError,
         DeviceUnsupportedError,
         UnexpectedConnectionState,
+        UnsupportedServer,
+        RequestErrorReason,
+        SignalRequestError,
+        TrackInvalidError,
     )
     from .options import (
         AudioCaptureOptions,
@@ -70,7 +74,8 @@ _EXPORTS = {
     "events": ("EventEmitter",),
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",
-               "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState"),
+               "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState",
+               "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),

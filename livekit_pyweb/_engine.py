@@ -29,7 +29,8 @@ from ._core.negotiation import NegotiationQueue
 from ._core.ports import Platform, TransportClosed
 from ._core.signal import PUBLISHER, SUBSCRIBER, PingTimeout, ProtocolViolation, SignalMessage, SignalSession, parse_trickle
 from ._core.signal_url import to_websocket_base, v0_url, v1_url
-from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, PublishTrackError, SignalProtocolError
+from .errors import (ConnectionError, ConnectionErrorReason, InvalidStateError, LiveKitError, PublishTrackError,
+                     SignalProtocolError, TrackInvalidError, UnsupportedServer)
 from .enums import DisconnectReason
 from .options import RoomOptions
 
@@ -212,7 +213,9 @@ class Engine:
                 f"signal connection lost while joining: {exc}", ConnectionErrorReason.InternalError)
             self.machine.handle(JoinEvent.FAIL, self._now(), error)
             await self.close(send_leave=False)
-            raise error from None
+            # A typed cause of ours (UnsupportedServer) stays visible as __cause__; browser/transport details do not.
+            cause = error.__cause__ if isinstance(error.__cause__, LiveKitError) else None
+            raise error from cause
         except BaseException:
             await self.close(send_leave=False)
             raise
@@ -284,6 +287,12 @@ class Engine:
                 detail = "nothing" if first is None else type(first).__name__
             raise ConnectionError(f"expected a JoinResponse first, got {detail}", ConnectionErrorReason.InternalError)
         join = first.message
+        if not (join.server_info.version or join.server_version):
+            # livekit-client: a JoinResponse without a server version is an UnsupportedServer, which its connect()
+            # reports as a ConnectionError(ServerUnreachable) "could not establish signal connection: ...".
+            unsupported = UnsupportedServer("unknown server version")
+            raise ConnectionError(f"could not establish signal connection: {unsupported}",
+                                  ConnectionErrorReason.ServerUnreachable) from unsupported
         self.join_response = join
         self.subscriber_primary = bool(join.subscriber_primary) and not single_pc
         self.machine.handle(JoinEvent.JOIN, self._now())
@@ -459,6 +468,8 @@ class Engine:
         """Send an AddTrackRequest and wait for the server's TrackInfo."""
         if self.session is None or self.machine.state is not JoinState.CONNECTED:
             raise InvalidStateError("publishing needs a connected room")
+        if request.cid in self._published:  # as livekit-client's RTCEngine.addTrack
+            raise TrackInvalidError(f"a track with the same ID ({request.cid}) has already been published")
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._published[request.cid] = waiter
         self.session.send_add_track(request)
@@ -496,6 +507,15 @@ class Engine:
         if self.session is not None:
             self.session.send_subscription(track_sids, subscribe, participant_sid)
             self._flush()
+
+    def send_update_metadata(self, metadata: str, name: str, attributes: dict[str, str] | None) -> int:
+        """An ``UpdateParticipantMetadata`` for ourselves; returns its ``request_id`` (the server's
+        ``RequestResponse`` names it)."""
+        if self.session is None:
+            raise InvalidStateError("the room is not connected")
+        request_id = self.session.send_update_metadata(metadata, name, attributes)
+        self._flush()
+        return request_id
 
     def send_mute(self, sid: str, muted: bool) -> None:
         if self.session is not None:

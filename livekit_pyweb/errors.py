@@ -5,10 +5,14 @@ Every failure the SDK reports is a :class:`LiveKitError`. The tree::
     LiveKitError
     ├── ConnectError               (reason: ConnectionErrorReason, status: HTTP status or None)
     │                              also importable as ConnectionError, livekit-client's name
+    ├── UnsupportedServer          (the server did not say its version: too old for this client; code 10)
     ├── SignalProtocolError        (the server sent something we cannot parse or did not expect)
+    ├── SignalRequestError         (the server refused a request, or did not answer it in time; code 15;
+    │                               reason: RequestErrorReason)
     ├── NegotiationError           (an SDP offer/answer step failed in the browser)
     ├── TrackError
     │   ├── PublishTrackError      (the server refused or did not acknowledge a publication)
+    │   ├── TrackInvalidError      (the track cannot be used for this: ended, no size, published twice; code 20)
     │   └── DeviceError            (getUserMedia/getDisplayMedia failed; reason: DeviceErrorReason)
     ├── UnsupportedError           (the environment lacks an API, e.g. RTCPeerConnection in a Web Worker)
     ├── BridgeError                (Web Worker only: the page host serving the browser objects stopped answering)
@@ -43,6 +47,10 @@ __all__ = [
     "BridgeError",
     "DeviceUnsupportedError",
     "UnexpectedConnectionState",
+    "UnsupportedServer",
+    "RequestErrorReason",
+    "SignalRequestError",
+    "TrackInvalidError",
 ]
 
 
@@ -50,8 +58,9 @@ class LiveKitError(Exception):
     """Root of every error this package raises.
 
     ``code`` is livekit-client's error code for the same failure where it has one (its ``LivekitError.code``):
-    1 connection, 12 unexpected connection state, 13 negotiation, 15 publish track, 21 unsupported device/API;
-    ``None`` for errors of ours it has no code for."""
+    1 connection, 10 unsupported server, 12 unexpected connection state, 13 negotiation, 15 signal request and
+    publish track (livekit-client gives both classes 15), 20 invalid track, 21 unsupported device/API; ``None``
+    for errors of ours it has no code for."""
 
     code: int | None = None
 
@@ -97,6 +106,17 @@ class ConnectError(LiveKitError):
 ConnectionError = ConnectError  # noqa: A001 - livekit-client's name for the same class
 
 
+class UnsupportedServer(LiveKitError):
+    """The server's JoinResponse says no server version (neither ``server_info.version`` nor the older
+    ``server_version``): a server too old, or not a LiveKit server (code 10).
+
+    As in livekit-client, ``Room.connect()`` does not raise it itself: it raises a :class:`ConnectError` with reason
+    ``ServerUnreachable`` ("could not establish signal connection: unknown server version") whose ``__cause__`` is
+    this error."""
+
+    code = 10
+
+
 class SignalProtocolError(LiveKitError):
     """A signalling message could not be decoded, or arrived where the protocol does not allow it."""
 
@@ -105,6 +125,45 @@ class NegotiationError(LiveKitError):
     """Creating or applying an SDP offer or answer failed (code 13)."""
 
     code = 13
+
+
+class RequestErrorReason(enum.Enum):
+    """Why the server refused a signal request: livekit-client's ``RequestErrorReason``, the non-OK values of the
+    protocol's ``RequestResponse.Reason`` plus ``TimeoutError`` (no answer in time)."""
+
+    NOT_FOUND = 1
+    NOT_ALLOWED = 2
+    LIMIT_EXCEEDED = 3
+    QUEUED = 4
+    UNSUPPORTED_TYPE = 5
+    UNCLASSIFIED_ERROR = 6
+    INVALID_HANDLE = 7
+    INVALID_NAME = 8
+    DUPLICATE_HANDLE = 9
+    DUPLICATE_NAME = 10
+    INVALID_REQUEST = 11
+    TimeoutError = "TimeoutError"
+
+
+class SignalRequestError(LiveKitError):
+    """The server answered a request of ours (``set_metadata``, ``set_name``, ``set_attributes``) with a
+    ``RequestResponse`` that is not OK, or the change did not show within 5 s (code 15, as livekit-client).
+
+    Attributes:
+        reason: see :class:`RequestErrorReason` (``NOT_ALLOWED``: the token lacks ``can_update_own_metadata``;
+            ``LIMIT_EXCEEDED``: name/metadata/attributes too large; ``TimeoutError``).
+        reason_name: the reason's name, as livekit-client's ``reasonName``.
+    """
+
+    code = 15
+
+    def __init__(self, message: str, reason: RequestErrorReason) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.reason_name = reason.name
+
+    def __repr__(self) -> str:
+        return f"SignalRequestError({str(self)!r}, reason={self.reason.name})"
 
 
 class TrackError(LiveKitError):
@@ -120,6 +179,14 @@ class PublishTrackError(TrackError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class TrackInvalidError(TrackError):
+    """The track cannot be used for what was asked (code 20, as livekit-client): publishing a video track that
+    reports no size, or a track whose publication is already in flight (the same MediaStreamTrack id), or one
+    that has ended (stopped)."""
+
+    code = 20
 
 
 class DeviceErrorReason(enum.Enum):

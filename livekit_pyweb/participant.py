@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 from collections.abc import Mapping
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._core import convert, proto
 from ._core.simulcast import Layer, compute_layers
-from .errors import InvalidStateError, PublishTrackError, TrackError
+from .errors import (InvalidStateError, PublishTrackError, RequestErrorReason, SignalRequestError, TrackError,
+                     TrackInvalidError)
 from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
 from .enums import (
     ConnectionQuality,
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
     from .room import Room
 
 logger = logging.getLogger("livekit_pyweb.participant")
+
+# livekit-client's requestMetadataUpdate: the change must show within 5 s, checked every 50 ms.
+_UPDATE_TIMEOUT = 5.0
+_UPDATE_POLL = 0.05
 
 _SOURCE_NAMES = {
     TrackSource.SOURCE_CAMERA: "camera",
@@ -150,6 +156,56 @@ class LocalParticipant(Participant):
     def __init__(self, room: Room, info: Any) -> None:
         super().__init__(info)
         self._room = room
+
+    # -- our own participant state ------------------------------------------------------------------------
+    async def set_metadata(self, metadata: str) -> None:
+        """Change our metadata; returns once the server applied it (our ``metadata`` shows it).
+
+        Raises:
+            SignalRequestError: the server refused (``NOT_ALLOWED``: the token lacks ``can_update_own_metadata``;
+                ``LIMIT_EXCEEDED``) or the change did not show within 5 s (``TimeoutError``).
+            InvalidStateError: the room is not connected.
+        """
+        await self._request_update(metadata=metadata)
+
+    async def set_name(self, name: str) -> None:
+        """Change our name (see :meth:`set_metadata` for what it raises)."""
+        await self._request_update(name=name)
+
+    async def set_attributes(self, attributes: dict[str, str]) -> None:
+        """Set or change the given attributes only (an empty value removes a key); see :meth:`set_metadata` for
+        what it raises."""
+        await self._request_update(attributes=dict(attributes))
+
+    async def _request_update(self, *, metadata: str | None = None, name: str | None = None,
+                              attributes: dict[str, str] | None = None) -> None:
+        """livekit-client's ``requestMetadataUpdate``: send an ``UpdateParticipantMetadata`` with a request id, then
+        succeed once our ParticipantInfo shows the change, fail at once on a ``RequestResponse`` for that id that
+        is not OK, or fail after 5 s."""
+        engine = self._room._require_connected()
+        request_id = engine.send_update_metadata(self.metadata if metadata is None else metadata,
+                                                 self.name if name is None else name, attributes)
+        refused = self._room._expect_request_response(request_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _UPDATE_TIMEOUT
+        try:
+            while True:
+                if refused.done():
+                    raise refused.result()
+                if self._shows(metadata, name, attributes):
+                    return
+                if loop.time() >= deadline:
+                    raise SignalRequestError("Request to update local metadata timed out",
+                                             RequestErrorReason.TimeoutError)
+                await asyncio.wait([refused], timeout=min(_UPDATE_POLL, max(0.0, deadline - loop.time())))
+        finally:
+            self._room._forget_request(request_id)
+
+    def _shows(self, metadata: str | None, name: str | None, attributes: dict[str, str] | None) -> bool:
+        current = self.attributes
+        return ((not name or self.name == name) and (not metadata or self.metadata == metadata)
+                and (attributes is None or all(current.get(k) == v or (v == "" and k not in current)
+                                               for k, v in attributes.items())))
 
     # -- devices -----------------------------------------------------------------------------------------
     async def set_camera_enabled(
@@ -292,6 +348,8 @@ class LocalParticipant(Participant):
         self._check_publish_permission(options.source if options.source != TrackSource.SOURCE_UNKNOWN else track.source)
         if any(p.track is track for p in self.track_publications.values()):
             raise InvalidStateError(f"{track!r} is already published")
+        if track._port.ready_state == "ended":
+            raise TrackInvalidError(f"{track!r} has ended (stopped): it has nothing to send")
         if options.source != TrackSource.SOURCE_UNKNOWN:
             track.source = options.source
         rtc, m = proto.rtc(), proto.models()
@@ -308,8 +366,8 @@ class LocalParticipant(Participant):
         layers: list[Layer] = []
         if track.kind == TrackKind.KIND_VIDEO:
             dims = track.dimensions
-            if dims is None:
-                raise TrackError("the video track reports no size; is it live?")
+            if dims is None:  # livekit-client waits for the size, then raises the same (code 20)
+                raise TrackInvalidError("unable to get track dimensions: the video track reports no size")
             request.width, request.height = dims
             layers = compute_layers(*dims, simulcast=options.simulcast, max_bitrate=options.video_max_bitrate)
             request.layers.extend(

@@ -16,7 +16,7 @@ from ._core.dynacast import subscribed_qualities
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
 from ._core.ports import PLATFORM_CHOICES, Platform
-from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError
+from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, RequestErrorReason, SignalRequestError
 from .events import (
     Connected,
     ActiveSpeakersChanged,
@@ -125,6 +125,7 @@ class Room(EventEmitter):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._audio_playback = True  # as livekit-client: True until the browser refuses to play remote audio
         self._pending_qualities: dict[str, Any] = {}  # dynacast updates for a publication not stored yet
+        self._signal_requests: dict[int, asyncio.Future[SignalRequestError]] = {}  # request_id -> refusal
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -522,6 +523,34 @@ class Room(EventEmitter):
             pub._first_subscription.set()
             self._emit_or_defer(LocalTrackSubscribed(pub.track))
 
+    def _expect_request_response(self, request_id: int) -> asyncio.Future[SignalRequestError]:
+        """A future that gets the error if the server refuses request ``request_id`` (see ``_on_request_response``)."""
+        future: asyncio.Future[SignalRequestError] = asyncio.get_running_loop().create_future()
+        self._signal_requests[request_id] = future
+        return future
+
+    def _forget_request(self, request_id: int) -> None:
+        self._signal_requests.pop(request_id, None)
+
+    def _on_request_response(self, msg: Any) -> None:
+        # The server's answer to a request of ours. As livekit-client: a request we wait for (set_metadata,
+        # set_name, set_attributes carry a request_id) fails with SignalRequestError unless the reason is OK; an OK
+        # ends the wait for an answer (success is our ParticipantInfo showing the change). Answers to requests
+        # that carry no id (mute, add_track, trickle) are only logged: those calls have their own outcome.
+        waiting = self._signal_requests.pop(msg.request_id, None) if msg.request_id else None
+        ok = msg.reason == proto.rtc().RequestResponse.OK
+        if waiting is not None:
+            if not ok and not waiting.done():
+                try:
+                    reason = RequestErrorReason(int(msg.reason))
+                except ValueError:
+                    reason = RequestErrorReason.UNCLASSIFIED_ERROR
+                waiting.set_result(SignalRequestError(msg.message or f"the server refused the request ({reason.name})",
+                                                      reason))
+        elif not ok:
+            logger.info("the server refused a %s request: %s %s", msg.WhichOneof("request") or "signal",
+                        proto.rtc().RequestResponse.Reason.Name(msg.reason), msg.message)
+
     def _on_token(self, msg: Any) -> None:
         self._emit_or_defer(TokenRefreshed())
 
@@ -690,6 +719,7 @@ class Room(EventEmitter):
             self._local._stop_all()
         self._deferred.clear()
         self._pending_qualities.clear()
+        self._signal_requests.clear()
         if was_connected and emit:
             for event in self._model.clear():
                 self._apply_model_event(event)
@@ -719,6 +749,7 @@ _SIGNAL_HANDLERS: dict[str, Callable[[Room, Any], None]] = {
     "room_moved": Room._on_room_moved,
     "subscribed_quality_update": Room._on_subscribed_quality_update,
     "subscription_response": Room._on_subscription_response,
+    "request_response": Room._on_request_response,
 }
 
 # SignalResponse kinds nobody acts on yet, each on purpose, with who will.
@@ -726,7 +757,6 @@ IGNORED_SIGNALS: dict[str, str] = {
     "reconnect": "only sent during a resume (the reconnect work)",
     "subscribed_audio_codec_update": "codec negotiation (issue #9: media features)",
     "subscription_permission_update": "track subscription permissions (issue #9: media features)",
-    "request_response": "answers to set_metadata/set_name/set_attributes (issue #10: data and participant state)",
     "publish_data_track_response": "data tracks (not filed yet)",
     "unpublish_data_track_response": "data tracks (not filed yet)",
     "data_track_subscriber_handles": "data tracks (not filed yet)",

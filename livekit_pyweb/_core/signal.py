@@ -62,6 +62,7 @@ class SignalSession:
         self.rtt_ms = 0
         self.pongs_received = 0
         self.closed = False
+        self._request_id = 0
 
     # -- input -------------------------------------------------------------------------------------------
     def receive_data(self, data: bytes, now: float) -> None:
@@ -158,6 +159,16 @@ class SignalSession:
             participant_tracks=[proto.models().ParticipantTracks(participant_sid=participant_sid, track_sids=track_sids)],
         )
         self._send(codec.request(subscription=update))
+
+    def send_update_metadata(self, metadata: str, name: str, attributes: dict[str, str] | None) -> int:
+        """Queue an ``UpdateParticipantMetadata`` (livekit-client sends the current value for a field it does not
+        change, and attributes only when given); returns its ``request_id``, 1, 2, ... per session."""
+        self._request_id += 1
+        update = proto.rtc().UpdateParticipantMetadata(metadata=metadata, name=name, request_id=self._request_id)
+        if attributes:
+            update.attributes.update(attributes)
+        self._send(codec.request(update_metadata=update))
+        return self._request_id
 
     def send_mute(self, track_sid: str, muted: bool) -> None:
         self._send(codec.request(mute=proto.rtc().MuteTrackRequest(sid=track_sid, muted=muted)))

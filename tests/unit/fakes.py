@@ -259,6 +259,7 @@ class FakePlatform:
 
 def join_response(*, others: list[Any] = (), subscriber_primary: bool = False, **extra: Any) -> Any:
     rtc, m = proto.rtc(), proto.models()
+    extra.setdefault("server_info", m.ServerInfo(version="1.13.5", protocol=16))
     return rtc.JoinResponse(
         **extra,
         room=m.Room(name="r", sid="RM_1"),
