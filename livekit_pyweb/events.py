@@ -14,7 +14,7 @@ import inspect
 import logging
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from .enums import ConnectionQuality, ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
@@ -66,6 +66,33 @@ EventName = Literal[
     "audio_playback_changed",
     "track_subscription_status_changed",
     "track_stream_state_changed",
+    "signal_connected",
+]
+
+ParticipantEventName = Literal[
+    # livekit-client's ParticipantEvent names (snake_case) that media brings; the room emits each on the
+    # participant concerned just before the room-level event of the same change
+    "track_published",  # (publication)            a remote participant published
+    "track_unpublished",  # (publication)
+    "track_subscribed",  # (track, publication)
+    "track_unsubscribed",  # (track, publication)
+    "track_muted",  # (publication)                remote or local
+    "track_unmuted",  # (publication)
+    "local_track_published",  # (publication)      the local participant
+    "local_track_unpublished",  # (publication)
+    "local_track_subscribed",  # (publication)     someone subscribed to one of our tracks for the first time
+    "connection_quality_changed",  # (quality)
+    "is_speaking_changed",  # (speaking)
+]
+
+TrackEventName = Literal[
+    # livekit-client's TrackEvent names (snake_case) that media brings, emitted on the Track object
+    "muted",  # (track)
+    "unmuted",  # (track)
+    "element_attached",  # (element)
+    "element_detached",  # (element)
+    "audio_playback_started",  # ()                a remote audio track's element plays
+    "audio_playback_failed",  # (error_name)       the browser refused (NotAllowedError: autoplay policy)
 ]
 
 
@@ -277,8 +304,27 @@ class AudioPlaybackChanged(RoomEvent):
     playing: bool
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignalConnected(RoomEvent):
+    """livekit-client's ``SignalConnected``: the signalling connection is up and the JoinResponse is applied (the
+    local participant and the participants already present are known); the peer connection is not up yet."""
+
+    name: ClassVar[str] = "signal_connected"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Emitted:
+    """A participant or track event as ``participant.events()``/``track.events()`` give it: its name and the
+    arguments its handlers get."""
+
+    name: str
+    args: tuple[Any, ...]
+
+
 EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))
 """Every event name :meth:`EventEmitter.on` accepts: livekit.rtc's room events."""
+PARTICIPANT_EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(ParticipantEventName))
+TRACK_EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(TrackEventName))
 _END = object()
 
 
@@ -323,22 +369,29 @@ class EventStream:
                 self._streams.remove(self._queue)
 
 
-class EventEmitter:
+T = TypeVar("T", bound=str)
+
+
+class EventEmitter(Generic[T]):
     """livekit.rtc's emitter semantics: ``on``/``once`` (also as decorators), ``off``, ``emit``; a handler gets as
     many of the event's arguments as it takes positionally (``def on_track(track):`` is fine for
     ``track_subscribed``). Handlers run in registration order; one that raises is logged and the others still run.
-    Plus :meth:`events`, the same events as a stream."""
+    Plus :meth:`events`, the same events as a stream.
+
+    ``Room`` is an ``EventEmitter[EventName]``; ``Participant`` and ``Track`` are emitters too, of livekit-client's
+    participant and track events (``ParticipantEventName``, ``TrackEventName``)."""
+
+    _event_names: ClassVar[frozenset[str]] = EVENT_NAMES
 
     def __init__(self) -> None:
         self._handlers: dict[str, dict[Callable[..., Any], int | None]] = {}
         self._streams: list[asyncio.Queue[Any]] = []
 
-    @staticmethod
-    def _check_name(name: str) -> None:
-        if name not in EVENT_NAMES:
-            raise ValueError(f"unknown event {name!r}; known events: {', '.join(sorted(EVENT_NAMES))}")
+    def _check_name(self, name: str) -> None:
+        if name not in self._event_names:
+            raise ValueError(f"unknown event {name!r}; known events: {', '.join(sorted(self._event_names))}")
 
-    def on(self, name: EventName, handler: Callable[..., Any] | None = None) -> Any:
+    def on(self, name: T, handler: Callable[..., Any] | None = None) -> Any:
         """Register ``handler`` for ``name``; without a handler, returns a decorator.
 
         Raises:
@@ -358,7 +411,7 @@ class EventEmitter:
 
         return register if handler is None else register(handler)
 
-    def once(self, name: EventName, handler: Callable[..., Any] | None = None) -> Any:
+    def once(self, name: T, handler: Callable[..., Any] | None = None) -> Any:
         """Like :meth:`on`, but the handler runs at most once; also a decorator."""
         self._check_name(name)
 
@@ -374,11 +427,11 @@ class EventEmitter:
 
         return register if handler is None else register(handler)
 
-    def off(self, name: EventName, handler: Callable[..., Any]) -> None:
+    def off(self, name: T, handler: Callable[..., Any]) -> None:
         """Unregister ``handler`` (no error if it was not registered)."""
         self._handlers.get(name, {}).pop(handler, None)
 
-    def emit(self, name: EventName, *args: Any) -> None:
+    def emit(self, name: T, *args: Any) -> None:
         """Call the handlers of ``name`` with ``args`` (trimmed to each handler's arity), as livekit.rtc's
         ``emit``. The room emits its own events; this is public for code that relays or simulates them."""
         self._check_name(name)
@@ -395,6 +448,12 @@ class EventEmitter:
         self._call_handlers(event.name, [getattr(event, f.name) for f in dataclasses.fields(event)])
         for queue in self._streams:
             queue.put_nowait(event)
+
+    def _emit_args(self, name: str, *args: Any) -> None:
+        """Emit a participant or track event (no dataclass: its handlers get ``args``, streams an :class:`Emitted`)."""
+        self._call_handlers(name, args)
+        for queue in self._streams:
+            queue.put_nowait(Emitted(name, args))
 
     def _end_streams(self) -> None:
         for queue in self._streams:

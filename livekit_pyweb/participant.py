@@ -13,7 +13,15 @@ from ._core import convert, proto
 from ._core.simulcast import Layer, compute_layers
 from .errors import (InvalidStateError, PublishTrackError, RequestErrorReason, SignalRequestError, TrackError,
                      TrackInvalidError)
-from .events import LocalTrackPublished, LocalTrackUnpublished, TrackMuted, TrackUnmuted
+from .events import (
+    PARTICIPANT_EVENT_NAMES,
+    EventEmitter,
+    LocalTrackPublished,
+    LocalTrackUnpublished,
+    ParticipantEventName,
+    TrackMuted,
+    TrackUnmuted,
+)
 from .enums import (
     ConnectionQuality,
     DisconnectReason,
@@ -44,11 +52,19 @@ _SOURCE_NAMES = {
 }
 
 
-class Participant:
+class Participant(EventEmitter[ParticipantEventName]):
+    """A participant of the room. Also an emitter of livekit-client's participant events (snake_case, see
+    ``ParticipantEventName``): ``participant.on("track_muted", fn)`` and so on; each fires just before the room's
+    event for the same change, with the participant left out of the arguments."""
+
+    _event_names = PARTICIPANT_EVENT_NAMES
+
     def __init__(self, info: Any) -> None:
+        super().__init__()
         self._info = info
         self._publications: dict[str, Any] = {}
         self._connection_quality = ConnectionQuality.QUALITY_UNKNOWN
+        self._speaking = False
 
     def _update_info(self, info: Any) -> None:
         self._info = info
@@ -307,7 +323,7 @@ class LocalParticipant(Participant):
         """Mute state of one of our published tracks: capture, publication, server and events, all at once."""
         publication = next((p for p in self._publications.values() if p.track is track), None)
         track._port.set_enabled(not muted)
-        track._muted = muted
+        track._set_muted_state(muted)
         if publication is None or publication.muted == muted:
             return
         info = proto.models().TrackInfo()
@@ -315,6 +331,7 @@ class LocalParticipant(Participant):
         info.muted = muted
         publication._update(info)
         self._room._engine_required().send_mute(publication.sid, muted)
+        self._emit_args("track_muted" if muted else "track_unmuted", publication)
         self._room._emit(TrackMuted(self, publication) if muted else TrackUnmuted(self, publication))
 
     # -- publishing --------------------------------------------------------------------------------------
@@ -387,6 +404,7 @@ class LocalParticipant(Participant):
         track._mute_hook = self._mute
         track._sender = sender
         await engine.negotiate()
+        self._emit_args("local_track_published", pub)
         self._room._emit(LocalTrackPublished(pub, track))
         return pub
 
@@ -403,6 +421,7 @@ class LocalParticipant(Participant):
             await engine.remove_sender(pub._sender)
         if stop and pub.track is not None:
             pub.track.stop()
+        self._emit_args("local_track_unpublished", pub)
         self._room._emit(LocalTrackUnpublished(pub))
 
     def _stop_all(self) -> None:

@@ -33,6 +33,8 @@ from .events import (
     TokenRefreshed,
     Disconnected,
     EventEmitter,
+    EventName,
+    SignalConnected,
     ParticipantConnected,
     ParticipantDisconnected,
     RoomEvent,
@@ -82,7 +84,7 @@ class RtcStats:
     subscriber_stats: list[dict[str, Any]]
 
 
-class Room(EventEmitter):
+class Room(EventEmitter[EventName]):
     """A LiveKit room, as seen by this page.
 
     Example::
@@ -226,8 +228,13 @@ class Room(EventEmitter):
         future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped future logs nothing
         return future
 
-    def _on_play(self, ok: bool, error: str) -> None:
+    def _on_play(self, ok: bool, error: str, track: RemoteTrack | None = None) -> None:
         """A remote audio element's play() result, pushed by the page (``MediaTrackPort.on_play``)."""
+        if track is not None:  # livekit-client's TrackEvent.AudioPlaybackStarted / AudioPlaybackFailed
+            if ok:
+                track._emit_args("audio_playback_started")
+            else:
+                track._emit_args("audio_playback_failed", error)
         if ok:
             if not self._audio_playback:
                 self._audio_playback = True
@@ -297,6 +304,7 @@ class Room(EventEmitter):
         try:
             join = await self._engine.join(url, token)
             self._apply_join(join)
+            self._emit(SignalConnected())  # as livekit-client: the JoinResponse is applied, media not up yet
             await self._engine.wait_connected()
         except BaseException:
             # Includes CancelledError: a cancelled connect() cleans up and stays cancelled, so that
@@ -480,6 +488,12 @@ class Room(EventEmitter):
                 self._speaker_levels.pop(info.sid, None)
         speakers = [p for sid, _ in sorted(self._speaker_levels.items(), key=lambda kv: -kv[1])
                     if (p := self._any_participant_by_sid(sid)) is not None]
+        everyone: list[Participant] = [*self._remote.values(), *([self._local] if self._local else [])]
+        for participant in everyone:
+            speaking = participant.sid in self._speaker_levels
+            if speaking != participant._speaking:
+                participant._speaking = speaking
+                participant._emit_args("is_speaking_changed", speaking)
         self._emit_or_defer(ActiveSpeakersChanged(speakers))
 
     def _on_connection_quality(self, msg: Any) -> None:
@@ -488,6 +502,7 @@ class Room(EventEmitter):
             if participant is None:
                 continue
             participant._connection_quality = convert.connection_quality(update.quality)
+            participant._emit_args("connection_quality_changed", participant._connection_quality)
             self._emit_or_defer(ConnectionQualityChanged(participant, participant._connection_quality))
 
     def _on_stream_state(self, msg: Any) -> None:
@@ -519,8 +534,9 @@ class Room(EventEmitter):
     def _on_local_track_subscribed(self, msg: Any) -> None:
         local = self._local
         pub = local.track_publications.get(msg.track_sid) if local is not None else None
-        if pub is not None and pub.track is not None:
+        if pub is not None and pub.track is not None and local is not None:
             pub._first_subscription.set()
+            local._emit_args("local_track_subscribed", pub)
             self._emit_or_defer(LocalTrackSubscribed(pub.track))
 
     def _expect_request_response(self, request_id: int) -> asyncio.Future[SignalRequestError]:
@@ -583,13 +599,15 @@ class Room(EventEmitter):
                                          set_subscribed=self._set_subscribed)
             participant._publications[pub.sid] = pub
             if not initial:
+                participant._emit_args("track_published", pub)
                 self._emit_or_defer(TrackPublished(pub, participant))
         elif isinstance(event, core_model.TrackMuteChanged):
             changed = participant.track_publications.get(event.track.sid)
             if changed is not None:
                 changed._update(event.track)
                 if changed.track is not None:
-                    changed.track._muted = changed.muted
+                    changed.track._set_muted_state(changed.muted)
+                participant._emit_args("track_muted" if changed.muted else "track_unmuted", changed)
                 self._emit_or_defer(
                     TrackMuted(participant, changed) if changed.muted else TrackUnmuted(participant, changed)
                 )
@@ -597,11 +615,13 @@ class Room(EventEmitter):
             removed = participant._publications.pop(event.track.sid, None)
             if removed is not None:
                 self._unsubscribe(removed, participant)
+                participant._emit_args("track_unpublished", removed)
                 self._emit_or_defer(TrackUnpublished(removed, participant))
         elif isinstance(event, core_model.ParticipantLeft):
             participant._update_info(event.info)  # its last word: state DISCONNECTED and the reason
             self._remote.pop(participant.identity, None)
             self._emit_or_defer(ParticipantDisconnected(participant))
+            participant._end_streams()
 
     def _participant_by_sid(self, sid: str) -> RemoteParticipant | None:
         for participant in self.remote_participants.values():
@@ -617,8 +637,10 @@ class Room(EventEmitter):
         pub.track = None
         track.detach()
         track._port.release()
+        participant._emit_args("track_unsubscribed", track, pub)
         self._emit_or_defer(TrackUnsubscribed(track, pub, participant))
         self._status_changed(pub, participant, before)
+        track._end_streams()
 
     def _status_changed(self, pub: RemoteTrackPublication, participant: RemoteParticipant,
                         before: SubscriptionStatus) -> None:
@@ -684,13 +706,14 @@ class Room(EventEmitter):
             track = RemoteVideoTrack(event.track, source, track_sid, event.receiver)
         else:
             track = RemoteAudioTrack(event.track, source, track_sid, event.receiver)
-        event.track.on_play = self._on_play
+        event.track.on_play = lambda ok, error: self._on_play(ok, error, track)
         track.name = pub.name
         if pub.track is not None:
             self._unsubscribe(pub, participant)
         track._muted = pub.muted
         before = pub.subscription_status
         pub.track = track
+        participant._emit_args("track_subscribed", track, pub)
         self._emit_or_defer(TrackSubscribed(track, pub, participant))
         self._status_changed(pub, participant, before)
 
@@ -725,7 +748,11 @@ class Room(EventEmitter):
                 self._apply_model_event(event)
         else:
             self._model.clear()
+            for remote in self._remote.values():
+                remote._end_streams()
             self._remote.clear()
+        if self._local is not None:
+            self._local._end_streams()
         if isinstance(self._platform_choice, str) and self._platform is not None:
             platform, self._platform = self._platform, None  # ours: the next connect() makes a new one
             platform.close()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .enums import StreamState, TrackKind, TrackSource
+from .events import TRACK_EVENT_NAMES, EventEmitter, TrackEventName
 
 if TYPE_CHECKING:
     from ._core.ports import MediaTrackPort, ReceiverPort, SenderPort
@@ -29,10 +30,15 @@ _SUMMED_OUTBOUND = ("bytesSent", "packetsSent", "headerBytesSent", "framesEncode
 _RID_ORDER = {"q": 0, "h": 1, "f": 2}
 
 
-class Track:
-    """Base of every track."""
+class Track(EventEmitter[TrackEventName]):
+    """Base of every track. An emitter of livekit-client's track events (snake_case, see ``TrackEventName``):
+    ``track.on("muted", fn)``, ``"unmuted"``, ``"element_attached"``/``"element_detached"`` (element), and for a
+    remote audio track ``"audio_playback_started"``/``"audio_playback_failed"`` (error name)."""
+
+    _event_names = TRACK_EVENT_NAMES
 
     def __init__(self, port: MediaTrackPort, kind: TrackKind, source: TrackSource, name: str = "") -> None:
+        super().__init__()
         self._port = port
         self.kind = kind
         self.source = source
@@ -85,6 +91,7 @@ class Track:
         element = self._port.attach(element)
         if not any(e is element for e in self._attached):
             self._attached.append(element)
+            self._emit_args("element_attached", element)
         return element
 
     def attach_to(self, selector: str) -> Any:
@@ -112,8 +119,17 @@ class Track:
         targets = [element] if element is not None else list(self._attached)
         for el in targets:
             self._port.detach(el)
+            was = len(self._attached)
             self._attached = [e for e in self._attached if e is not el]
+            if len(self._attached) != was:
+                self._emit_args("element_detached", el)
         return targets
+
+    def _set_muted_state(self, muted: bool) -> None:
+        """The room's knowledge of this track's mute changed: store it and tell the track's listeners."""
+        if muted != self._muted:
+            self._muted = muted
+            self._emit_args("muted" if muted else "unmuted", self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         """Jupyter: ``display(track)`` shows the playing track in the cell output (``livekit_pyweb.jupyter``)."""
@@ -152,7 +168,7 @@ class LocalTrack(Track):
             self._mute_hook(self, muted)
         else:  # not published: only the capture changes
             self._port.set_enabled(not muted)
-            self._muted = muted
+            self._set_muted_state(muted)
 
     async def get_stats(self) -> dict[str, Any]:
         """The sender's ``outbound-rtp`` statistics (``bytesSent``, ``packetsSent``, ``framesEncoded``, ...), or
