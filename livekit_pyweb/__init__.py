@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
     from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
     from .log import LogLevel, set_log_extension, set_log_level
+    from .support import is_browser_supported, supports_adaptive_stream, supports_dynacast
 
 _EXPORTS = {
     "room": ("Room", "RtcStats"),
@@ -81,6 +82,7 @@ _EXPORTS = {
               "RemoteAudioTrack"),
     "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication"),
     "log": ("LogLevel", "set_log_level", "set_log_extension"),
+    "support": ("is_browser_supported", "supports_adaptive_stream", "supports_dynacast"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -636,6 +636,11 @@ class BridgePlatform:
         welcome = self._session.welcome if self._session is not None else None
         return welcome.user_agent if welcome is not None else ""
 
+    async def capabilities(self) -> dict[str, bool]:
+        await self.start()
+        value = await self._call("host.capabilities")
+        return {str(k): bool(v) for k, v in _py(value).items()} if value is not None else {}
+
     # -- extras (tests, benches, notebooks) ---------------------------------------------------------------------
     async def counts(self) -> dict[str, int]:
         """The page host's ``{handles, pcs, elements}``: what it still holds for us (leak checks)."""

@@ -50,5 +50,35 @@ class BrowserPlatform:
     def start_audio(self, elements: list[Any]) -> asyncio.Future[list[str]]:
         return start_audio(elements)
 
+    async def capabilities(self) -> dict[str, bool]:
+        return dict(_CAPABILITIES().to_py())
+
     def close(self) -> None:
         pass  # every adapter releases its own proxies when it closes
+
+
+def _capabilities_function() -> Any:
+    import js
+
+    return js.Function.new(CAPABILITIES_JS)
+
+
+# The same test as the page host's op host.capabilities (lkpw-host.mjs): plain JS, no proxy per call.
+CAPABILITIES_JS = (
+    "const pc = typeof RTCPeerConnection !== 'undefined';"
+    " return {RTCPeerConnection: pc,"
+    " addTransceiver: pc && 'addTransceiver' in RTCPeerConnection.prototype,"
+    " addTrack: pc && 'addTrack' in RTCPeerConnection.prototype,"
+    " ResizeObserver: typeof ResizeObserver !== 'undefined',"
+    " IntersectionObserver: typeof IntersectionObserver !== 'undefined'};"
+)
+
+
+def _CAPABILITIES() -> Any:  # noqa: N802 - created once, on first use
+    global _CAPS_FN
+    if _CAPS_FN is None:
+        _CAPS_FN = _capabilities_function()
+    return _CAPS_FN()
+
+
+_CAPS_FN: Any = None

@@ -125,7 +125,7 @@ POSTED_OPS = frozenset(
 )
 #: Every op of protocol v1.
 OPS = POSTED_OPS | frozenset(
-    {"host.ping", "host.counts", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
+    {"host.ping", "host.counts", "host.capabilities", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio"}

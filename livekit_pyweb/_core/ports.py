@@ -226,6 +226,11 @@ class Platform(Protocol):
         ``globalThis.livekitPyweb.startAudio()`` itself, see ``lkpw-host.mjs``). Never raises; failures are in
         the list."""
 
+    async def capabilities(self) -> dict[str, bool]:
+        """What the page hosting the media has (the page's main thread, also for a worker on the bridge), as
+        livekit-client's support helpers test it: ``RTCPeerConnection`` (the constructor exists), ``addTransceiver``
+        and ``addTrack`` (on its prototype), ``ResizeObserver``, ``IntersectionObserver``."""
+
     def close(self) -> None:
         """Posted: release everything this platform still holds (the bridge says goodbye: the page side then
         closes what is left and forgets its handles). A Room closes the platform it created when it disconnects;

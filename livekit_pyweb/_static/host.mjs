@@ -351,6 +351,18 @@ const OPS = {
   "host.counts"() {
     return this.counts();
   },
+  // livekit-client's support helpers, answered for this page (the one hosting the media); same test as
+  // livekit_pyweb/_browser/platform.py CAPABILITIES_JS
+  "host.capabilities"() {
+    const pc = typeof RTCPeerConnection !== "undefined";
+    return {
+      RTCPeerConnection: pc,
+      addTransceiver: pc && "addTransceiver" in RTCPeerConnection.prototype,
+      addTrack: pc && "addTrack" in RTCPeerConnection.prototype,
+      ResizeObserver: typeof ResizeObserver !== "undefined",
+      IntersectionObserver: typeof IntersectionObserver !== "undefined",
+    };
+  },
 
   "pc.create"(h, config) {
     if (typeof RTCPeerConnection === "undefined") throw named("UnsupportedError", "this page has no RTCPeerConnection");

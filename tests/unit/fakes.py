@@ -197,6 +197,8 @@ class FakePlatform:
         self.capture_error: Exception | None = None
         self.started_audio: list[list[Any]] = []
         self.autoplay_refused = False
+        self.caps = {"RTCPeerConnection": True, "addTransceiver": True, "addTrack": True, "ResizeObserver": True,
+                     "IntersectionObserver": True}
 
     name = "fake"
 
@@ -248,6 +250,10 @@ class FakePlatform:
 
     def user_agent(self) -> str:
         return self.ua
+
+    async def capabilities(self) -> dict[str, bool]:
+        self.started += 1
+        return dict(self.caps)
 
     def start_audio(self, elements: list[Any]) -> Any:
         """Plays happen now (recorded); refused with NotAllowedError while ``autoplay_refused`` is set."""
