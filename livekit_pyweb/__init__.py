@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
         TrackInvalidError,
     )
     from .options import (
+        AdaptiveStreamSettings,
         AudioCaptureOptions,
         IceServer,
         RoomOptions,
@@ -68,7 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _EXPORTS = {
     "room": ("Room", "RtcStats"),
-    "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions"),
+    "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions",
+                "AdaptiveStreamSettings"),
     "enums": ("TrackKind", "TrackSource", "ConnectionState", "DisconnectReason", "ConnectionQuality", "StreamState",
               "DataPacketKind", "ParticipantKind", "ParticipantKindDetail", "ParticipantState", "VideoCodec",
               "VideoQuality", "IceTransportType", "DegradationPreference", "SubscriptionStatus"),

@@ -242,7 +242,7 @@ class Engine:
             join_request = rtc.JoinRequest(
                 client_info=make_client_info(self.browser),
                 connection_settings=rtc.ConnectionSettings(
-                    auto_subscribe=self.options.auto_subscribe, adaptive_stream=self.options.adaptive_stream
+                    auto_subscribe=self.options.auto_subscribe, adaptive_stream=bool(self.options.adaptive_stream)
                 ),
             )
             # livekit-client leaves the offer out of the join on Firefox (ICE trouble reported there) and
@@ -259,7 +259,7 @@ class Engine:
                 token,
                 client_fields=legacy_query_fields(self.browser),
                 auto_subscribe=self.options.auto_subscribe,
-                adaptive_stream=self.options.adaptive_stream,
+                adaptive_stream=bool(self.options.adaptive_stream),
             )
 
         async with self._within_deadline():

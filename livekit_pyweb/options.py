@@ -30,12 +30,40 @@ class RtcConfiguration:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AdaptiveStreamSettings:
+    """``RoomOptions(adaptive_stream=AdaptiveStreamSettings(...))``: adaptive stream with these settings
+    (livekit-client's ``AdaptiveStreamSettings``; ``adaptive_stream=True`` means the defaults).
+
+    Attributes:
+        pixel_density: multiplies the element's CSS size before it is sent: a number, ``"screen"`` (the device
+            pixel ratio), or None (default: 2 on screens whose device pixel ratio is above 2, else 1).
+        pause_video_in_background: pause videos when the page has been hidden (a background tab) for 5 s
+            (default True).
+    """
+
+    pixel_density: float | str | None = None
+    pause_video_in_background: bool = True
+
+    def __post_init__(self) -> None:
+        density = self.pixel_density
+        if isinstance(density, str) and density != "screen":
+            raise ValueError(f"pixel_density must be a positive number or 'screen', not {density!r}")
+        if density is not None and not isinstance(density, str) and not (
+                isinstance(density, (int, float)) and not isinstance(density, bool) and density > 0):
+            raise ValueError(f"pixel_density must be a positive number or 'screen', not {density!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RoomOptions:
     """How a :class:`~livekit_pyweb.Room` connects.
 
     Attributes:
         auto_subscribe: subscribe to every published track as it appears (default True).
-        adaptive_stream: ask the server to adapt video to the rendered element size (default False).
+        adaptive_stream: adapt each subscribed video to where it shows (default False): the elements a remote
+            video is attached to are watched (size, in the viewport, page visibility) and the server is asked for
+            the layer that fits the largest visible one, and to pause the video while none shows. True, or
+            :class:`AdaptiveStreamSettings` for its settings. Manual ``set_video_dimensions`` /
+            ``set_video_quality`` / ``set_enabled`` still apply (a smaller adaptive size wins, as livekit-client).
         dynacast: send only the video layers someone subscribes to: each ``subscribed_quality_update`` from the
             server switches our encodings on or off (default False, as livekit-client; off, the update is ignored).
         single_peer_connection: join on ``/rtc/v1`` with one peer connection, falling back to ``/rtc`` with
@@ -52,7 +80,7 @@ class RoomOptions:
     """
 
     auto_subscribe: bool = True
-    adaptive_stream: bool = False
+    adaptive_stream: bool | AdaptiveStreamSettings = False
     dynacast: bool = False
     single_peer_connection: bool = True
     ice_servers: tuple[IceServer, ...] | None = None
@@ -64,7 +92,16 @@ class RoomOptions:
     rtc_config: RtcConfiguration | None = None
     connect_timeout: float | None = None
 
+    @property
+    def adaptive_stream_settings(self) -> AdaptiveStreamSettings | None:
+        """The adaptive-stream settings in force (None: adaptive stream is off)."""
+        if isinstance(self.adaptive_stream, AdaptiveStreamSettings):
+            return self.adaptive_stream
+        return AdaptiveStreamSettings() if self.adaptive_stream else None
+
     def __post_init__(self) -> None:
+        if not isinstance(self.adaptive_stream, (bool, AdaptiveStreamSettings)):
+            raise ValueError(f"adaptive_stream must be a bool or AdaptiveStreamSettings, not {self.adaptive_stream!r}")
         if self.connect_timeout is not None:
             object.__setattr__(self, "signal_timeout", self.connect_timeout)
         if self.rtc_config is not None:

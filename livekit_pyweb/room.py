@@ -49,7 +49,7 @@ from .events import (
     TrackUnpublished,
     TrackUnsubscribed,
 )
-from .enums import ConnectionState, DisconnectReason, SubscriptionStatus
+from .enums import ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
 from .options import RoomOptions
 from .participant import LocalParticipant, Participant, RemoteParticipant
 from .track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
@@ -518,6 +518,10 @@ class Room(EventEmitter[EventName]):
             if state is not pub.track._stream_state:
                 pub.track._stream_state = state
                 self._emit_or_defer(TrackStreamStateChanged(pub, state, participant))
+            if state is StreamState.STATE_ACTIVE:
+                # adaptive stream: re-evaluate visibility (a track attached nowhere gets paused), as
+                # livekit-client does when the server says it forwards the track
+                pub.track._stream_active()
 
     def _on_subscription_response(self, msg: Any) -> None:
         # The server gave up subscribing us to a track (not found after its timeout, a codec we cannot receive):
@@ -634,7 +638,8 @@ class Room(EventEmitter[EventName]):
         if track is None:
             return
         before = pub.subscription_status
-        pub.track = None
+        pub._set_track(None)
+        track._close_adaptive()  # before detach: a track going away tells the server nothing more
         track.detach()
         track._port.release()
         participant._emit_args("track_unsubscribed", track, pub)
@@ -703,7 +708,8 @@ class Room(EventEmitter[EventName]):
         source = pub.source
         track: RemoteTrack
         if event.track.kind == "video":
-            track = RemoteVideoTrack(event.track, source, track_sid, event.receiver)
+            track = RemoteVideoTrack(event.track, source, track_sid, event.receiver,
+                                     self.options.adaptive_stream_settings)
         else:
             track = RemoteAudioTrack(event.track, source, track_sid, event.receiver)
         event.track.on_play = lambda ok, error: self._on_play(ok, error, track)
@@ -712,7 +718,7 @@ class Room(EventEmitter[EventName]):
             self._unsubscribe(pub, participant)
         track._muted = pub.muted
         before = pub.subscription_status
-        pub.track = track
+        pub._set_track(track)
         participant._emit_args("track_subscribed", track, pub)
         self._emit_or_defer(TrackSubscribed(track, pub, participant))
         self._status_changed(pub, participant, before)
@@ -743,6 +749,10 @@ class Room(EventEmitter[EventName]):
         self._deferred.clear()
         self._pending_qualities.clear()
         self._signal_requests.clear()
+        for participant in self._remote.values():  # adaptive stream: stop watching elements (their proxies)
+            for pub in participant.track_publications.values():
+                if pub.track is not None:
+                    pub.track._close_adaptive()
         if was_connected and emit:
             for event in self._model.clear():
                 self._apply_model_event(event)

@@ -13,21 +13,28 @@ a notebook ``display(track)`` shows it in the cell output).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import itertools
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._core.adaptive import AdaptiveStream, Change
 from .enums import StreamState, TrackKind, TrackSource
 from .events import TRACK_EVENT_NAMES, EventEmitter, TrackEventName
 
 if TYPE_CHECKING:
-    from ._core.ports import MediaTrackPort, ReceiverPort, SenderPort
+    from ._core.ports import Closable, ElementView, MediaTrackPort, ReceiverPort, SenderPort
+    from .options import AdaptiveStreamSettings
 
 # outbound-rtp counters that add up over a simulcast track's encodings (LocalTrack.get_stats).
 _SUMMED_OUTBOUND = ("bytesSent", "packetsSent", "headerBytesSent", "framesEncoded", "framesSent", "keyFramesEncoded",
                     "hugeFramesSent", "retransmittedBytesSent", "retransmittedPacketsSent", "nackCount", "firCount",
                     "pliCount", "totalEncodeTime", "totalEncodedBytesTarget", "totalPacketSendDelay")
 _RID_ORDER = {"q": 0, "h": 1, "f": 2}
+
+logger = logging.getLogger("livekit_pyweb.track")
 
 
 class Track(EventEmitter[TrackEventName]):
@@ -232,15 +239,119 @@ class RemoteTrack(Track):
                 return dict(entry)
         return {}
 
+    def _close_adaptive(self) -> None:
+        """The track goes away: stop watching elements (adaptive stream) and tell nobody any more."""
+
+    def _stream_active(self) -> None:
+        """The server says it forwards this track again."""
+
 
 class RemoteVideoTrack(RemoteTrack):
-    def __init__(self, port: MediaTrackPort, source: TrackSource, sid: str, receiver: ReceiverPort) -> None:
+    """A received video. With ``RoomOptions(adaptive_stream=...)`` every element it is attached to is watched (size,
+    in the viewport, page visibility; see ``_core/adaptive.py``) and its publication asks the server for the layer
+    that fits the largest visible element, or pauses the video while none shows it. Attach it with
+    :meth:`attach` (or :meth:`attach_to`): a video played some other way is never seen, and stays paused."""
+
+    def __init__(self, port: MediaTrackPort, source: TrackSource, sid: str, receiver: ReceiverPort,
+                 adaptive: AdaptiveStreamSettings | None = None) -> None:
         super().__init__(port, TrackKind.KIND_VIDEO, source, sid, receiver)
+        self._adaptive = (AdaptiveStream(adaptive.pixel_density, adaptive.pause_video_in_background)
+                          if adaptive is not None else None)
+        self._watches: list[tuple[Any, int, Closable]] = []  # (element, key, watch)
+        self._keys = itertools.count(1)
+        self._live: set[int] = set()  # keys of the elements watched now
+        self._timer: asyncio.TimerHandle | None = None
+        self._on_adaptive: Callable[[Change], None] | None = None  # the publication, while subscribed
+        self._closed = False  # unsubscribed: nothing is watched or told any more
+
+    @property
+    def is_adaptive_stream(self) -> bool:
+        """Whether adaptive stream drives this track (``RoomOptions.adaptive_stream``)."""
+        return self._adaptive is not None
+
+    def attach(self, element: Any = None) -> Any:
+        element = super().attach(element)
+        if self._adaptive is not None and not self._closed and not any(e is element for e, _, _ in self._watches):
+            key = next(self._keys)
+            self._live.add(key)  # before observe(): the direct port may report the first view from inside it
+            try:
+                watch = self._port.observe(element, lambda view: self._viewed(key, view))
+            except BaseException:
+                self._live.discard(key)
+                raise
+            self._watches.append((element, key, watch))
+        return element
+
+    def detach(self, element: Any = None) -> list[Any]:
+        detached = super().detach(element)
+        for gone in detached:
+            self._unwatch(gone)
+        return detached
+
+    def _unwatch(self, element: Any) -> None:
+        for entry in [w for w in self._watches if w[0] is element]:
+            self._watches.remove(entry)
+            self._live.discard(entry[1])
+            entry[2].close()
+            if self._adaptive is not None:
+                self._adaptive.forget(entry[1], _now())
+        self._drive()
+
+    def _viewed(self, key: int, view: ElementView) -> None:
+        if self._adaptive is None or key not in self._live:  # a view that crossed a detach: stale
+            return
+        self._adaptive.observe(key, view, _now())
+        self._drive()
+
+    def _stream_active(self) -> None:
+        if self._adaptive is not None:
+            self._adaptive.refresh()
+            self._drive()
+
+    def _drive(self) -> None:
+        """Poll the policy now, tell the publication what changed, and wake up at its next deadline."""
+        policy = self._adaptive
+        if policy is None or self._closed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        change = policy.poll(_now())
+        if change is not None and self._on_adaptive is not None:
+            try:
+                self._on_adaptive(change)
+            except Exception:  # the publication's send failed: log it, keep observing
+                logger.exception("adaptive stream: telling the server about %s failed", self.sid)
+        deadline = policy.deadline()
+        if deadline is not None:
+            self._timer = _loop().call_at(deadline, self._drive)
+
+    def _close_adaptive(self) -> None:
+        self._closed = True
+        self._on_adaptive = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        watches, self._watches = self._watches, []
+        self._live.clear()
+        for _, _, watch in watches:
+            watch.close()
 
 
 class RemoteAudioTrack(RemoteTrack):
     def __init__(self, port: MediaTrackPort, source: TrackSource, sid: str, receiver: ReceiverPort) -> None:
         super().__init__(port, TrackKind.KIND_AUDIO, source, sid, receiver)
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # called from a plain JS callback in Pyodide: its webloop is the event loop
+        return asyncio.get_event_loop()
+
+
+def _now() -> float:
+    return _loop().time()
 
 
 AudioTrack = LocalAudioTrack | RemoteAudioTrack

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._core import convert, dynacast, proto
+from ._core import adaptive, convert, dynacast, proto
 from ._core.simulcast import Layer
 from .errors import InvalidStateError
 from .enums import SubscriptionStatus, TrackKind, TrackSource, VideoQuality
-from .track import LocalTrack, RemoteTrack, Track
+from .track import LocalTrack, RemoteTrack, RemoteVideoTrack, Track
 
 
 class TrackPublication:
@@ -100,6 +100,10 @@ class LocalTrackPublication(TrackPublication):
 
 
 class RemoteTrackPublication(TrackPublication):
+    """A track another participant published. What we ask the server to send of it (``UpdateTrackSettings``) is
+    composed in one place, :meth:`_send_update`, from :meth:`set_enabled`, :meth:`set_video_dimensions`,
+    :meth:`set_video_quality` and, with adaptive stream, where the video shows (see ``_core/adaptive.py``)."""
+
     def __init__(self, info: Any, send_settings: Callable[[Any], None] | None = None, *, desired: bool = True,
                  set_subscribed: Callable[[RemoteTrackPublication, bool], None] | None = None) -> None:
         super().__init__(info)
@@ -108,6 +112,10 @@ class RemoteTrackPublication(TrackPublication):
         self._quality: VideoQuality | None = None
         self._desired = desired  # we want it: auto-subscribe, or set_subscribed(True)
         self._set_subscribed = set_subscribed  # the room's UpdateSubscription and events
+        self._requested_enabled: bool | None = None
+        self._requested_dimensions: tuple[int, int] | None = None
+        self._visible = True  # adaptive stream: some element shows the video
+        self._adaptive_dimensions: tuple[float, float] | None = None
 
     def set_subscribed(self, subscribed: bool) -> None:
         """Subscribe to this track (``True``) or unsubscribe from it (``False``), as livekit.rtc and
@@ -141,7 +149,8 @@ class RemoteTrackPublication(TrackPublication):
         """For a simulcast video track, ask the server for one layer: ``VIDEO_QUALITY_LOW`` (q),
         ``VIDEO_QUALITY_MEDIUM`` (h) or ``VIDEO_QUALITY_HIGH`` (f), as livekit.rtc and livekit-client's
         ``setVideoQuality``. Takes effect at once (one signalling message); the server switches layers at the next
-        key frame.
+        key frame. Replaces an earlier :meth:`set_video_dimensions`; with adaptive stream, a rendered size smaller
+        than that layer wins.
 
         Raises:
             ValueError: not a video publication, not simulcast, or not a VideoQuality.
@@ -152,12 +161,100 @@ class RemoteTrackPublication(TrackPublication):
             raise ValueError(f"set_video_quality needs a simulcast publication (sid={self.sid})")
         if not isinstance(quality, VideoQuality):
             raise ValueError(f"quality must be a VideoQuality, not {quality!r}")
+        if quality == self._quality:
+            return
         self._quality = quality
-        if self._send_settings is not None:
-            settings = proto.rtc().UpdateTrackSettings(track_sids=[self.sid], disabled=False,
-                                                        quality=convert.to_proto_video_quality(quality))
-            self._send_settings(settings)
+        self._requested_dimensions = None
+        self._send_update()
+
+    def set_video_dimensions(self, width: int, height: int) -> None:
+        """Ask the server for the layer that fits ``width`` x ``height`` pixels (livekit-client's
+        ``setVideoDimensions``); replaces an earlier :meth:`set_video_quality`. With adaptive stream, a rendered
+        size smaller than this (by area) wins.
+
+        Raises:
+            ValueError: not a video publication, or not two positive ints.
+        """
+        if self.kind != TrackKind.KIND_VIDEO:
+            raise ValueError(f"set_video_dimensions is only for video publications (sid={self.sid})")
+        for value in (width, height):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"width and height must be positive ints, not {width!r} x {height!r}")
+        if self._requested_dimensions == (width, height):
+            return
+        self._requested_dimensions = (width, height)
+        self._quality = None
+        self._send_update()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Ask the server to stop (False) or resume (True) sending this track while staying subscribed
+        (livekit-client's ``setEnabled``: e.g. a video scrolled out of view). Overrides adaptive stream's own
+        pause/resume from then on.
+
+        Raises:
+            ValueError: ``enabled`` is not a bool.
+        """
+        if not isinstance(enabled, bool):
+            raise ValueError(f"enabled must be a bool, not {enabled!r}")
+        if self._requested_enabled is enabled:
+            return
+        self._requested_enabled = enabled
+        self._send_update()
+
+    @property
+    def is_enabled(self) -> bool:
+        """Whether we ask the server to send this track: :meth:`set_enabled`'s wish, else (adaptive stream) whether
+        it shows somewhere, else True."""
+        return not self._settings().disabled
+
+    @property
+    def video_quality(self) -> VideoQuality:
+        """The layer asked for with :meth:`set_video_quality` (``VIDEO_QUALITY_HIGH`` when none was)."""
+        return self._quality if self._quality is not None else VideoQuality.VIDEO_QUALITY_HIGH
 
     @property
     def subscribed(self) -> bool:
         return self.track is not None
+
+    def _set_track(self, track: RemoteTrack | None) -> None:
+        """The room binds (or unbinds) the received track; an adaptive video reports to us while bound."""
+        old = self.track
+        if isinstance(old, RemoteVideoTrack) and old is not track:
+            old._on_adaptive = None
+        self.track = track
+        if isinstance(track, RemoteVideoTrack) and track.is_adaptive_stream:
+            track._on_adaptive = self._adaptive_changed
+
+    def _adaptive_changed(self, change: adaptive.Change) -> None:
+        if change.visible is not None:
+            self._visible = change.visible
+        if change.dimensions is not None:
+            self._adaptive_dimensions = change.dimensions
+        self._send_update()
+
+    def _settings(self) -> adaptive.TrackSettings:
+        track = self.track
+        is_adaptive = isinstance(track, RemoteVideoTrack) and track.is_adaptive_stream
+        layers = {int(layer.quality): (int(layer.width), int(layer.height)) for layer in self._info.layers}
+        return adaptive.compose(
+            video=self.kind == TrackKind.KIND_VIDEO,
+            requested_enabled=self._requested_enabled,
+            adaptive=is_adaptive,
+            visible=self._visible,
+            adaptive_dimensions=self._adaptive_dimensions if is_adaptive else None,
+            requested_dimensions=self._requested_dimensions,
+            requested_quality=None if self._quality is None else convert.to_proto_video_quality(self._quality),
+            layers=layers,
+        )
+
+    def _send_update(self) -> None:
+        """Send the settings as they stand now (livekit-client's ``emitTrackUpdate``)."""
+        if self._send_settings is None:
+            return
+        wanted = self._settings()
+        msg = proto.rtc().UpdateTrackSettings(track_sids=[self.sid], disabled=wanted.disabled)
+        if wanted.quality is not None:
+            msg.quality = wanted.quality
+        else:
+            msg.width, msg.height = wanted.width, wanted.height
+        self._send_settings(msg)

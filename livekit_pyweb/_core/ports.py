@@ -25,6 +25,7 @@ Unit tests implement it with in-memory fakes (``tests/unit/fakes.py``): the whol
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -75,6 +76,22 @@ class DataChannelPort(Protocol):
     def close(self) -> None: ...
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ElementView:
+    """What the page sees of an element a remote video plays in (adaptive stream, pushed as page state)."""
+
+    width: float
+    """``clientWidth`` in CSS pixels (0 when not rendered, e.g. ``display: none``)."""
+    height: float
+    """``clientHeight`` in CSS pixels."""
+    visible: bool
+    """The element intersects the viewport (IntersectionObserver's ``isIntersecting``)."""
+    page_hidden: bool
+    """``document.visibilityState == "hidden"`` (a background tab)."""
+    pixel_ratio: float = 1.0
+    """``window.devicePixelRatio``."""
+
+
 class MediaElementPort(Protocol):
     """An ``<audio>``/``<video>`` element playing tracks. Direct: the HTMLMediaElement itself is what
     ``Track.attach()`` returns; bridge: a handle the page renders (see ``BridgeElement``)."""
@@ -117,8 +134,16 @@ class MediaTrackPort(Protocol):
         """Append ``element`` (as returned by :meth:`attach`) into the page's ``document.querySelector(selector)``.
         Direct: raises ValueError when nothing matches; bridge: posted (a miss is logged by the page host)."""
 
+    def observe(self, element: Any, fn: Callable[[ElementView], None]) -> Closable:
+        """Adaptive stream: watch ``element`` (as returned by :meth:`attach`): its size (ResizeObserver), whether it
+        is in the viewport (IntersectionObserver) and the page's visibility (``visibilitychange``). ``fn`` gets an
+        :class:`ElementView` now or soon (the initial state) and after each change. Close the returned handle to
+        stop; :meth:`release` stops every watch of this track. Direct: one kept proxy per watched element;
+        bridge: the page host watches the element and pushes ``view`` events."""
+
     def release(self) -> None:
-        """Forget this track (a remote track that went away, a stopped local one): its handle is freed."""
+        """Forget this track (a remote track that went away, a stopped local one): its handle is freed (and its
+        element watches stopped)."""
 
 
 class ReceiverPort(Protocol):

@@ -300,6 +300,7 @@ class FakeTrackPort:
         self.attached: list[Any] = []
         self.mounted: list[tuple[Any, str]] = []
         self.on_play: Any = None
+        self.watches: list[_Watch] = []
 
     def played(self, ok: bool, error: str = "") -> None:
         """What the page pushes once play() of an element holding this (audio) track settled."""
@@ -330,8 +331,39 @@ class FakeTrackPort:
             raise ValueError(f"no element in the page matches {selector!r}")
         self.mounted.append((element, selector))
 
+    def observe(self, element: Any, fn: Any) -> _Watch:
+        """Adaptive stream: the test plays the page with :meth:`view` (nothing is reported until it does)."""
+        watch = _Watch(element, fn)
+        self.watches.append(watch)
+        return watch
+
+    def view(self, element: Any, width: float, height: float, visible: bool = True, page_hidden: bool = False,
+             pixel_ratio: float = 1.0) -> None:
+        """The page reports what it sees of ``element`` to every open watch of it."""
+        from livekit_pyweb._core.ports import ElementView
+
+        for watch in self.watches:
+            if watch.element == element and not watch.closed:
+                watch.fn(ElementView(width, height, visible, page_hidden, pixel_ratio))
+
+    @property
+    def open_watches(self) -> int:
+        return sum(not w.closed for w in self.watches)
+
     def release(self) -> None:
         self.released = True
+        for watch in self.watches:
+            watch.close()
+
+
+class _Watch:
+    def __init__(self, element: Any, fn: Any) -> None:
+        self.element = element
+        self.fn = fn
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
 
 
 # The names older tests use: a captured track, a received one.
