@@ -323,8 +323,9 @@ class RemoteVideoTrack(RemoteTrack):
             except Exception:  # the publication's send failed: log it, keep observing
                 logger.exception("adaptive stream: telling the server about %s failed", self.sid)
         deadline = policy.deadline()
-        if deadline is not None:
-            self._timer = _loop().call_at(deadline, self._drive)
+        if deadline is not None:  # call_later: Pyodide's webloop refuses a call_at in the past, even by a hair
+            loop = _loop()
+            self._timer = loop.call_later(max(0.0, deadline - loop.time()), self._drive)
 
     def _close_adaptive(self) -> None:
         self._closed = True

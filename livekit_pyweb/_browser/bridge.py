@@ -31,7 +31,7 @@ import js
 from pyodide.ffi import to_js
 
 from .._core import bridge as wire
-from .._core.ports import TransportClosed
+from .._core.ports import ElementView, TransportClosed
 from ..errors import BridgeError, LiveKitError, UnsupportedError
 from ._errors import _DEVICE_REASONS
 from ._proxies import ProxyBag, nullish
@@ -111,6 +111,33 @@ class BridgeElement:
         return f"BridgeElement(handle={self.handle}, channel={self.channel!r})"
 
 
+class BridgeWatch:
+    """Adaptive stream: the page host watches an element (``element.observe``) and pushes ``view`` events to this
+    handle; :meth:`close` stops it (``element.unobserve``, posted). The host stops it too when the element goes."""
+
+    def __init__(self, platform: BridgePlatform, handle: int, fn: Callable[[ElementView], None],
+                 owner: list[BridgeWatch]) -> None:
+        self._platform = platform
+        self.handle = handle
+        self._fn: Callable[[ElementView], None] | None = fn
+        self._owner = owner
+        platform._route(handle, self)
+
+    def _event(self, type_: str, data: Any) -> None:
+        if type_ == "view" and isinstance(data, dict) and self._fn is not None:
+            self._fn(ElementView(float(data.get("w") or 0), float(data.get("h") or 0), data.get("v") is True,
+                                 data.get("hidden") is True, float(data.get("dpr") or 1)))
+
+    def close(self) -> None:
+        if self._fn is None:
+            return
+        self._fn = None
+        self._platform._post("element.unobserve", self.handle)
+        self._platform._forget(self.handle)
+        if self in self._owner:
+            self._owner.remove(self)
+
+
 class BridgeTrack:
     """A MediaStreamTrack on the page (captured there, or received by one of its peer connections)."""
 
@@ -126,6 +153,7 @@ class BridgeTrack:
         self.on_play: Callable[[bool, str], None] | None = None
         self._released = False
         self._created: list[BridgeElement] = []
+        self._watches: list[BridgeWatch] = []
         platform._route(handle, self)
 
     @property
@@ -164,10 +192,20 @@ class BridgeTrack:
             raise UnsupportedError("in a Web Worker only a BridgeElement (what attach() returns) can be mounted")
         element.mount(selector)
 
+    def observe(self, element: Any, fn: Callable[[ElementView], None]) -> BridgeWatch:
+        if not isinstance(element, BridgeElement):
+            raise UnsupportedError("in a Web Worker only a BridgeElement (what attach() returns) can be observed")
+        watch = BridgeWatch(self._platform, self._platform._new_handle(), fn, self._watches)
+        self._watches.append(watch)
+        self._platform._post("element.observe", element.handle, watch.handle)
+        return watch
+
     def release(self) -> None:
         if self._released:
             return
         self._released = True
+        for watch in list(self._watches):
+            watch.close()
         self._platform._post("handle.release", self.handle)
         self._platform._forget(self.handle)
         self.on_play = None

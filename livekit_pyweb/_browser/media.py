@@ -10,6 +10,7 @@ from typing import Any
 import js
 from pyodide.ffi import to_js
 
+from .._core.ports import ElementView
 from ..errors import UnsupportedError
 from ._errors import device_errors
 from ._proxies import ProxyBag, nullish
@@ -37,6 +38,7 @@ class BrowserTrack:
         self.on_play: Callable[[bool, str], None] | None = None
         self._bag: ProxyBag | None = None
         self._report: Any = None  # the proxy the page calls with play() results, made at the first attach
+        self._watches: list[ElementWatch] = []
 
     @property
     def native(self) -> Any:
@@ -77,7 +79,15 @@ class BrowserTrack:
             raise ValueError(f"no element in the page matches {selector!r}")
         parent.append(element)
 
+    def observe(self, element: Any, fn: Callable[[ElementView], None]) -> ElementWatch:
+        watch = ElementWatch(element, fn, self._watches)
+        self._watches.append(watch)
+        watch.start()
+        return watch
+
     def release(self) -> None:
+        for watch in list(self._watches):
+            watch.close()
         # The play() reporter goes with the track (a result arriving later meets a destroyed proxy, which
         # _PLAY_REPORTED ignores); the JS track itself is garbage collected with its last reference.
         if self._bag is not None:
@@ -85,6 +95,42 @@ class BrowserTrack:
             self._bag = None
         self._report = None
         self.on_play = None
+
+
+class ElementWatch:
+    """Adaptive stream: an element watched by a ResizeObserver, an IntersectionObserver and the document's
+    ``visibilitychange`` (all made in JS by ``_WATCH``); one kept proxy reports each change. Close to stop."""
+
+    def __init__(self, element: Any, fn: Callable[[ElementView], None], owner: list[ElementWatch]) -> None:
+        self._element = element
+        self._fn: Callable[[ElementView], None] | None = fn
+        self._owner = owner
+        self._bag = ProxyBag()
+        self._stop: Any = None
+
+    def start(self) -> None:
+        report = self._bag.keep(self._report)
+        try:
+            self._stop = _WATCH(self._element, report)  # reports the initial view from inside this call
+        except Exception:
+            self.close()
+            raise
+
+    def _report(self, width: Any, height: Any, visible: Any, hidden: Any, ratio: Any) -> None:
+        if self._fn is not None:
+            self._fn(ElementView(float(width), float(height), bool(visible), bool(hidden), float(ratio)))
+
+    def close(self) -> None:
+        self._fn = None
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            try:
+                stop()
+            except Exception:  # the page is going away
+                pass
+        self._bag.close()
+        if self in self._owner:
+            self._owner.remove(self)
 
 
 async def get_user_media(constraints: dict[str, Any]) -> list[BrowserTrack]:
@@ -182,4 +228,34 @@ _PLAY_SETTLED: Any = js.Function.new(
     "el", "el.muted = false;"
     " try { return Promise.resolve(el.play()).then(() => '', (e) => (e && e.name) || 'Error') }"
     " catch (e) { return Promise.resolve((e && e.name) || 'Error') }",
+)
+# Adaptive stream: watch an element (size, in the viewport, page visibility), report (w, h, visible, hidden, dpr) at
+# once and after each change; returns the function that stops it. The same code is in _static/host.mjs (bridge).
+_WATCH: Any = js.Function.new(
+    "el", "cb",
+    """
+    const doc = el.ownerDocument || document;
+    const win = doc.defaultView || globalThis;
+    const inView = () => {
+      if (el.hidden || !el.isConnected || win.getComputedStyle(el).display === "none") return false;
+      const r = el.getBoundingClientRect();
+      return r.top < win.innerHeight && r.left < win.innerWidth && r.bottom > 0 && r.right > 0;
+    };
+    const state = { v: inView() };
+    const send = () => {
+      try {
+        cb(el.clientWidth, el.clientHeight, state.v, doc.visibilityState === "hidden", win.devicePixelRatio || 1);
+      } catch (e) {}
+    };
+    const ro = new ResizeObserver(send);
+    const io = new IntersectionObserver((entries) => {
+      for (const entry of entries) if (entry.target === el) state.v = entry.isIntersecting;
+      send();
+    }, { root: null, rootMargin: "0px" });
+    ro.observe(el);
+    io.observe(el);
+    doc.addEventListener("visibilitychange", send);
+    send();
+    return () => { ro.disconnect(); io.disconnect(); doc.removeEventListener("visibilitychange", send); };
+    """,
 )

@@ -45,7 +45,8 @@ Events
     ``message`` (a Uint8Array; a text frame comes UTF-8 encoded) / ``close`` (``{code, reason}``; the socket's
     handle is released), media element ``play`` (``{ok, error}``: how ``play()`` of an element holding audio went,
     ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after every
-    ``track.attach`` of audio, ``media.startAudio`` and ``globalThis.livekitPyweb.startAudio()``), and ``h = 0``
+    ``track.attach`` of audio, ``media.startAudio`` and ``globalThis.livekitPyweb.startAudio()``), element watch
+    ``view`` (``{w, h, v, hidden, dpr}``, see ``element.observe``), and ``h = 0``
     (the page) ``pagehide``.
 
 Handles
@@ -73,7 +74,9 @@ Ops (args → value)
     list of dicts, ``pc.close(h)`` (also releases the handles the connection created); ``dc.send(h, bytes)``,
     ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``; ``track.setEnabled(h,
     bool)``, ``track.stop(h)``, ``track.attach(h, elH, kind)``, ``track.detach(h, elH)``; ``element.mount(elH,
-    selector)``, ``element.release(elH)``; ``media.startAudio(elHs | null)`` → the error names of the refused
+    selector)``, ``element.release(elH)``; ``element.observe(elH, watchH)`` (adaptive stream: ResizeObserver,
+    IntersectionObserver and ``visibilitychange`` on that element; ``view`` events ``{w, h, v, hidden, dpr}`` to
+    ``watchH``, the first at once, until ``element.unobserve(watchH)`` or the element goes); ``media.startAudio(elHs | null)`` → the error names of the refused
     (``[]``: all play): unmutes and calls ``play()`` on those elements (null: every audio element of the host) in
     one synchronous step as the host reads the call, each result also a ``play`` event; sent at once
     (:meth:`BridgeSession.call_now`); ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
@@ -121,7 +124,8 @@ LATE_TICK_GRACE = 0.1
 #: Commands sent without awaiting (the port's synchronous methods).
 POSTED_OPS = frozenset(
     {"track.setEnabled", "track.stop", "track.attach", "track.detach", "dc.send", "dc.close", "pc.close",
-     "element.mount", "element.release", "handle.release", "ws.send", "ws.close", "ws.setGoodbye"}
+     "element.mount", "element.release", "element.observe", "element.unobserve", "handle.release", "ws.send",
+     "ws.close", "ws.setGoodbye"}
 )
 #: Every op of protocol v1.
 OPS = POSTED_OPS | frozenset(
@@ -141,7 +145,7 @@ NEGOTIATION_OPS = frozenset(
 UNBOUNDED_OPS = frozenset({"media.getUserMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
-     "pagehide", "play"}
+     "pagehide", "play", "view"}
 )
 # Messages only the host reads: another Python tab on the same channel name (or our own echo) is not a host.
 _FOR_HOST = frozenset({"hello", "bind", "call", "discover"})

@@ -64,6 +64,7 @@ class Host {
     this.interval = 1.0;
     this._handles = new Map(); // h -> {type, obj, owner, off: [], ...}
     this._elements = new Map(); // elH -> {el, owner}
+    this._watches = new Map(); // watchH -> {elH, stop}: adaptive stream's element observers
     this._next = -1;
     this._lastHeard = performance.now();
     this._lastSent = performance.now();
@@ -85,6 +86,11 @@ class Host {
   // -- public ------------------------------------------------------------------------------------------------
   element(elH) {
     return this._elements.get(elH)?.el;
+  }
+
+  /** Adaptive stream's element observers still running (leak checks). */
+  watchCount() {
+    return this._watches.size;
   }
 
   counts() {
@@ -288,9 +294,17 @@ class Host {
     return results;
   }
 
+  _unwatch(watchH) {
+    const watch = this._watches.get(watchH);
+    if (!watch) return;
+    this._watches.delete(watchH);
+    watch.stop();
+  }
+
   _releaseElement(elH) {
     const element = this._elements.get(elH);
     if (!element) return;
+    for (const [watchH, watch] of [...this._watches]) if (watch.elH === elH) this._unwatch(watchH);
     this._elements.delete(elH);
     for (const entry of this._handles.values()) entry.elements?.delete(elH);
     try {
@@ -299,6 +313,34 @@ class Host {
     element.el.srcObject = null;
     element.el.remove();
   }
+}
+
+// Adaptive stream: watch an element (size, in the viewport, page visibility), report (w, h, visible, hidden, dpr)
+// at once and after each change; returns the function that stops it (as livekit_pyweb/_browser/media.py _WATCH).
+function watchElement(el, cb) {
+  const doc = el.ownerDocument || document;
+  const win = doc.defaultView || globalThis;
+  const inView = () => {
+    if (el.hidden || !el.isConnected || win.getComputedStyle(el).display === "none") return false;
+    const r = el.getBoundingClientRect();
+    return r.top < win.innerHeight && r.left < win.innerWidth && r.bottom > 0 && r.right > 0;
+  };
+  const state = { v: inView() };
+  const send = () => cb(el.clientWidth, el.clientHeight, state.v, doc.visibilityState === "hidden", win.devicePixelRatio || 1);
+  const ro = new ResizeObserver(send);
+  const io = new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.target === el) state.v = entry.isIntersecting;
+    send();
+  }, { root: null, rootMargin: "0px" });
+  ro.observe(el);
+  io.observe(el);
+  doc.addEventListener("visibilitychange", send);
+  send();
+  return () => {
+    ro.disconnect();
+    io.disconnect();
+    doc.removeEventListener("visibilitychange", send);
+  };
 }
 
 function playing(el) {
@@ -565,6 +607,17 @@ const OPS = {
   },
   "element.release"(elH) {
     this._releaseElement(elH);
+  },
+  // adaptive stream: watch an element; "view" events go to watchH until element.unobserve or the element goes
+  "element.observe"(elH, watchH) {
+    const element = this._elements.get(elH);
+    if (!element) throw named("InvalidStateError", `no element with handle ${elH}`);
+    if (this._watches.has(watchH)) throw named("InvalidStateError", `watch ${watchH} is in use`);
+    const stop = watchElement(element.el, (w, h, v, hidden, dpr) => this._event(watchH, "view", { w, h, v, hidden, dpr }));
+    this._watches.set(watchH, { elH, stop });
+  },
+  "element.unobserve"(watchH) {
+    this._unwatch(watchH);
   },
 
   async "receiver.getStats"(h) {

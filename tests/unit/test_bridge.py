@@ -80,6 +80,10 @@ def test_the_signal_socket_ops():
 
 
 async def test_the_dynacast_op_is_awaited_and_carries_the_flags():
+    assert {"element.observe", "element.unobserve"} <= B.POSTED_OPS  # adaptive stream: posted, events come back
+    assert B.parse({"t": "event", "h": 5, "type": "view", "data": {"w": 1, "h": 2, "v": True, "hidden": False,
+                                                                 "dpr": 1}}) == B.Event(5, "view", {
+        "w": 1, "h": 2, "v": True, "hidden": False, "dpr": 1})
     assert "sender.setActive" in B.OPS and "sender.setActive" not in B.POSTED_OPS  # awaited: ordered transactions
     assert "sender.setActive" not in B.NEGOTIATION_OPS | B.UNBOUNDED_OPS  # a failure is a BridgeError, in time
     assert B.call(7, "sender.setActive", [3, [True, False, False]]) == {
