@@ -148,11 +148,6 @@ EXCEPTIONS: tuple[Rule, ...] = (
     Rule("later issue", MEDIA, "subscription permissions", (
         "LocalParticipant.set_track_subscription_permissions", "ParticipantTrackPermission",
     )),
-    Rule("later issue", MEDIA, "publish options: codecs, encodings, scalability mode, degradation preference", (
-        "TrackPublishOptions.video_codec", "TrackPublishOptions.video_encoding", "TrackPublishOptions.audio_encoding",
-        "TrackPublishOptions.scalability_mode", "TrackPublishOptions.degradation_preference",
-        "TrackPublishOptions.stream", "VideoEncoding",
-    )),
     # -- (ii) names that make no sense in a browser ---------------------------------------------------------------
     Rule("browser cannot", BROWSER,
          "the browser picks its own video encoder; WebRTC in a page cannot choose NVENC/VAAPI/VideoToolbox/software",

@@ -484,12 +484,15 @@ class Engine:
         finally:
             self._published.pop(request.cid, None)
 
-    async def add_sender(self, track: Any, encodings: list[dict[str, Any]] | None) -> Any:
-        """Start sending ``track`` (a MediaTrackPort) on the publisher connection; returns its sender. The caller
-        renegotiates (:meth:`negotiate`) once the server has confirmed the track."""
+    async def add_sender(self, track: Any, encodings: list[dict[str, Any]] | None, codec: str | None = None) -> Any:
+        """Start sending ``track`` (a MediaTrackPort) on the publisher connection, ``codec`` (a mime type) first in
+        its codec preferences; returns its sender. The caller renegotiates (:meth:`negotiate`) once the server has
+        confirmed the track."""
         if self.publisher is None:
             raise InvalidStateError("publishing needs a connected room")
-        return await self.publisher.add_send_transceiver(track, encodings)
+        if codec is None:
+            return await self.publisher.add_send_transceiver(track, encodings)
+        return await self.publisher.add_send_transceiver(track, encodings, codec=codec)
 
     async def remove_sender(self, sender: Any) -> None:
         """Stop sending on ``sender`` and renegotiate. A no-op once the engine has closed."""

@@ -3,8 +3,133 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
+import re
+from typing import ClassVar
 
-from .enums import IceTransportType, TrackSource
+from .enums import DegradationPreference, IceTransportType, TrackSource, VideoCodec
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VideoEncoding:
+    """Encoder limits of one video layer (livekit.rtc ``VideoEncoding``; livekit-client ``VideoEncoding``).
+
+    Attributes:
+        max_bitrate: bits/s.
+        max_framerate: frames/s (None: no cap).
+        priority: RTCPriorityType of the encoding (``"very-low"``, ``"low"``, ``"medium"``, ``"high"``), or None.
+    """
+
+    max_bitrate: int
+    max_framerate: float | None = None
+    priority: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_bitrate <= 0:
+            raise ValueError(f"max_bitrate must be positive, not {self.max_bitrate!r}")
+        if self.max_framerate is not None and self.max_framerate <= 0:
+            raise ValueError(f"max_framerate must be positive, not {self.max_framerate!r}")
+        if self.priority is not None and self.priority not in ("very-low", "low", "medium", "high"):
+            raise ValueError(f"priority must be very-low, low, medium or high, not {self.priority!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AudioEncoding:
+    """Encoder limit of an audio track (livekit.rtc ``AudioEncoding``; livekit-client ``AudioPreset``)."""
+
+    max_bitrate: int
+
+    def __post_init__(self) -> None:
+        if self.max_bitrate <= 0:
+            raise ValueError(f"max_bitrate must be positive, not {self.max_bitrate!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VideoResolution:
+    """A capture size (livekit-client ``VideoResolution``)."""
+
+    width: int
+    height: int
+    frame_rate: float | None = None
+    aspect_ratio: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VideoPreset:
+    """A size and the encoding that suits it (livekit-client ``VideoPreset``)."""
+
+    width: int
+    height: int
+    max_bitrate: int
+    max_framerate: float | None = None
+    priority: str | None = None
+
+    @property
+    def encoding(self) -> VideoEncoding:
+        return VideoEncoding(max_bitrate=self.max_bitrate, max_framerate=self.max_framerate, priority=self.priority)
+
+    @property
+    def resolution(self) -> VideoResolution:
+        aspect = self.width / self.height if self.height else None
+        return VideoResolution(self.width, self.height, self.max_framerate, aspect)
+
+
+class VideoPresets:
+    """livekit-client's 16:9 presets (``VideoPresets.h720`` is its default capture)."""
+
+    h90: ClassVar[VideoPreset] = VideoPreset(160, 90, 90_000, 20)
+    h180: ClassVar[VideoPreset] = VideoPreset(320, 180, 160_000, 20)
+    h216: ClassVar[VideoPreset] = VideoPreset(384, 216, 180_000, 20)
+    h360: ClassVar[VideoPreset] = VideoPreset(640, 360, 450_000, 20)
+    h540: ClassVar[VideoPreset] = VideoPreset(960, 540, 800_000, 25)
+    h720: ClassVar[VideoPreset] = VideoPreset(1280, 720, 1_700_000, 30)
+    h1080: ClassVar[VideoPreset] = VideoPreset(1920, 1080, 3_000_000, 30)
+    h1440: ClassVar[VideoPreset] = VideoPreset(2560, 1440, 5_000_000, 30)
+    h2160: ClassVar[VideoPreset] = VideoPreset(3840, 2160, 8_000_000, 30)
+
+    @classmethod
+    def all(cls) -> tuple[VideoPreset, ...]:
+        """Smallest first."""
+        return _presets_of(cls)
+
+
+class VideoPresets43:
+    """livekit-client's 4:3 presets."""
+
+    h120: ClassVar[VideoPreset] = VideoPreset(160, 120, 70_000, 20)
+    h180: ClassVar[VideoPreset] = VideoPreset(240, 180, 125_000, 20)
+    h240: ClassVar[VideoPreset] = VideoPreset(320, 240, 140_000, 20)
+    h360: ClassVar[VideoPreset] = VideoPreset(480, 360, 330_000, 20)
+    h480: ClassVar[VideoPreset] = VideoPreset(640, 480, 500_000, 20)
+    h540: ClassVar[VideoPreset] = VideoPreset(720, 540, 600_000, 25)
+    h720: ClassVar[VideoPreset] = VideoPreset(960, 720, 1_300_000, 30)
+    h1080: ClassVar[VideoPreset] = VideoPreset(1440, 1080, 2_300_000, 30)
+    h1440: ClassVar[VideoPreset] = VideoPreset(1920, 1440, 3_800_000, 30)
+
+    @classmethod
+    def all(cls) -> tuple[VideoPreset, ...]:
+        return _presets_of(cls)
+
+
+class ScreenSharePresets:
+    """livekit-client's screen-share presets (``original``: the captured size, 7 Mbit/s)."""
+
+    h360fps3: ClassVar[VideoPreset] = VideoPreset(640, 360, 200_000, 3, "medium")
+    h360fps15: ClassVar[VideoPreset] = VideoPreset(640, 360, 400_000, 15, "medium")
+    h720fps5: ClassVar[VideoPreset] = VideoPreset(1280, 720, 800_000, 5, "medium")
+    h720fps15: ClassVar[VideoPreset] = VideoPreset(1280, 720, 1_500_000, 15, "medium")
+    h720fps30: ClassVar[VideoPreset] = VideoPreset(1280, 720, 2_000_000, 30, "medium")
+    h1080fps15: ClassVar[VideoPreset] = VideoPreset(1920, 1080, 2_500_000, 15, "medium")
+    h1080fps30: ClassVar[VideoPreset] = VideoPreset(1920, 1080, 5_000_000, 30, "medium")
+    original: ClassVar[VideoPreset] = VideoPreset(0, 0, 7_000_000, 30, "medium")
+
+    @classmethod
+    def all(cls) -> tuple[VideoPreset, ...]:
+        return _presets_of(cls)
+
+
+def _presets_of(cls: type) -> tuple[VideoPreset, ...]:
+    return tuple(v for v in vars(cls).values() if isinstance(v, VideoPreset))
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +202,11 @@ class RoomOptions:
         publish_timeout: seconds for the server to confirm a publication (livekit-client: 10).
         rtc_config: livekit.rtc's spelling of ``ice_servers`` and ``ice_transport_policy`` (it sets them).
         connect_timeout: livekit.rtc's name for ``signal_timeout`` (it sets it).
+        video_capture_defaults: the camera capture used when ``set_camera_enabled`` /
+            ``enable_camera_and_microphone`` get none (livekit-client ``videoCaptureDefaults``).
+        audio_capture_defaults: the same for the microphone.
+        publish_defaults: the publish options used when ``publish_track`` / ``set_*_enabled`` get none (its
+            ``source`` is replaced by the track's); livekit-client ``publishDefaults``.
     """
 
     auto_subscribe: bool = True
@@ -91,6 +221,9 @@ class RoomOptions:
     publish_timeout: float = 10.0
     rtc_config: RtcConfiguration | None = None
     connect_timeout: float | None = None
+    video_capture_defaults: VideoCaptureOptions | None = None
+    audio_capture_defaults: AudioCaptureOptions | None = None
+    publish_defaults: TrackPublishOptions | None = None
 
     @property
     def adaptive_stream_settings(self) -> AdaptiveStreamSettings | None:
@@ -118,13 +251,30 @@ class RoomOptions:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class VideoCaptureOptions:
-    """Camera capture; livekit-client's default capture preset is 1280x720 at 30 fps."""
+    """Camera capture; livekit-client's default capture preset is 1280x720 at 30 fps (``VideoPresets.h720``).
+
+    ``resolution`` (a :class:`VideoResolution` or a :class:`VideoPreset`, e.g. ``VideoPresets.h360``) sets
+    ``width``, ``height`` and, when it has one, ``frame_rate``.
+    """
 
     width: int = 1280
     height: int = 720
     frame_rate: float = 30.0
     device_id: str | None = None
     facing_mode: str | None = None
+    resolution: VideoResolution | VideoPreset | None = None
+
+    def __post_init__(self) -> None:
+        res = self.resolution
+        if isinstance(res, VideoPreset):
+            res = res.resolution
+        if res is not None:
+            object.__setattr__(self, "width", res.width)
+            object.__setattr__(self, "height", res.height)
+            if res.frame_rate:
+                object.__setattr__(self, "frame_rate", float(res.frame_rate))
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"capture size must be positive, not {self.width}x{self.height}")
 
     def constraints(self) -> dict[str, object]:
         c: dict[str, object] = {
@@ -168,7 +318,29 @@ class TrackPublishOptions:
         dtx: discontinuous transmission for audio (default True).
         red: redundant audio encoding (default True).
         stereo: publish stereo audio (default False).
-        video_max_bitrate: bits/s for the top video layer; None picks from the resolution.
+        video_max_bitrate: bits/s for the top video layer; None picks from the resolution (a shorthand for
+            ``video_encoding``, which wins when both are set).
+        video_codec: ``VideoCodec`` or its name (``"vp8"``, ``"h264"``, ``"vp9"``, ``"av1"``, ``"h265"``); None is
+            vp8, as livekit-client. A codec this browser cannot send (``RTCRtpSender.getCapabilities``) or the server
+            does not enable falls back as livekit-client does (vp9/av1 → vp8; else the server's first).
+        backup_codec: for a primary codec other than vp8: publish the track again in this codec (``"vp8"`` or
+            ``"h264"``; True: vp8) when the server asks for it, for subscribers that cannot decode the primary
+            (livekit-client ``backupCodec``, default True; it turns dynacast on). False: never.
+        backup_codec_policy: livekit-client ``BackupCodecPolicy`` (``PREFER_REGRESSION`` default, ``SIMULCAST``,
+            ``REGRESSION``): how the server uses the backup codec; None leaves it to the server.
+        video_encoding: limits of the top video layer (default: from the capture size and the codec, as
+            livekit-client ``determineAppropriateEncoding``).
+        audio_encoding: audio bitrate limit (default: none set, the browser's).
+        scalability_mode: for the SVC codecs vp9/av1 (e.g. ``"L3T3_KEY"``, livekit-client's default): one
+            encoding carrying every spatial/temporal layer instead of simulcast. Ignored for vp8/h264.
+        degradation_preference: ``DegradationPreference`` or its browser spelling (``"maintain-framerate"``,
+            ``"maintain-resolution"``, ``"balanced"``); None: by source as livekit-client (camera keeps the frame
+            rate, screen share the resolution, else balanced).
+        stream: a stream name grouping audio and video tracks (livekit-client ``stream``).
+        video_simulcast_layers: up to two lower layers (:class:`VideoPreset`) instead of livekit-client's default
+            (h180, h360 or their 4:3 versions).
+        screen_share_encoding: top layer of a screen share (livekit-client default ``ScreenSharePresets.h1080fps15``).
+        screen_share_simulcast_layers: lower layers of a screen share (default: one at half size).
     """
 
     name: str = ""
@@ -178,3 +350,87 @@ class TrackPublishOptions:
     red: bool = True
     stereo: bool = False
     video_max_bitrate: int | None = None
+    video_codec: VideoCodec | str | None = None
+    backup_codec: bool | VideoCodec | str = True
+    backup_codec_policy: BackupCodecPolicy | None = None
+    video_encoding: VideoEncoding | None = None
+    audio_encoding: AudioEncoding | None = None
+    scalability_mode: str | None = None
+    degradation_preference: DegradationPreference | str | None = None
+    stream: str = ""
+    video_simulcast_layers: tuple[VideoPreset, ...] | None = None
+    screen_share_encoding: VideoEncoding | None = None
+    screen_share_simulcast_layers: tuple[VideoPreset, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.video_codec is not None:
+            object.__setattr__(self, "video_codec", video_codec_of(self.video_codec))
+        if not isinstance(self.backup_codec, bool):
+            backup = video_codec_of(self.backup_codec)
+            if backup not in (VideoCodec.VP8, VideoCodec.H264):
+                raise ValueError(f"backup_codec must be vp8 or h264 (livekit-client), not {backup.name.lower()}")
+            object.__setattr__(self, "backup_codec", backup)
+        if self.backup_codec_policy is not None:
+            object.__setattr__(self, "backup_codec_policy", BackupCodecPolicy(self.backup_codec_policy))
+        if self.scalability_mode is not None and not _SCALABILITY.match(self.scalability_mode):
+            raise ValueError(f"scalability_mode {self.scalability_mode!r} is not L<1-3>T<1-3>[h|_KEY|_KEY_SHIFT]")
+        if self.degradation_preference is not None:
+            object.__setattr__(self, "degradation_preference", degradation_preference_of(self.degradation_preference))
+        if self.video_max_bitrate is not None and self.video_max_bitrate <= 0:
+            raise ValueError("video_max_bitrate must be positive")
+        for name in ("video_simulcast_layers", "screen_share_simulcast_layers"):
+            layers = getattr(self, name)
+            if layers is not None:
+                layers = tuple(layers)
+                if len(layers) > 2 or not all(isinstance(p, VideoPreset) for p in layers):
+                    raise ValueError(f"{name}: at most two VideoPresets")
+                object.__setattr__(self, name, layers)
+
+
+class BackupCodecPolicy(enum.IntEnum):
+    """livekit-client ``BackupCodecPolicy`` (the protocol's values)."""
+
+    PREFER_REGRESSION = 0
+    SIMULCAST = 1
+    REGRESSION = 2
+
+
+_SCALABILITY = re.compile(r"^L([1-3])T([1-3])(h|_KEY|_KEY_SHIFT)?$")
+
+_DEGRADATION = {
+    DegradationPreference.BALANCED: "balanced",
+    DegradationPreference.MAINTAIN_FRAMERATE: "maintain-framerate",
+    DegradationPreference.MAINTAIN_RESOLUTION: "maintain-resolution",
+    DegradationPreference.MAINTAIN_FRAMERATE_AND_RESOLUTION: "maintain-framerate-and-resolution",
+}
+
+
+def video_codec_of(value: VideoCodec | str | int) -> VideoCodec:
+    """``"vp9"``, ``"VP9"``, ``"video/VP9"`` or ``VideoCodec.VP9`` → ``VideoCodec.VP9``.
+
+    Raises:
+        ValueError: not a video codec livekit knows.
+    """
+    if isinstance(value, str):
+        name = value.rpartition("/")[2].upper()
+        if name in VideoCodec.__members__:
+            return VideoCodec[name]
+        raise ValueError(f"unknown video codec {value!r} (vp8, h264, vp9, av1, h265)")
+    try:
+        return VideoCodec(value)
+    except ValueError:
+        raise ValueError(f"unknown video codec {value!r}") from None
+
+
+def degradation_preference_of(value: DegradationPreference | str | int) -> DegradationPreference:
+    if isinstance(value, str):
+        for pref, spelling in _DEGRADATION.items():
+            if value in (spelling, pref.name, pref.name.lower()):
+                return pref
+        raise ValueError(f"unknown degradation_preference {value!r} ({', '.join(_DEGRADATION.values())})")
+    return DegradationPreference(value)
+
+
+def degradation_preference_spelling(value: DegradationPreference) -> str:
+    """The RTCDegradationPreference string the browser takes."""
+    return _DEGRADATION[value]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 from collections.abc import Mapping
@@ -10,7 +11,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ._core import convert, proto
-from ._core.simulcast import Layer, compute_layers
+from ._core import simulcast
+from ._core.simulcast import Layer, announced_layers
 from .errors import (InvalidStateError, PublishTrackError, RequestErrorReason, SignalRequestError, TrackError,
                      TrackInvalidError)
 from .events import (
@@ -30,10 +32,18 @@ from .enums import (
     ParticipantState,
     TrackKind,
     TrackSource,
+    VideoCodec,
 )
-from .options import AudioCaptureOptions, TrackPublishOptions, VideoCaptureOptions
+from .options import (
+    AudioCaptureOptions,
+    TrackPublishOptions,
+    VideoCaptureOptions,
+    degradation_preference_of,
+    degradation_preference_spelling,
+    video_codec_of,
+)
 from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack
-from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
+from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication, _CodecSender
 
 if TYPE_CHECKING:
     from .room import Room
@@ -233,14 +243,14 @@ class LocalParticipant(Participant):
             DeviceError: capturing failed (permission, no device, device busy).
             PublishTrackError: the server did not accept the track.
         """
-        capture = capture or VideoCaptureOptions()
+        capture = capture or self._room.options.video_capture_defaults or VideoCaptureOptions()
         return await self._set_source_enabled(TrackSource.SOURCE_CAMERA, enabled, {"video": capture.constraints()}, publish)
 
     async def set_microphone_enabled(
         self, enabled: bool = True, capture: AudioCaptureOptions | None = None, publish: TrackPublishOptions | None = None
     ) -> LocalTrackPublication | None:
         """Capture and publish the microphone (or unmute it); with ``False``, mute it."""
-        capture = capture or AudioCaptureOptions()
+        capture = capture or self._room.options.audio_capture_defaults or AudioCaptureOptions()
         return await self._set_source_enabled(TrackSource.SOURCE_MICROPHONE, enabled, {"audio": capture.constraints()}, publish)
 
     async def enable_camera_and_microphone(
@@ -259,10 +269,11 @@ class LocalParticipant(Participant):
         for source in sources:
             self._check_publish_permission(source)
         constraints: dict[str, Any] = {}
+        options = self._room.options
         if self.get_track_publication(TrackSource.SOURCE_CAMERA) is None:
-            constraints["video"] = (video or VideoCaptureOptions()).constraints()
+            constraints["video"] = (video or options.video_capture_defaults or VideoCaptureOptions()).constraints()
         if self.get_track_publication(TrackSource.SOURCE_MICROPHONE) is None:
-            constraints["audio"] = (audio or AudioCaptureOptions()).constraints()
+            constraints["audio"] = (audio or options.audio_capture_defaults or AudioCaptureOptions()).constraints()
         tracks: list[LocalTrack] = []
         if constraints:
             for port in await self._room._platform_required().get_user_media(constraints):
@@ -274,7 +285,7 @@ class LocalParticipant(Participant):
                     port.release()
         try:
             for track in tracks:
-                await self.publish_track(track, TrackPublishOptions(source=track.source))
+                await self.publish_track(track, self._publish_options(track.source, None))
         except BaseException:
             for track in tracks:
                 if not any(p.track is track for p in self._publications.values()):
@@ -308,7 +319,7 @@ class LocalParticipant(Participant):
             extra.release()
         track: LocalTrack = LocalVideoTrack(port, source) if source == TrackSource.SOURCE_CAMERA else LocalAudioTrack(port, source)
         try:
-            return await self.publish_track(track, publish or TrackPublishOptions(source=source))
+            return await self.publish_track(track, self._publish_options(source, publish))
         except BaseException:
             track.stop()
             raise
@@ -329,6 +340,8 @@ class LocalParticipant(Participant):
         info = proto.models().TrackInfo()
         info.CopyFrom(publication._info)
         info.muted = muted
+        for backup in publication._backups.values():
+            backup.port.set_enabled(not muted)
         publication._update(info)
         self._room._engine_required().send_mute(publication.sid, muted)
         self._emit_args("track_muted" if muted else "track_unmuted", publication)
@@ -353,15 +366,48 @@ class LocalParticipant(Participant):
             raise PublishTrackError(
                 f"cannot publish {source.name}: our permissions allow only these sources: {names}", 403)
 
+    def _publish_options(self, source: TrackSource, given: TrackPublishOptions | None) -> TrackPublishOptions:
+        """``given``, else the room's ``publish_defaults`` (for ``source``), else livekit-client's defaults."""
+        if given is not None:
+            return given
+        defaults = self._room.options.publish_defaults
+        if defaults is None:
+            return TrackPublishOptions(source=source)
+        return dataclasses.replace(defaults, source=source)
+
+    async def _choose_codec(self, options: TrackPublishOptions) -> str:
+        """The video codec to publish with, as livekit-client chooses it: the requested one (vp8 when none) if
+        this browser can send it (``RTCRtpSender.getCapabilities``), else vp8; then, when the server lists the
+        codecs it enables, one of those (its first otherwise)."""
+        wanted = video_codec_of(options.video_codec or VideoCodec.VP8).name.lower()
+        codec = wanted
+        sendable = await self._room._send_codecs("video")
+        if sendable is not None and codec not in sendable:
+            codec = "vp8"
+        engine = self._room._engine
+        join = engine.join_response if engine is not None else None
+        enabled = [c.mime.rpartition("/")[2].lower() for c in (join.enabled_publish_codecs if join else ())
+                   if c.mime.lower().startswith("video/")]
+        if enabled and codec not in enabled:
+            codec = next((c for c in enabled if sendable is None or c in sendable), enabled[0])
+        if codec != wanted:
+            logger.info("video codec %s is not available here (browser can send %s; server enables %s): using %s",
+                        wanted, sorted(sendable or ()), enabled or "all", codec)
+        return codec
+
     async def publish_track(self, track: LocalTrack, options: TrackPublishOptions | None = None) -> LocalTrackPublication:
         """Publish ``track``; returns its publication once the server confirmed it and media is negotiated.
+
+        Without ``options``, the room's ``RoomOptions.publish_defaults`` apply (else livekit-client's defaults).
+        Video is sent in ``options.video_codec`` (see :class:`TrackPublishOptions`) with livekit-client's simulcast
+        ladder or, for vp9/av1, one SVC encoding (``scalability_mode``, default ``L3T3_KEY``).
 
         Raises:
             InvalidStateError: the room is not connected, or the track is already published.
             PublishTrackError: the server refused the track or did not answer in time.
         """
         engine = self._room._require_connected()
-        options = options or TrackPublishOptions(source=track.source)
+        options = self._publish_options(track.source, options)
         self._check_publish_permission(options.source if options.source != TrackSource.SOURCE_UNKNOWN else track.source)
         if any(p.track is track for p in self.track_publications.values()):
             raise InvalidStateError(f"{track!r} is already published")
@@ -378,27 +424,53 @@ class LocalParticipant(Participant):
             type=convert.to_proto_track_type(track.kind),
             source=convert.to_proto_track_source(track.source),
             muted=track.muted,
+            stream=options.stream,
         )
         encodings: list[dict[str, Any]] | None = None
         layers: list[Layer] = []
+        codec: str | None = None
+        backup: str | None = None
+        plan: _VideoPlan | None = None
         if track.kind == TrackKind.KIND_VIDEO:
             dims = track.dimensions
             if dims is None:  # livekit-client waits for the size, then raises the same (code 20)
                 raise TrackInvalidError("unable to get track dimensions: the video track reports no size")
             request.width, request.height = dims
-            layers = compute_layers(*dims, simulcast=options.simulcast, max_bitrate=options.video_max_bitrate)
-            request.layers.extend(
-                m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.max_bitrate) for l in layers
-            )
-            encodings = [l.encoding() for l in layers]
+            codec = await self._choose_codec(options)
+            plan = _VideoPlan(options, track.source, dims, codec)
+            request.simulcast_codecs.append(rtc.SimulcastCodec(codec=codec, cid=track.mst_id))
+            backup = plan.backup_codec()
+            if backup is not None:
+                request.simulcast_codecs.append(rtc.SimulcastCodec(codec=backup, cid=""))
+                self._room._force_dynacast()  # livekit-client: multi-codec simulcast requires dynacast
+            if options.backup_codec_policy is not None:
+                request.backup_codec_policy = int(options.backup_codec_policy)
+            layers = plan.layers()
+            request.layers.extend(m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.bitrate)
+                                  for l in announced_layers(*dims, layers))
         else:
             request.disable_dtx = not options.dtx
             request.disable_red = not options.red
             request.stereo = options.stereo
+            if options.audio_encoding is not None:
+                encodings = [{"maxBitrate": options.audio_encoding.max_bitrate}]
         info = await engine.add_track(request)
-        sender = await engine.add_sender(track._port, encodings)
+        if plan is not None and info.codecs:
+            # The server may not take our codec (livekit-client: "falling back to server selected codec").
+            server_codec = info.codecs[0].mime_type.rpartition("/")[2].lower()
+            if server_codec and server_codec != codec:
+                logger.info("the server publishes %s as %s, not %s", info.sid, server_codec, codec)
+                plan = _VideoPlan(options, track.source, plan.dims, server_codec)
+                codec = server_codec
+                layers = plan.layers()
+        if plan is not None:
+            encodings = [l.encoding() for l in layers]
+        sender = await engine.add_sender(track._port, encodings, f"video/{codec.upper()}" if codec else None)
+        if plan is not None:
+            await self._set_degradation_preference(sender, plan.degradation_preference())
         track.sid = info.sid
-        pub = LocalTrackPublication(info, track, sender, layers)
+        pub = LocalTrackPublication(info, track, sender, layers, codec or "", options)
+        pub._backup_codec = backup
         self._publications[info.sid] = pub
         self._room._dynacast_published(pub)
         track._mute_hook = self._mute
@@ -408,6 +480,66 @@ class LocalParticipant(Participant):
         self._room._emit(LocalTrackPublished(pub, track))
         return pub
 
+    async def _publish_backup_codec(self, pub: LocalTrackPublication, codec: str) -> None:
+        """Send ``pub``'s track a second time, in its backup ``codec``, because the server asked for that codec
+        (livekit-client ``publishAdditionalCodecForTrack``): a clone of the track on its own transceiver, an
+        AddTrackRequest naming the publication's sid, then a renegotiation; the subscribed qualities then
+        switch its encodings like the primary's."""
+        track = pub.track
+        dims = track.dimensions if track is not None else None
+        if track is None or dims is None or codec in pub._backups:
+            return
+        engine = self._room._engine_required()
+        base = pub._options or TrackPublishOptions()
+        options = dataclasses.replace(base, video_codec=codec, video_encoding=None, video_max_bitrate=None,
+                                      simulcast=base.simulcast and track.source != TrackSource.SOURCE_SCREENSHARE)
+        plan = _VideoPlan(options, track.source, dims, codec)
+        layers = plan.layers()
+        clone = await track._port.clone()
+        if track.muted:
+            clone.set_enabled(False)
+        rtc, m = proto.rtc(), proto.models()
+        request = rtc.AddTrackRequest(
+            cid=clone.id, type=convert.to_proto_track_type(track.kind), muted=track.muted,
+            source=convert.to_proto_track_source(track.source), sid=pub.sid,
+            simulcast_codecs=[rtc.SimulcastCodec(codec=codec, cid=clone.id)],
+        )
+        request.layers.extend(m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.bitrate)
+                              for l in announced_layers(*dims, layers))
+        sender = None
+        try:
+            sender = await engine.add_sender(clone, [l.encoding() for l in layers], f"video/{codec.upper()}")
+            await self._set_degradation_preference(sender, plan.degradation_preference())
+            adding = asyncio.ensure_future(engine.add_track(request))
+            try:
+                await engine.negotiate()
+            finally:
+                await adding
+        except BaseException:
+            if sender is not None and self._publications.get(pub.sid) is pub:
+                await engine.remove_sender(sender)
+            clone.stop()
+            clone.release()
+            raise
+        if self._publications.get(pub.sid) is not pub:  # unpublished meanwhile
+            await engine.remove_sender(sender)
+            clone.stop()
+            clone.release()
+            return
+        backup = _CodecSender(codec, sender, layers, clone)
+        pub._backups[codec] = backup
+        logger.info("published %s again in %s (backup codec)", pub.sid, codec)
+        wish = pub._codec_qualities.get(codec)
+        if wish is not None:  # the browser starts every encoding active: apply the latest wish at once
+            await backup.set_subscribed_qualities(wish)
+
+    @staticmethod
+    async def _set_degradation_preference(sender: Any, preference: str) -> None:
+        try:
+            await sender.set_degradation_preference(preference)
+        except Exception as exc:  # livekit-client logs it and publishes anyway
+            logger.warning("could not set degradationPreference %r: %s", preference, exc)
+
     async def unpublish_track(self, track_sid: str, *, stop: bool = True) -> None:
         """Stop sending a published track (and stop capturing, unless ``stop=False``)."""
         pub = self._publications.pop(track_sid, None)
@@ -416,9 +548,18 @@ class LocalParticipant(Participant):
         if pub.track is not None:
             pub.track._mute_hook = None
             pub.track._sender = None
+        for task in pub._backup_tasks.values():
+            task.cancel()
+        backups = list(pub._backups.values())
+        pub._backups.clear()
         engine = self._room._engine
         if engine is not None:
+            for backup in backups:
+                await engine.remove_sender(backup.sender)
             await engine.remove_sender(pub._sender)
+        for backup in backups:
+            backup.port.stop()
+            backup.port.release()
         if stop and pub.track is not None:
             pub.track.stop()
         self._emit_args("local_track_unpublished", pub)
@@ -428,4 +569,67 @@ class LocalParticipant(Participant):
         for pub in self._publications.values():
             if pub.track is not None:
                 pub.track.stop()
+            for backup in pub._backups.values():
+                backup.port.stop()
+                backup.port.release()
+            pub._backups.clear()
         self._publications.clear()
+
+
+class _VideoPlan:
+    """How one video track is encoded: the options, its source and size and the codec chosen (sans the browser)."""
+
+    def __init__(self, options: TrackPublishOptions, source: TrackSource, dims: tuple[int, int], codec: str) -> None:
+        self.options = options
+        self.source = source
+        self.dims = dims
+        self.codec = codec
+
+    @property
+    def is_screen_share(self) -> bool:
+        return self.source == TrackSource.SOURCE_SCREENSHARE
+
+    def scalability_mode(self) -> str | None:
+        if not simulcast.is_svc(self.codec):
+            return None
+        if self.is_screen_share:  # livekit-client: vp9 SVC cannot encode several spatial layers of a screen
+            return "L1T3"
+        return self.options.scalability_mode or simulcast.DEFAULT_SCALABILITY_MODE
+
+    def encoding(self) -> simulcast.Encoding | None:
+        o = self.options
+        chosen = o.screen_share_encoding if self.is_screen_share else o.video_encoding
+        if self.is_screen_share and chosen is None:
+            d = simulcast.SCREEN_SHARE_DEFAULT
+            return simulcast.Encoding(d.max_bitrate, d.max_framerate, d.priority)
+        if chosen is not None:
+            return simulcast.Encoding(chosen.max_bitrate, chosen.max_framerate, chosen.priority)
+        return None
+
+    def layers(self) -> list[Layer]:
+        o = self.options
+        presets = o.screen_share_simulcast_layers if self.is_screen_share else o.video_simulcast_layers
+        lower = None if presets is None else [simulcast.Preset(p.width, p.height, p.max_bitrate, p.max_framerate,
+                                                                p.priority) for p in presets]
+        return simulcast.compute_layers(*self.dims, simulcast=o.simulcast, encoding=self.encoding(),
+                                        codec=self.codec, scalability_mode=self.scalability_mode(),
+                                        is_screen_share=self.is_screen_share, lower_presets=lower,
+                                        max_bitrate=o.video_max_bitrate)
+
+    def backup_codec(self) -> str | None:
+        """livekit-client: a backup codec (vp8 for ``True``) when it differs from the primary."""
+        backup = self.options.backup_codec
+        if backup is False:
+            return None
+        name = "vp8" if backup is True else video_codec_of(backup).name.lower()
+        return None if name == self.codec else name
+
+    def degradation_preference(self) -> str:
+        pref = self.options.degradation_preference
+        if pref is None:  # livekit-client getDefaultDegradationPreference
+            if self.source == TrackSource.SOURCE_CAMERA:
+                return "maintain-framerate"
+            if self.is_screen_share:
+                return "maintain-resolution"
+            return "balanced"
+        return degradation_preference_spelling(degradation_preference_of(pref))

@@ -12,10 +12,11 @@ from typing import Any
 
 from ._core import model as core_model
 from ._core import convert, proto
-from ._core.dynacast import subscribed_qualities
+from ._core.dynacast import codec_name, subscribed_qualities
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
 from ._core.ports import PLATFORM_CHOICES, Platform
+from ._core.signal_url import redact_url, to_http_url
 from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, RequestErrorReason, SignalRequestError
 from .events import (
     Connected,
@@ -128,6 +129,8 @@ class Room(EventEmitter[EventName]):
         self._audio_playback = True  # as livekit-client: True until the browser refuses to play remote audio
         self._pending_qualities: dict[str, Any] = {}  # dynacast updates for a publication not stored yet
         self._signal_requests: dict[int, asyncio.Future[SignalRequestError]] = {}  # request_id -> refusal
+        self._dynacast_forced = False  # a publication with a backup codec turned dynacast on (livekit-client)
+        self._codec_capabilities: dict[str, frozenset[str] | None] = {}  # kind -> codecs this browser can send
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -332,7 +335,46 @@ class Room(EventEmitter[EventName]):
 
     aclose = disconnect
 
+    async def prepare_connection(self, url: str, token: str | None = None) -> None:
+        """Warm up a following :meth:`connect` (livekit-client ``prepareConnection``): resolve the server's name
+        and open its HTTP(S) connection (DNS, TCP, TLS) with a ``HEAD`` request from the page, as soon as the page
+        loads. Only while disconnected (else it does nothing). Never raises: a failure is logged and ``connect``
+        reports any real problem itself. ``token`` is accepted for livekit-client's signature (LiveKit Cloud
+        region selection, which this SDK does not do) and never sent.
+        """
+        if self._engine is not None or self._state is not ConnectionState.CONN_DISCONNECTED:
+            return
+        try:
+            http_url = to_http_url(url)
+            if self._platform is None:
+                from ._browser.host import default_platform
+
+                self._platform = default_platform(str(self._platform_choice))
+            await self._platform.start()
+            await self._platform.prepare_connection(http_url)
+            logger.debug("prepared the connection to %s", http_url)
+        except Exception as exc:
+            logger.warning("could not prepare the connection to %s: %s", redact_url(str(url)), exc)
+
     # -- internals used by participants --------------------------------------------------------------------
+    @property
+    def _dynacast_on(self) -> bool:
+        return self.options.dynacast or self._dynacast_forced
+
+    def _force_dynacast(self) -> None:
+        if not self._dynacast_on:
+            logger.debug("dynacast turned on: a publication has a backup codec")
+        self._dynacast_forced = True
+
+    async def _send_codecs(self, kind: str) -> frozenset[str] | None:
+        """The codec names (``"vp8"``, ``"vp9"``...) this browser can send (``RTCRtpSender.getCapabilities``),
+        asked once per room; None when the browser does not say."""
+        if kind not in self._codec_capabilities:
+            mimes = await self._platform_required().send_codecs(kind)
+            self._codec_capabilities[kind] = (
+                None if mimes is None else frozenset(m.rpartition("/")[2].lower() for m in mimes))
+        return self._codec_capabilities[kind]
+
     def _engine_required(self) -> Any:
         if self._engine is None:
             raise InvalidStateError("the room is not connected")
@@ -439,7 +481,7 @@ class Room(EventEmitter[EventName]):
     def _on_subscribed_quality_update(self, msg: Any) -> None:
         # Dynacast: which qualities of one of our video tracks subscribers need. Off (the default, as in
         # livekit-client), the update is ignored on purpose and every encoding keeps sending.
-        if not self.options.dynacast:
+        if not self._dynacast_on:
             logger.debug("subscribed_quality_update ignored: RoomOptions.dynacast is off")
             return
         local = self._local
@@ -452,15 +494,54 @@ class Room(EventEmitter[EventName]):
     def _dynacast_published(self, pub: LocalTrackPublication) -> None:
         """publish_track stored ``pub``: apply a dynacast update that came before it."""
         msg = self._pending_qualities.pop(pub.sid, None)
-        if msg is not None and self.options.dynacast:
+        if msg is not None and self._dynacast_on:
             self._apply_quality_update(pub, msg)
 
     def _apply_quality_update(self, pub: LocalTrackPublication, msg: Any) -> None:
-        qualities = subscribed_qualities(msg, pub.mime_type)
-        if qualities is None:
-            logger.debug("subscribed_quality_update for %s names no codec we send", pub.sid)
-            return
-        self._spawn(self._set_publishing_qualities(pub, qualities))
+        own = f"video/{pub._codec}" if pub._codec else pub.mime_type
+        qualities = subscribed_qualities(msg, own)
+        if qualities is not None:
+            self._spawn(self._set_publishing_qualities(pub, qualities))
+        primary = codec_name(own) if own else ""
+        for entry in msg.subscribed_codecs:
+            codec = codec_name(entry.codec)
+            if not codec or not primary or codec == primary:
+                continue
+            if codec != pub._backup_codec:
+                logger.debug("subscribed_quality_update for %s asks for %s, which we did not announce", pub.sid, codec)
+                continue
+            wish = {int(q.quality): bool(q.enabled) for q in entry.qualities}
+            pub._codec_qualities[codec] = wish
+            backup = pub._backups.get(codec)
+            if backup is not None:
+                self._spawn(self._set_backup_qualities(pub, backup, wish))
+            elif any(wish.values()) and codec not in pub._backup_tasks and self._local is not None:
+                # livekit-client: a subscriber needs the backup codec: publish the track again in it
+                task = asyncio.ensure_future(self._publish_backup(pub, codec))
+                pub._backup_tasks[codec] = task
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _publish_backup(self, pub: LocalTrackPublication, codec: str) -> None:
+        local = self._local
+        try:
+            assert local is not None
+            await local._publish_backup_codec(pub, codec)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self._engine is None or local is None or pub.sid not in local.track_publications:
+                logger.debug("backup codec %s for %s dropped, the track is gone: %s", codec, pub.sid, exc)
+            else:
+                logger.warning("could not publish %s in backup codec %s: %s", pub.sid, codec, exc)
+        finally:
+            pub._backup_tasks.pop(codec, None)
+
+    async def _set_backup_qualities(self, pub: LocalTrackPublication, backup: Any, wish: dict[int, bool]) -> None:
+        try:
+            await backup.set_subscribed_qualities(wish)
+        except Exception as exc:
+            logger.debug("dynacast for the %s sender of %s: %s", backup.codec, pub.sid, exc)
 
     async def _set_publishing_qualities(self, pub: LocalTrackPublication, qualities: dict[int, bool]) -> None:
         try:
@@ -753,6 +834,7 @@ class Room(EventEmitter[EventName]):
             for pub in participant.track_publications.values():
                 if pub.track is not None:
                     pub.track._close_adaptive()
+        self._dynacast_forced = False
         if was_connected and emit:
             for event in self._model.clear():
                 self._apply_model_event(event)

@@ -68,31 +68,56 @@ class TrackPublication:
         return f"{type(self).__name__}(sid={self.sid!r}, source={self.source.name}, name={self.name!r})"
 
 
+class _CodecSender:
+    """One sender of a published video track (the primary codec's, or a backup codec's): its encodings as sent
+    (lowest first, see _core.simulcast) and their dynacast ``active`` flags."""
+
+    def __init__(self, codec: str, sender: Any, layers: Sequence[Layer], port: Any = None) -> None:
+        self.codec = codec
+        self.sender = sender
+        self.port = port  # a backup codec's own clone of the track (None: the publication's track)
+        self.layers = tuple(layers)
+        self.active = [True] * len(self.layers)  # the browser starts every encoding active
+        self._wanted: list[bool] | None = None
+        self._lock = asyncio.Lock()
+
+    async def set_subscribed_qualities(self, qualities: Mapping[int, bool]) -> None:
+        """Dynacast: switch the encodings to what subscribers need ({quality: enabled} from the server). Updates
+        are applied in order, one sender transaction at a time; one that waited applies the latest wish."""
+        if not self.layers:
+            return
+        self._wanted = dynacast.encodings_active(self.layers, qualities, self._wanted or self.active)
+        async with self._lock:
+            wanted = self._wanted
+            if wanted == self.active:
+                return
+            await self.sender.set_encodings_active(list(wanted))
+            self.active = wanted
+
+
 class LocalTrackPublication(TrackPublication):
-    def __init__(self, info: Any, track: LocalTrack, sender: Any, layers: Sequence[Layer] = ()) -> None:
+    def __init__(self, info: Any, track: LocalTrack, sender: Any, layers: Sequence[Layer] = (), codec: str = "",
+                 options: Any = None) -> None:
         super().__init__(info)
         self.track: LocalTrack | None = track
         self._sender = sender
         self._first_subscription = asyncio.Event()
-        # Dynacast: the video encodings as sent (lowest first, see _core.simulcast) and their ``active`` flags.
-        self._layers = tuple(layers)
-        self._encodings_active = [True] * len(self._layers)  # the browser starts every encoding active
-        self._wanted_active: list[bool] | None = None
-        self._dynacast_lock = asyncio.Lock()
+        self._primary = _CodecSender(codec, sender, layers)
+        self._options: Any = options  # the TrackPublishOptions it was published with
+        self._codec = codec  # the video codec we send it in ("vp8", "vp9", ...), "" for audio
+        self._backup_codec: str | None = None  # announced in the AddTrackRequest's simulcast_codecs
+        self._backups: dict[str, _CodecSender] = {}  # backup codecs published (livekit-client simulcastCodecs)
+        self._backup_tasks: dict[str, asyncio.Task[Any]] = {}
+        self._codec_qualities: dict[str, dict[int, bool]] = {}  # the latest wish per backup codec
+
+    @property
+    def _layers(self) -> tuple[Layer, ...]:
+        """The primary sender's encodings as sent (lowest first)."""
+        return self._primary.layers
 
     async def _set_subscribed_qualities(self, qualities: Mapping[int, bool]) -> None:
-        """Dynacast: switch our encodings to what subscribers need ({quality: enabled} from the server). Updates
-        are applied in order, one sender transaction at a time; one that waited applies the latest wish."""
-        if not self._layers:
-            return
-        self._wanted_active = dynacast.encodings_active(self._layers, qualities,
-                                                        self._wanted_active or self._encodings_active)
-        async with self._dynacast_lock:
-            wanted = self._wanted_active
-            if wanted == self._encodings_active:
-                return
-            await self._sender.set_encodings_active(list(wanted))
-            self._encodings_active = wanted
+        """Dynacast for the primary codec's sender (see :class:`_CodecSender`)."""
+        await self._primary.set_subscribed_qualities(qualities)
 
     async def wait_for_subscription(self) -> None:
         """Wait until another participant subscribes to this track for the first time."""

@@ -213,6 +213,11 @@ class BridgeTrack:
             self._platform._forget(element.handle)
         self._created.clear()
 
+    async def clone(self) -> BridgeTrack:
+        handle = self._platform._new_handle()
+        info = dict(await self._platform._call("track.clone", self.handle, handle))
+        return BridgeTrack(self._platform, handle, str(info["id"]), self.kind, dict(info.get("settings") or {}))
+
     def _event(self, type_: str, data: Any) -> None:
         if type_ == "ended":
             self.ready_state = "ended"
@@ -244,6 +249,15 @@ class BridgeSender:
 
     async def get_stats(self) -> list[dict[str, Any]]:
         return list(await self._platform._call("sender.getStats", self.handle))
+
+    async def set_degradation_preference(self, preference: str) -> None:
+        await self._platform._call("sender.setDegradationPreference", self.handle, str(preference))
+
+    async def get_parameters(self) -> dict[str, Any]:
+        params = dict(await self._platform._call("sender.getParameters", self.handle))
+        return {"encodings": list(params.get("encodings") or []),
+                "degradationPreference": params.get("degradationPreference"),
+                "codecs": list(params.get("codecs") or [])}
 
 
 class BridgeTrackEvent:
@@ -421,10 +435,10 @@ class BridgePeerConnection:
         await self._call("pc.addRecvTransceiver", kind)
 
     async def add_send_transceiver(
-        self, track: BridgeTrack, send_encodings: list[dict[str, Any]] | None = None
+        self, track: BridgeTrack, send_encodings: list[dict[str, Any]] | None = None, codec: str | None = None
     ) -> BridgeSender:
         sender = BridgeSender(self._platform, self._platform._new_handle())
-        await self._call("pc.addSendTransceiver", sender.handle, track.handle, send_encodings or None)
+        await self._call("pc.addSendTransceiver", sender.handle, track.handle, send_encodings or None, codec or None)
         return sender
 
     async def remove_sender(self, sender: BridgeSender) -> None:
@@ -678,6 +692,13 @@ class BridgePlatform:
         await self.start()
         value = await self._call("host.capabilities")
         return {str(k): bool(v) for k, v in _py(value).items()} if value is not None else {}
+
+    async def send_codecs(self, kind: str) -> list[str] | None:
+        mimes = await self._call("media.sendCodecs", kind)
+        return None if mimes is None else [str(m) for m in mimes]
+
+    async def prepare_connection(self, url: str) -> None:
+        await self._call("net.prepare", url)
 
     # -- extras (tests, benches, notebooks) ---------------------------------------------------------------------
     async def counts(self) -> dict[str, int]:

@@ -67,6 +67,9 @@ class BrowserTrack:
         if self.on_play is not None:
             self.on_play(bool(ok), str(name))
 
+    async def clone(self) -> BrowserTrack:
+        return BrowserTrack(self._track.clone(), dict(self.settings))
+
     def detach(self, element: Any) -> None:
         detach_from_element(element, self._track)
 
@@ -259,3 +262,18 @@ _WATCH: Any = js.Function.new(
     return () => { ro.disconnect(); io.disconnect(); doc.removeEventListener("visibilitychange", send); };
     """,
 )
+
+
+def send_codecs(kind: str) -> list[str] | None:
+    sender: Any = getattr(js, "RTCRtpSender", None)
+    if nullish(sender) or nullish(getattr(sender, "getCapabilities", None)):
+        return None
+    caps = sender.getCapabilities(kind)
+    if nullish(caps):
+        return None
+    return [str(c.mimeType) for c in caps.codecs]
+
+
+async def prepare_connection(url: str) -> None:
+    """A HEAD request that opens the connection (no-cors: the server's CORS headers do not matter)."""
+    await js.fetch(url, _js({"method": "HEAD", "mode": "no-cors", "cache": "no-store"}))

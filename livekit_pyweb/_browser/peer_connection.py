@@ -6,6 +6,7 @@ track handles, so that it can later be served from the main thread to a Web Work
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import js
 from pyodide.ffi import to_js
 
+from .._core.simulcast import codec_preference_order
 from ..errors import NegotiationError
 from ._errors import negotiation_errors
 from ._proxies import ProxyBag, _pc_closed, _pc_opened, nullish
@@ -94,6 +96,18 @@ class BrowserSender:
     async def get_stats(self) -> list[dict[str, Any]]:
         return stats_list(await self.transceiver.sender.getStats())
 
+    async def set_degradation_preference(self, preference: str) -> None:
+        sender = self.transceiver.sender
+        with negotiation_errors("setParameters(degradationPreference)"):
+            params = sender.getParameters()
+            params.degradationPreference = preference
+            await sender.setParameters(params)
+
+    async def get_parameters(self) -> dict[str, Any]:
+        params = json.loads(str(js.JSON.stringify(self.transceiver.sender.getParameters())))
+        return {"encodings": params.get("encodings") or [], "degradationPreference": params.get("degradationPreference"),
+                "codecs": params.get("codecs") or []}
+
 
 class TrackEvent:
     """What the ``track`` event told us: the track, its stream ids, its transceiver's mid and its receiver."""
@@ -105,6 +119,24 @@ class TrackEvent:
         self.stream_ids = stream_ids
         self.mid = mid
         self.receiver = receiver
+
+
+def _prefer_codec(transceiver: Any, kind: str, mime_type: str) -> None:
+    """``setCodecPreferences`` with ``mime_type`` first (see the port); nothing where the browser cannot."""
+    receiver: Any = getattr(js, "RTCRtpReceiver", None)
+    if nullish(getattr(transceiver, "setCodecPreferences", None)) or nullish(getattr(receiver, "getCapabilities", None)):
+        return
+    caps = receiver.getCapabilities(kind)
+    if nullish(caps):
+        return
+    codecs = list(caps.codecs)
+    order = codec_preference_order(
+        [(str(c.mimeType), "" if nullish(getattr(c, "sdpFmtpLine", None)) else str(c.sdpFmtpLine)) for c in codecs],
+        mime_type)
+    if order is None:
+        logger.debug("no %s among this browser's %s codecs: codec preferences left alone", mime_type, kind)
+        return
+    transceiver.setCodecPreferences(to_js([codecs[i] for i in order]))
 
 
 def stats_list(report: Any) -> list[dict[str, Any]]:
@@ -197,7 +229,7 @@ class BrowserPeerConnection:
             self._pc.addTransceiver(kind, _js({"direction": "recvonly"}))
 
     async def add_send_transceiver(
-        self, track: BrowserTrack, send_encodings: list[dict[str, Any]] | None = None
+        self, track: BrowserTrack, send_encodings: list[dict[str, Any]] | None = None, codec: str | None = None
     ) -> BrowserSender:
         stream = js.MediaStream.new()
         stream.addTrack(track.native)
@@ -205,7 +237,11 @@ class BrowserPeerConnection:
         if send_encodings:
             init["sendEncodings"] = send_encodings
         with negotiation_errors("addTransceiver"):
-            return BrowserSender(self._pc.addTransceiver(track.native, _js(init)))
+            transceiver = self._pc.addTransceiver(track.native, _js(init))
+        if codec:
+            with negotiation_errors("setCodecPreferences"):
+                _prefer_codec(transceiver, track.kind, codec)
+        return BrowserSender(transceiver)
 
     async def remove_sender(self, sender: BrowserSender) -> None:
         try:

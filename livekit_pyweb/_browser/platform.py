@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .media import BrowserTrack, get_user_media, start_audio, user_agent
+from .media import BrowserTrack, get_user_media, prepare_connection, send_codecs, start_audio, user_agent
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
@@ -46,6 +46,12 @@ class BrowserPlatform:
 
     def user_agent(self) -> str:
         return user_agent()
+
+    async def send_codecs(self, kind: str) -> list[str] | None:
+        return send_codecs(kind)
+
+    async def prepare_connection(self, url: str) -> None:
+        await prepare_connection(url)
 
     def start_audio(self, elements: list[Any]) -> asyncio.Future[list[str]]:
         return start_audio(elements)

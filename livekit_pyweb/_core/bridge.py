@@ -70,7 +70,7 @@ Ops (args → value)
     ``pc.setConfiguration(h, config)``, ``pc.createOffer(h, {iceRestart})`` → sdp, ``pc.createAnswer(h)`` → sdp,
     ``pc.setLocalDescription(h, type, sdp)``, ``pc.setRemoteDescription(h, type, sdp)``, ``pc.addIceCandidate(h,
     init | null)``, ``pc.addRecvTransceiver(h, kind)``, ``pc.addSendTransceiver(h, senderH, trackH, encodings |
-    null)``, ``pc.removeSender(h, senderH)``, ``pc.createDataChannel(h, dcH, label, init)``, ``pc.getStats(h)`` →
+    null, codecMime | null)`` (the codec mime first in ``setCodecPreferences``, see the port), ``pc.removeSender(h, senderH)``, ``pc.createDataChannel(h, dcH, label, init)``, ``pc.getStats(h)`` →
     list of dicts, ``pc.close(h)`` (also releases the handles the connection created); ``dc.send(h, bytes)``,
     ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``; ``track.setEnabled(h,
     bool)``, ``track.stop(h)``, ``track.attach(h, elH, kind)``, ``track.detach(h, elH)``; ``element.mount(elH,
@@ -82,7 +82,11 @@ Ops (args → value)
     (:meth:`BridgeSession.call_now`); ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
     [bool])`` (dynacast: ``encodings[i].active`` through getParameters/setParameters; an error reply when the
     sender's encodings are not as many as the flags); ``sender.getStats(senderH)`` → list of dicts (the sender's
-    ``RTCRtpSender.getStats()``); ``handle.release(h)``;
+    ``RTCRtpSender.getStats()``); ``sender.setDegradationPreference(senderH, pref)``;
+    ``sender.getParameters(senderH)`` → ``{encodings, degradationPreference, codecs}``; ``track.clone(h, newH)`` →
+    ``{id, settings}`` (``MediaStreamTrack.clone()`` under the new handle); ``media.sendCodecs(kind)`` → mime types
+    of ``RTCRtpSender.getCapabilities(kind)`` or null; ``net.prepare(url)`` (a no-cors ``HEAD`` fetch: warms DNS,
+    TCP and TLS up for a connect); ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
     code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
     own, the caller's open timeout cancels it and posts ``ws.close``; ``ws.send(h, bytes)`` (dropped unless open),
@@ -132,14 +136,15 @@ OPS = POSTED_OPS | frozenset(
     {"host.ping", "host.counts", "host.capabilities", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
-     "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio"}
+     "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio",
+     "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia"})
 WS_OPS = frozenset({"ws.open"})
 NEGOTIATION_OPS = frozenset(
     {"pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer", "pc.setLocalDescription",
      "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver", "pc.addSendTransceiver",
-     "pc.removeSender", "pc.createDataChannel"}
+     "pc.removeSender", "pc.createDataChannel", "sender.setDegradationPreference"}
 )
 #: Ops awaited with no deadline (they may wait on the user).
 UNBOUNDED_OPS = frozenset({"media.getUserMedia"})

@@ -34,9 +34,8 @@ def subscribed_qualities(update: Any, mime_type: str) -> dict[int, bool] | None:
     """{quality: enabled} for the codec this track is sent with, from a ``SubscribedQualityUpdate``; None if the
     update says nothing about it.
 
-    We publish one codec per track (no ``simulcast_codecs``, so no backup codec): the entries for other codecs
-    describe a sender we do not have and are ignored on purpose (livekit-client would start publishing that backup
-    codec). While the server has not told us our codec yet (``mime_type`` empty), the first entry is ours, as
+    Entries for other codecs are about a backup codec's sender (the room handles them: it publishes the backup
+    codec when first asked, as livekit-client). While the server has not told us our codec yet (``mime_type`` empty), the first entry is ours, as
     livekit-client does for a track without a preferred codec. An update with no codec list (older servers) carries
     the qualities in ``subscribed_qualities``.
     """
@@ -57,4 +56,7 @@ def encodings_active(layers: Sequence[Layer], qualities: Mapping[int, bool], cur
     flags as they are now (kept for a quality the update does not mention)."""
     if len(current) != len(layers):
         raise ValueError(f"{len(current)} flags for {len(layers)} layers")
+    if any(layer.scalability_mode for layer in layers) and any(qualities.values()):
+        # livekit-client: an SVC encoding carries every layer: sent while any quality is wanted
+        qualities = dict.fromkeys(qualities, True)
     return [qualities.get(rid_quality(layer.rid), was) for layer, was in zip(layers, current)]

@@ -145,6 +145,10 @@ class MediaTrackPort(Protocol):
         """Forget this track (a remote track that went away, a stopped local one): its handle is freed (and its
         element watches stopped)."""
 
+    async def clone(self) -> MediaTrackPort:
+        """``MediaStreamTrack.clone()``: the same source as a new track (a backup codec is sent on a clone).
+        The clone is stopped and released on its own."""
+
 
 class ReceiverPort(Protocol):
     async def get_stats(self) -> list[dict[str, Any]]:
@@ -161,6 +165,14 @@ class SenderPort(Protocol):
     async def get_stats(self) -> list[dict[str, Any]]:
         """The sender's RTCStatsReport entries as dicts (``RTCRtpSender.getStats()``: ``outbound-rtp`` per
         encoding, ``remote-inbound-rtp``, ``media-source``, ``codec``, ``transport`` ...)."""
+
+    async def set_degradation_preference(self, preference: str) -> None:
+        """``getParameters()``, ``degradationPreference = preference``, ``setParameters()``; raises what the
+        browser raised (direct: ``NegotiationError``; bridge: ``BridgeError``/``NegotiationError``)."""
+
+    async def get_parameters(self) -> dict[str, Any]:
+        """``getParameters()`` as plain values: ``{"encodings": [...], "degradationPreference": str | None,
+        "codecs": [{"mimeType", ...}]}`` (what the sender really uses; tests read it back)."""
 
 
 class TrackEvent(Protocol):
@@ -196,8 +208,12 @@ class PeerConnectionPort(Protocol):
     async def add_recv_transceiver(self, kind: str) -> None: ...
 
     async def add_send_transceiver(
-        self, track: MediaTrackPort, send_encodings: list[dict[str, Any]] | None = None
-    ) -> SenderPort: ...
+        self, track: MediaTrackPort, send_encodings: list[dict[str, Any]] | None = None, codec: str | None = None
+    ) -> SenderPort:
+        """A ``sendonly`` transceiver for ``track``. ``codec`` (a mime type, ``"video/VP9"``): put first in the
+        transceiver's ``setCodecPreferences`` (every codec of ``RTCRtpReceiver.getCapabilities(kind)`` stays,
+        reordered: that codec first, for h264 the ``profile-level-id=42e01f`` variant before the others); skipped
+        where the browser has no ``setCodecPreferences`` or lacks the codec."""
 
     async def remove_sender(self, sender: SenderPort) -> None: ...
 
@@ -241,6 +257,14 @@ class Platform(Protocol):
 
     def user_agent(self) -> str:
         """The browser's User-Agent (for ClientInfo)."""
+
+    async def send_codecs(self, kind: str) -> list[str] | None:
+        """The mime types ``RTCRtpSender.getCapabilities(kind)`` lists (``"video/VP9"``, ...); None when the
+        browser has no ``getCapabilities``."""
+
+    async def prepare_connection(self, url: str) -> None:
+        """``fetch(url, {method: "HEAD", mode: "no-cors"})`` from the page: DNS, TCP and TLS to the server are
+        ready for the connect that follows. Raises what the fetch raised (a network error)."""
 
     def start_audio(self, elements: list[Any]) -> Awaitable[list[str]]:
         """Unmute and ``play()`` each element (as returned by ``MediaTrackPort.attach``) *before returning*, in one

@@ -40,6 +40,19 @@ def to_websocket_base(url: str) -> str:
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+def to_http_url(url: str) -> str:
+    """The server's HTTP(S) URL for a user's server URL (livekit-client ``toHttpUrl``): ws → http, wss → https,
+    no query (a token in it is dropped), for warming the connection up.
+
+    Raises:
+        ConnectionError: as :func:`to_websocket_base`.
+    """
+    base = to_websocket_base(url)
+    parts = urllib.parse.urlsplit(base)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path or "/", "", ""))
+
+
 def _join(base: str, path: str) -> str:
     return f"{base}/{path}"
 

@@ -48,6 +48,24 @@ function statsList(report) {
   return Array.from(report.values(), (entry) => Object.fromEntries(Object.entries(entry)));
 }
 
+// setCodecPreferences with `mime` first, every other codec kept in the browser's order (h264: the
+// profile-level-id=42e01f variants before the other h264 ones); as _core/simulcast.py codec_preference_order.
+function preferCodec(transceiver, kind, mime) {
+  const caps = typeof RTCRtpReceiver !== "undefined" && RTCRtpReceiver.getCapabilities?.(kind);
+  if (!caps || typeof transceiver.setCodecPreferences !== "function") return;
+  const wanted = mime.toLowerCase();
+  const first = [], partial = [], rest = [];
+  for (const c of caps.codecs) {
+    const m = c.mimeType.toLowerCase();
+    if (m === "audio/opus" || m === wanted) {
+      if (m === "video/h264" && !(c.sdpFmtpLine || "").includes("profile-level-id=42e01f")) partial.push(c);
+      else first.push(c);
+    } else rest.push(c);
+  }
+  if (![...first, ...partial].some((c) => c.mimeType.toLowerCase() === wanted)) return;
+  transceiver.setCodecPreferences([...first, ...partial, ...rest]);
+}
+
 function listen(entry, target, type, fn) {
   target.addEventListener(type, fn);
   entry.off.push(() => target.removeEventListener(type, fn));
@@ -214,8 +232,7 @@ class Host {
     return entry;
   }
 
-  _newTrack(track, owner) {
-    const h = this._next--;
+  _newTrack(track, owner, h = this._next--) {
     const entry = this._add(h, { type: "track", obj: track, owner, captured: owner === undefined, elements: new Set() });
     listen(entry, track, "ended", () => this._event(h, "ended", null));
     return h;
@@ -455,12 +472,14 @@ const OPS = {
   "pc.addRecvTransceiver"(h, kind) {
     this._get(h, "pc").obj.addTransceiver(kind, { direction: "recvonly" });
   },
-  "pc.addSendTransceiver"(h, senderH, trackH, encodings) {
+  "pc.addSendTransceiver"(h, senderH, trackH, encodings, codec) {
     const pc = this._get(h, "pc").obj;
     const track = this._get(trackH, "track").obj;
     const init = { direction: "sendonly", streams: [new MediaStream([track])] };
     if (Array.isArray(encodings) && encodings.length) init.sendEncodings = encodings;
-    this._add(senderH, { type: "sender", obj: pc.addTransceiver(track, init), owner: h });
+    const transceiver = pc.addTransceiver(track, init);
+    this._add(senderH, { type: "sender", obj: transceiver, owner: h });
+    if (codec) preferCodec(transceiver, track.kind, codec);
   },
   "pc.removeSender"(h, senderH) {
     const pc = this._get(h, "pc").obj;
@@ -482,6 +501,19 @@ const OPS = {
   },
   async "sender.getStats"(senderH) {
     return statsList(await this._get(senderH, "sender").obj.sender.getStats());
+  },
+  async "sender.setDegradationPreference"(senderH, preference) {
+    const sender = this._get(senderH, "sender").obj.sender;
+    const params = sender.getParameters();
+    params.degradationPreference = preference;
+    await sender.setParameters(params);
+  },
+  "sender.getParameters"(senderH) {
+    const params = this._get(senderH, "sender").obj.sender.getParameters();
+    return JSON.parse(JSON.stringify({
+      encodings: params.encodings || [], degradationPreference: params.degradationPreference ?? null,
+      codecs: params.codecs || [],
+    }));
   },
   "pc.createDataChannel"(h, dcH, label, init) {
     const pc = this._get(h, "pc").obj;
@@ -565,6 +597,18 @@ const OPS = {
     }));
   },
 
+  "track.clone"(h, newH) {
+    const clone = this._get(h, "track").obj.clone();
+    this._newTrack(clone, undefined, newH);
+    return { id: clone.id, settings: clone.getSettings() };
+  },
+  "media.sendCodecs"(kind) {
+    const caps = typeof RTCRtpSender !== "undefined" && RTCRtpSender.getCapabilities?.(kind);
+    return caps ? caps.codecs.map((c) => c.mimeType) : null;
+  },
+  async "net.prepare"(url) {
+    await fetch(url, { method: "HEAD", mode: "no-cors", cache: "no-store" });
+  },
   "track.setEnabled"(h, enabled) {
     this._get(h, "track").obj.enabled = !!enabled;
   },

@@ -78,6 +78,7 @@ class FakePC:
         self.recv_transceivers: list[str] = []
         self.channels: list[str] = []
         self.send_encodings: list[Any] = []
+        self.codecs: list[str | None] = []  # the codec (mime type) preferred for each send transceiver
         self.senders: list[FakeSender] = []
         self.connection_state = "new"
 
@@ -105,10 +106,11 @@ class FakePC:
     async def add_recv_transceiver(self, kind: str) -> None:
         self.recv_transceivers.append(kind)
 
-    async def add_send_transceiver(self, track: Any, send_encodings: Any = None) -> FakeSender:
+    async def add_send_transceiver(self, track: Any, send_encodings: Any = None, codec: str | None = None) -> FakeSender:
         self.calls.append(("send_transceiver", track.id))
         self.send_encodings.append(send_encodings)
-        sender = FakeSender(track, len(send_encodings or [None]))
+        self.codecs.append(codec)
+        sender = FakeSender(track, len(send_encodings or [None]), send_encodings, codec)
         self.senders.append(sender)
         return sender
 
@@ -134,8 +136,12 @@ class FakePC:
 
 
 class FakeSender:
-    def __init__(self, track: Any, encodings: int = 1) -> None:
+    def __init__(self, track: Any, encodings: int = 1, send_encodings: Any = None, codec: str | None = None) -> None:
         self.track = track
+        self.send_encodings = send_encodings
+        self.codec = codec
+        self.degradation_preference: str | None = None
+        self.degradation_error: Exception | None = None  # set: set_degradation_preference raises it
         self.removed = False
         self.active = [True] * encodings  # encodings[i].active, as the browser starts them
         self.active_calls: list[list[bool]] = []
@@ -149,6 +155,16 @@ class FakeSender:
             raise ValueError(f"the sender has {len(self.active)} encodings, {len(active)} active flags given")
         self.active_calls.append(list(active))
         self.active = list(active)
+
+    async def set_degradation_preference(self, preference: str) -> None:
+        if self.degradation_error is not None:
+            raise self.degradation_error
+        self.degradation_preference = preference
+
+    async def get_parameters(self) -> dict[str, Any]:
+        encodings = [dict(e, active=a) for e, a in zip(self.send_encodings or [{}], self.active)]
+        return {"encodings": encodings, "degradationPreference": self.degradation_preference,
+                "codecs": [{"mimeType": self.codec}] if self.codec else []}
 
 
 class _Channel:
@@ -199,6 +215,12 @@ class FakePlatform:
         self.autoplay_refused = False
         self.caps = {"RTCPeerConnection": True, "addTransceiver": True, "addTrack": True, "ResizeObserver": True,
                      "IntersectionObserver": True}
+        # RTCRtpSender.getCapabilities(kind) mime types (None: the browser has no getCapabilities)
+        self.codecs: dict[str, list[str] | None] = {
+            "video": ["video/VP8", "video/rtx", "video/VP9", "video/H264", "video/AV1", "video/red", "video/ulpfec"],
+            "audio": ["audio/opus", "audio/red"]}
+        self.prepared: list[str] = []  # prepare_connection() URLs
+        self.prepare_error: Exception | None = None
 
     name = "fake"
 
@@ -255,6 +277,15 @@ class FakePlatform:
         self.started += 1
         return dict(self.caps)
 
+    async def send_codecs(self, kind: str) -> list[str] | None:
+        codecs = self.codecs.get(kind)
+        return None if codecs is None else list(codecs)
+
+    async def prepare_connection(self, url: str) -> None:
+        self.prepared.append(url)
+        if self.prepare_error is not None:
+            raise self.prepare_error
+
     def start_audio(self, elements: list[Any]) -> Any:
         """Plays happen now (recorded); refused with NotAllowedError while ``autoplay_refused`` is set."""
         self.started_audio.append(list(elements))
@@ -301,6 +332,7 @@ class FakeTrackPort:
         self.mounted: list[tuple[Any, str]] = []
         self.on_play: Any = None
         self.watches: list[_Watch] = []
+        self.cloned: list[FakeTrackPort] = []
 
     def played(self, ok: bool, error: str = "") -> None:
         """What the page pushes once play() of an element holding this (audio) track settled."""
@@ -354,6 +386,12 @@ class FakeTrackPort:
         self.released = True
         for watch in self.watches:
             watch.close()
+
+    async def clone(self) -> FakeTrackPort:
+        self.clones = getattr(self, "clones", 0) + 1
+        clone = FakeTrackPort(f"{self.id}-clone{self.clones}", self.kind, dict(self.settings))
+        self.cloned.append(clone)
+        return clone
 
 
 class _Watch:

@@ -68,10 +68,12 @@ def test_simulcast_layers():
     assert (f.rid, f.quality, f.max_bitrate) == ("f", 2, 1_700_000)
     low, top = compute_layers(640, 480)
     assert (low.rid, low.width, low.height, top.rid, top.quality) == ("q", 240, 180, "h", 1)
+    # livekit-client encodingsFromPresets([original]): a small capture is one layer named q (announced LOW)
     (single,) = compute_layers(320, 240)
-    assert single.rid == "" and single.quality == 2 and "rid" not in single.encoding()
+    assert single.rid == "q" and single.quality == 0 and single.encoding()["scaleResolutionDownBy"] == 1.0
     assert q.encoding()["rid"] == "q" and q.encoding()["scaleResolutionDownBy"] == 4.0
+    # without simulcast and without an explicit encoding: one encoding with no limits (livekit-client's [{}])
     (single,) = compute_layers(1280, 720, simulcast=False)
-    assert single.width == 1280
+    assert single.width == 1280 and single.encoding() == {}
     with pytest.raises(ValueError):
         compute_layers(0, 10)

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from livekit_pyweb._core import proto
-from livekit_pyweb._core.simulcast import compute_layers
+from livekit_pyweb._core.simulcast import compute_layers, top_preset
 
 # livekit-client VideoPresets (16:9) and VideoPresets43 (4:3): (width, height, maxBitrate, maxFramerate).
 PRESETS_169 = [(160, 90, 90_000, 20), (320, 180, 160_000, 20), (384, 216, 180_000, 20), (640, 360, 450_000, 20),
@@ -18,8 +18,9 @@ PRESETS_43 = [(160, 120, 70_000, 20), (240, 180, 125_000, 20), (320, 240, 140_00
 
 
 def _top(width, height):
-    (layer,) = compute_layers(width, height, simulcast=False)
-    return layer.max_bitrate, layer.max_framerate
+    (layer,) = compute_layers(width, height, simulcast=False, max_bitrate=top_preset(width, height)[0])
+    assert (layer.max_bitrate, layer.max_framerate) == top_preset(width, height)
+    return top_preset(width, height)
 
 
 @pytest.mark.parametrize("width, height, bitrate, fps", PRESETS_169 + PRESETS_43)
@@ -46,8 +47,11 @@ def test_encodings_are_rtcrtpencodingparameters():
     q, _, f = compute_layers(1280, 720)
     assert q.encoding() == {"rid": "q", "maxBitrate": 160_000, "maxFramerate": 20, "scaleResolutionDownBy": 4.0}
     assert f.encoding() == {"rid": "f", "maxBitrate": 1_700_000, "maxFramerate": 30, "scaleResolutionDownBy": 1.0}
+    # livekit-client: no simulcast and no videoEncoding -> one encoding without limits; with one -> that one
     (single,) = compute_layers(1280, 720, simulcast=False)
-    assert single.encoding() == {"maxBitrate": 1_700_000, "maxFramerate": 30, "scaleResolutionDownBy": 1.0}
+    assert single.encoding() == {}
+    (single,) = compute_layers(1280, 720, simulcast=False, max_bitrate=1_000_000)
+    assert single.encoding() == {"maxBitrate": 1_000_000, "maxFramerate": 30}
 
 
 @pytest.mark.parametrize("width, height, low, mid", [
@@ -64,8 +68,8 @@ def test_the_nearer_aspect_picks_the_lower_layers_presets(width, height, low, mi
     (540, 960, ["q", "h", "f"]),     # portrait: the long side counts
     (959, 540, ["q", "h"]),
     (480, 270, ["q", "h"]),
-    (479, 270, [""]),
-    (1, 1, [""]),
+    (479, 270, ["q"]),               # livekit-client names a lone simulcast layer q
+    (1, 1, ["q"]),
 ])
 def test_layer_count_follows_the_long_side(width, height, rids):
     layers = compute_layers(width, height)
