@@ -145,9 +145,6 @@ EXCEPTIONS: tuple[Rule, ...] = (
     Rule("later issue", DATA_TRACKS, "data tracks", (
         "*DataTrack*", "PushFrameError", "SubscribeDataTrackError", "LocalParticipant.publish_data_track",
     )),
-    Rule("later issue", MEDIA, "subscription permissions", (
-        "LocalParticipant.set_track_subscription_permissions", "ParticipantTrackPermission",
-    )),
     # -- (ii) names that make no sense in a browser ---------------------------------------------------------------
     Rule("browser cannot", BROWSER,
          "the browser picks its own video encoder; WebRTC in a page cannot choose NVENC/VAAPI/VideoToolbox/software",

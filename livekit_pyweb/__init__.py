@@ -49,6 +49,14 @@ if TYPE_CHECKING:  # pragma: no cover
         RtcConfiguration,
         TrackPublishOptions,
         VideoCaptureOptions,
+        ScreenShareCaptureOptions,
+        ParticipantTrackPermission,
+    )
+    from .local_tracks import (
+        create_local_audio_track,
+        create_local_screen_tracks,
+        create_local_tracks,
+        create_local_video_track,
     )
     from .enums import (
         ConnectionQuality,
@@ -71,7 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .participant import LocalParticipant, Participant, RemoteParticipant
     from .room import Room, RtcStats
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
-    from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
+    from .track_publication import LocalTrackPublication, PermissionStatus, RemoteTrackPublication, TrackPublication
     from .log import LogLevel, set_log_extension, set_log_level
     from .support import is_browser_supported, supports_adaptive_stream, supports_dynacast
 
@@ -80,7 +88,9 @@ _EXPORTS = {
     "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions",
                 "AdaptiveStreamSettings",
                 "VideoEncoding", "AudioEncoding", "VideoResolution", "VideoPreset", "VideoPresets", "VideoPresets43",
-                "ScreenSharePresets", "BackupCodecPolicy"),
+                "ScreenSharePresets", "BackupCodecPolicy", "ScreenShareCaptureOptions", "ParticipantTrackPermission"),
+    "local_tracks": ("create_local_tracks", "create_local_video_track", "create_local_audio_track",
+                     "create_local_screen_tracks"),
     "enums": ("TrackKind", "TrackSource", "ConnectionState", "DisconnectReason", "ConnectionQuality", "StreamState",
               "DataPacketKind", "ParticipantKind", "ParticipantKindDetail", "ParticipantState", "VideoCodec",
               "VideoQuality", "IceTransportType", "DegradationPreference", "SubscriptionStatus"),
@@ -92,7 +102,7 @@ _EXPORTS = {
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),
-    "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication"),
+    "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication", "PermissionStatus"),
     "log": ("LogLevel", "set_log_level", "set_log_extension"),
     "support": ("is_browser_supported", "supports_adaptive_stream", "supports_dynacast"),
 }

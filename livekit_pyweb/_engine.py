@@ -525,6 +525,11 @@ class Engine:
             self.session.send_mute(sid, muted)
             self._flush()
 
+    def send_subscription_permission(self, permission: Any) -> None:
+        if self.session is not None:
+            self.session.send_subscription_permission(permission)
+            self._flush()
+
     def _set_goodbye(self, frame: bytes | None) -> None:
         set_goodbye = getattr(self.ws, "set_goodbye", None)  # optional in the SignalTransport port
         if set_goodbye is not None:

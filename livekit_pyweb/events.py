@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .enums import ConnectionQuality, ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
     from .participant import Participant, RemoteParticipant
     from .track import LocalTrack, RemoteTrack
-    from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication
+    from .track_publication import LocalTrackPublication, PermissionStatus, RemoteTrackPublication, TrackPublication
 
 logger = logging.getLogger("livekit_pyweb.events")
 
@@ -67,6 +67,7 @@ EventName = Literal[
     "track_subscription_status_changed",
     "track_stream_state_changed",
     "signal_connected",
+    "track_subscription_permission_changed",
 ]
 
 ParticipantEventName = Literal[
@@ -83,6 +84,7 @@ ParticipantEventName = Literal[
     "local_track_subscribed",  # (publication)     someone subscribed to one of our tracks for the first time
     "connection_quality_changed",  # (quality)
     "is_speaking_changed",  # (speaking)
+    "track_subscription_permission_changed",  # (publication, status)   a remote publisher allowed/denied us
 ]
 
 TrackEventName = Literal[
@@ -310,6 +312,18 @@ class SignalConnected(RoomEvent):
     local participant and the participants already present are known); the peer connection is not up yet."""
 
     name: ClassVar[str] = "signal_connected"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackSubscriptionPermissionChanged(RoomEvent):
+    """livekit-client's ``TrackSubscriptionPermissionChanged``: the publisher of a remote track allowed or denied our
+    subscription (its ``set_track_subscription_permissions``). Denied, the server stops sending it (the track is
+    unsubscribed, ``track_unsubscribed``); allowed again, it is subscribed again (``track_subscribed``)."""
+
+    name: ClassVar[str] = "track_subscription_permission_changed"
+    publication: RemoteTrackPublication
+    status: PermissionStatus
+    participant: RemoteParticipant
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ import enum
 import re
 from typing import ClassVar
 
+from collections.abc import Sequence
+
 from .enums import DegradationPreference, IceTransportType, TrackSource, VideoCodec
 
 
@@ -200,6 +202,8 @@ class RoomOptions:
         join_timeout: seconds from open socket to JoinResponse (livekit-client: 5).
         peer_connection_timeout: seconds for the peer connection to connect (livekit-client: 15).
         publish_timeout: seconds for the server to confirm a publication (livekit-client: 10).
+        stop_local_track_on_unpublish: ``unpublish_track()`` also stops the capture (default True, as
+            livekit-client's ``stopLocalTrackOnUnpublish``); ``unpublish_track(sid, stop=...)`` overrides it.
         rtc_config: livekit.rtc's spelling of ``ice_servers`` and ``ice_transport_policy`` (it sets them).
         connect_timeout: livekit.rtc's name for ``signal_timeout`` (it sets it).
         video_capture_defaults: the camera capture used when ``set_camera_enabled`` /
@@ -219,6 +223,7 @@ class RoomOptions:
     join_timeout: float = 5.0
     peer_connection_timeout: float = 15.0
     publish_timeout: float = 10.0
+    stop_local_track_on_unpublish: bool = True
     rtc_config: RtcConfiguration | None = None
     connect_timeout: float | None = None
     video_capture_defaults: VideoCaptureOptions | None = None
@@ -434,3 +439,56 @@ def degradation_preference_of(value: DegradationPreference | str | int) -> Degra
 def degradation_preference_spelling(value: DegradationPreference) -> str:
     """The RTCDegradationPreference string the browser takes."""
     return _DEGRADATION[value]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenShareCaptureOptions:
+    """Screen capture (``set_screen_share_enabled``), as livekit-client's ``ScreenShareCaptureOptions``.
+
+    Attributes:
+        audio: also capture the shared tab's or system's audio (published as ``SOURCE_SCREENSHARE_AUDIO``).
+        width, height, frame_rate: the ideal capture size; livekit-client's default is its ``h1080fps30`` screen
+            preset (an unconstrained capture of a large screen encodes badly). ``width=0`` leaves it uncapped.
+        self_browser_surface, surface_switching, system_audio: getDisplayMedia's hints (``"include"`` /
+            ``"exclude"``), passed as given; None leaves the browser's default.
+        prefer_current_tab: offer this tab first in the picker.
+    """
+
+    audio: bool = False
+    width: int = 1920
+    height: int = 1080
+    frame_rate: float = 30.0
+    self_browser_surface: str | None = None
+    surface_switching: str | None = None
+    system_audio: str | None = None
+    prefer_current_tab: bool | None = None
+
+    def constraints(self) -> dict[str, object]:
+        """The ``getDisplayMedia()`` options."""
+        video: dict[str, object] = {}
+        if self.width > 0 and self.height > 0:
+            video = {"width": {"ideal": self.width}, "height": {"ideal": self.height}, "frameRate": self.frame_rate}
+        options: dict[str, object] = {"audio": self.audio, "video": video or True}
+        for key, value in (("selfBrowserSurface", self.self_browser_surface),
+                           ("surfaceSwitching", self.surface_switching), ("systemAudio", self.system_audio),
+                           ("preferCurrentTab", self.prefer_current_tab)):
+            if value is not None:
+                options[key] = value
+        return options
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParticipantTrackPermission:
+    """Who may subscribe to our tracks (``LocalParticipant.set_track_subscription_permissions``), as livekit.rtc's
+    ``ParticipantTrackPermission``: the participant by identity, and either all our tracks or the listed sids."""
+
+    participant_identity: str
+    allow_all: bool = False
+    allowed_track_sids: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.participant_identity, str) or not self.participant_identity:
+            raise ValueError("participant_identity must be a non-empty identity")
+        if isinstance(self.allowed_track_sids, str):
+            raise ValueError("allowed_track_sids must be a sequence of track sids, not one string")
+        object.__setattr__(self, "allowed_track_sids", tuple(self.allowed_track_sids))

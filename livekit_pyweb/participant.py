@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,8 @@ from .enums import (
 )
 from .options import (
     AudioCaptureOptions,
+    ParticipantTrackPermission,
+    ScreenShareCaptureOptions,
     TrackPublishOptions,
     VideoCaptureOptions,
     degradation_preference_of,
@@ -182,6 +184,13 @@ class LocalParticipant(Participant):
     def __init__(self, room: Room, info: Any) -> None:
         super().__init__(info)
         self._room = room
+        # One capture-and-publish at a time per source (livekit-client's pendingPublishing): concurrent
+        # set_camera_enabled(True) calls give one camera, and enable/disable calls settle in call order.
+        self._source_locks: dict[TrackSource, asyncio.Lock] = {}
+        self._pending: list[LocalTrack] = []  # tracks publish_track is publishing now
+
+    def _source_lock(self, source: TrackSource) -> asyncio.Lock:
+        return self._source_locks.setdefault(source, asyncio.Lock())
 
     # -- our own participant state ------------------------------------------------------------------------
     async def set_metadata(self, metadata: str) -> None:
@@ -264,6 +273,12 @@ class LocalParticipant(Participant):
             PublishTrackError: our permissions do not allow one of them (nothing is captured then).
             DeviceError: capturing failed (nothing is published then).
         """
+        async with self._source_lock(TrackSource.SOURCE_CAMERA), self._source_lock(TrackSource.SOURCE_MICROPHONE):
+            return await self._enable_camera_and_microphone(video, audio)
+
+    async def _enable_camera_and_microphone(
+        self, video: VideoCaptureOptions | None, audio: AudioCaptureOptions | None
+    ) -> list[LocalTrackPublication]:
         self._room._require_connected()
         sources = (TrackSource.SOURCE_CAMERA, TrackSource.SOURCE_MICROPHONE)
         for source in sources:
@@ -303,6 +318,12 @@ class LocalParticipant(Participant):
     async def _set_source_enabled(
         self, source: TrackSource, enabled: bool, constraints: dict[str, Any], publish: TrackPublishOptions | None
     ) -> LocalTrackPublication | None:
+        async with self._source_lock(source):
+            return await self._set_source_enabled_locked(source, enabled, constraints, publish)
+
+    async def _set_source_enabled_locked(
+        self, source: TrackSource, enabled: bool, constraints: dict[str, Any], publish: TrackPublishOptions | None
+    ) -> LocalTrackPublication | None:
         pub = self.get_track_publication(source)
         if pub is not None:
             assert isinstance(pub, LocalTrackPublication)
@@ -323,6 +344,74 @@ class LocalParticipant(Participant):
         except BaseException:
             track.stop()
             raise
+
+    async def set_screen_share_enabled(
+        self, enabled: bool = True, capture: ScreenShareCaptureOptions | None = None,
+        publish: TrackPublishOptions | None = None,
+    ) -> LocalTrackPublication | None:
+        """Share a screen, window or tab (``getDisplayMedia``) and publish it as ``SOURCE_SCREENSHARE``, with its
+        audio as ``SOURCE_SCREENSHARE_AUDIO`` when ``capture.audio`` asks; with ``False``, stop sharing (both are
+        unpublished: a screen share is not muted, as in livekit-client). Returns the video publication.
+
+        The browser lets a page capture the screen only within a user activation: call it from a click handler
+        (in a Web Worker: shortly after a click on the page). When the user stops sharing from the browser's own
+        UI, the tracks end and are unpublished (``local_track_unpublished``).
+
+        Raises:
+            PublishTrackError: our permissions do not allow screen sharing (nothing is captured then).
+            DeviceError: the user refused or cancelled the picker (``PermissionDenied``), or no user activation.
+            UnsupportedError: this browser has no getDisplayMedia.
+        """
+        async with self._source_lock(TrackSource.SOURCE_SCREENSHARE):
+            pub = self.get_track_publication(TrackSource.SOURCE_SCREENSHARE)
+            if not enabled:
+                if pub is None:
+                    return None
+                audio = self.get_track_publication(TrackSource.SOURCE_SCREENSHARE_AUDIO)
+                for gone in (pub, audio):
+                    if gone is not None and gone.sid in self._publications:
+                        await self.unpublish_track(gone.sid)
+                assert isinstance(pub, LocalTrackPublication)
+                return pub
+            if pub is not None:
+                assert isinstance(pub, LocalTrackPublication)
+                await self.set_track_muted(pub, False)
+                return pub
+            return await self._share_screen(capture or ScreenShareCaptureOptions(), publish)
+
+    async def _share_screen(
+        self, capture: ScreenShareCaptureOptions, publish: TrackPublishOptions | None
+    ) -> LocalTrackPublication:
+        self._room._require_connected()
+        self._check_publish_permission(TrackSource.SOURCE_SCREENSHARE)
+        if capture.audio:
+            self._check_publish_permission(TrackSource.SOURCE_SCREENSHARE_AUDIO)
+        ports = await self._room._platform_required().get_display_media(capture.constraints())
+        video = next((p for p in ports if p.kind == "video"), None)
+        audio = next((p for p in ports if p.kind == "audio"), None) if capture.audio else None
+        for extra in ports:
+            if extra is not video and extra is not audio:
+                extra.stop()
+                extra.release()
+        if video is None:
+            if audio is not None:
+                audio.stop()
+                audio.release()
+            raise TrackError("getDisplayMedia gave no video track")
+        tracks: list[LocalTrack] = [LocalVideoTrack(video, TrackSource.SOURCE_SCREENSHARE)]
+        if audio is not None:
+            tracks.append(LocalAudioTrack(audio, TrackSource.SOURCE_SCREENSHARE_AUDIO))
+        published: list[LocalTrackPublication] = []
+        try:
+            for track in tracks:
+                options = self._publish_options(track.source, publish if track.kind == TrackKind.KIND_VIDEO else None)
+                published.append(await self.publish_track(track, options))
+        except BaseException:
+            for track in tracks:
+                if not any(p.track is track for p in self._publications.values()):
+                    track.stop()
+            raise
+        return published[0]
 
     async def set_track_muted(self, publication: LocalTrackPublication, muted: bool) -> None:
         """Mute or unmute a published track (the same as ``publication.track.mute()``/``unmute()``)."""
@@ -411,8 +500,17 @@ class LocalParticipant(Participant):
         self._check_publish_permission(options.source if options.source != TrackSource.SOURCE_UNKNOWN else track.source)
         if any(p.track is track for p in self.track_publications.values()):
             raise InvalidStateError(f"{track!r} is already published")
-        if track._port.ready_state == "ended":
+        if any(t is track for t in self._pending):  # as livekit-client's addTrack for a cid still pending
+            raise TrackInvalidError(f"a track with cid {track.mst_id!r} has already been published (pending)")
+        if track._stopped or track._port.ready_state == "ended":
             raise TrackInvalidError(f"{track!r} has ended (stopped): it has nothing to send")
+        self._pending.append(track)
+        try:
+            return await self._publish(engine, track, options)
+        finally:
+            self._pending = [t for t in self._pending if t is not track]
+
+    async def _publish(self, engine: Any, track: LocalTrack, options: TrackPublishOptions) -> LocalTrackPublication:
         if options.source != TrackSource.SOURCE_UNKNOWN:
             track.source = options.source
         rtc, m = proto.rtc(), proto.models()
@@ -475,6 +573,7 @@ class LocalParticipant(Participant):
         self._room._dynacast_published(pub)
         track._mute_hook = self._mute
         track._sender = sender
+        track._ended_hook = self._track_ended
         await engine.negotiate()
         self._emit_args("local_track_published", pub)
         self._room._emit(LocalTrackPublished(pub, track))
@@ -540,14 +639,19 @@ class LocalParticipant(Participant):
         except Exception as exc:  # livekit-client logs it and publishes anyway
             logger.warning("could not set degradationPreference %r: %s", preference, exc)
 
-    async def unpublish_track(self, track_sid: str, *, stop: bool = True) -> None:
-        """Stop sending a published track (and stop capturing, unless ``stop=False``)."""
+    async def unpublish_track(self, track_sid: str, *, stop: bool | None = None) -> None:
+        """Stop sending a published track, and stop capturing it when ``stop`` is true (default:
+        ``RoomOptions.stop_local_track_on_unpublish``, True as in livekit-client); a track not stopped may be
+        published again."""
         pub = self._publications.pop(track_sid, None)
         if pub is None:
             raise TrackError(f"no local publication {track_sid!r}")
+        if stop is None:
+            stop = self._room.options.stop_local_track_on_unpublish
         if pub.track is not None:
             pub.track._mute_hook = None
             pub.track._sender = None
+            pub.track._ended_hook = None
         for task in pub._backup_tasks.values():
             task.cancel()
         backups = list(pub._backups.values())
@@ -564,6 +668,52 @@ class LocalParticipant(Participant):
             pub.track.stop()
         self._emit_args("local_track_unpublished", pub)
         self._room._emit(LocalTrackUnpublished(pub))
+
+    def _track_ended(self, track: LocalTrack) -> None:
+        """A published track ended by itself (page state). A screen share the user stopped from the browser's UI is
+        unpublished, as livekit-client does; another source stays published (sending nothing) and is logged."""
+        pub = next((p for p in self._publications.values() if p.track is track), None)
+        if pub is None:
+            return
+        if track.source in (TrackSource.SOURCE_SCREENSHARE, TrackSource.SOURCE_SCREENSHARE_AUDIO):
+            logger.info("%s ended (sharing stopped by the user): unpublishing it", track.source.name)
+            self._room._spawn(self._unpublish_ended(pub.sid))
+        else:
+            logger.info("published %s track %s ended (its device went away?); it sends nothing now",
+                        track.source.name, pub.sid)
+
+    async def _unpublish_ended(self, sid: str) -> None:
+        if sid in self._publications:
+            await self.unpublish_track(sid)
+
+    # -- subscription permissions ------------------------------------------------------------------------
+    def set_track_subscription_permissions(
+        self, *, allow_all_participants: bool,
+        participant_permissions: Sequence[ParticipantTrackPermission] | None = None,
+    ) -> None:
+        """Who may subscribe to our tracks (livekit.rtc's signature): everyone (``allow_all_participants=True``),
+        or only the participants listed, each to all our tracks or to the listed track sids. The server stops
+        sending a track to anyone no longer allowed; they get ``track_subscription_permission_changed``.
+
+        ``participant_permissions`` takes :class:`~livekit_pyweb.ParticipantTrackPermission` (livekit.rtc's
+        ``ParticipantTrackPermission`` messages work too: the same field names).
+
+        Raises:
+            InvalidStateError: the room is not connected.
+            TypeError: an entry is not a participant permission.
+        """
+        rtc = proto.rtc()
+        permissions = []
+        for entry in participant_permissions or ():
+            identity = getattr(entry, "participant_identity", None)
+            if not isinstance(identity, str) or not identity:
+                raise TypeError(f"participant_permissions takes ParticipantTrackPermission entries, not {entry!r}")
+            permissions.append(rtc.TrackPermission(
+                participant_identity=identity, all_tracks=bool(getattr(entry, "allow_all", False)),
+                track_sids=[str(sid) for sid in getattr(entry, "allowed_track_sids", ())]))
+        message = rtc.SubscriptionPermission(all_participants=bool(allow_all_participants),
+                                             track_permissions=permissions)
+        self._room._require_connected().send_subscription_permission(message)
 
     def _stop_all(self) -> None:
         for pub in self._publications.values():

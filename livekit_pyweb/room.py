@@ -11,6 +11,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 
 from ._core import model as core_model
+from ._core import platforms
 from ._core import convert, proto
 from ._core.dynacast import codec_name, subscribed_qualities
 from ._core.join import JoinState
@@ -46,6 +47,7 @@ from .events import (
     TrackSubscribed,
     TrackSubscriptionFailed,
     TrackSubscriptionStatusChanged,
+    TrackSubscriptionPermissionChanged,
     TrackUnmuted,
     TrackUnpublished,
     TrackUnsubscribed,
@@ -117,6 +119,7 @@ class Room(EventEmitter[EventName]):
             raise ValueError(f"platform must be one of {PLATFORM_CHOICES} or a Platform object, not {platform!r}")
         self._platform_choice = platform
         self._platform: Any = None if isinstance(platform, str) else platform
+        self._owns_platform = False  # a platform this Room made from a choice name, closed when it disconnects
         self._engine: Any = None
         self._model = RoomModel()
         self._room_info: Any = None
@@ -293,9 +296,7 @@ class Room(EventEmitter[EventName]):
         from ._engine import Engine
 
         if self._platform is None:
-            from ._browser.host import default_platform
-
-            self._platform = default_platform(str(self._platform_choice))
+            self._platform, self._owns_platform = platforms.for_room(str(self._platform_choice), default_platform)
         self._engine = Engine(
             self.options,
             None,  # the engine reads the User-Agent once the platform has started
@@ -477,6 +478,21 @@ class Room(EventEmitter[EventName]):
         pub = local.track_publications.get(msg.sid) if local is not None else None
         if pub is not None and local is not None:
             self._spawn(local.set_track_muted(pub, bool(msg.muted)))
+
+    def _on_subscription_permission(self, msg: Any) -> None:
+        # The publisher of a remote track allowed or denied our subscription (livekit-client's
+        # handleSubscriptionPermissionUpdate). Denied, the server stops forwarding it: the track is unsubscribed.
+        participant = self._participant_by_sid(msg.participant_sid)
+        pub = participant.track_publications.get(msg.track_sid) if participant is not None else None
+        if participant is None or pub is None:
+            logger.debug("subscription_permission_update for unknown track %s of %s", msg.track_sid,
+                         msg.participant_sid)
+            return
+        if pub._set_allowed(bool(msg.allowed)):
+            participant._emit_args("track_subscription_permission_changed", pub, pub.permission_status)
+            self._emit_or_defer(TrackSubscriptionPermissionChanged(pub, pub.permission_status, participant))
+        if not msg.allowed and pub.track is not None:
+            self._unsubscribe(pub, participant)
 
     def _on_subscribed_quality_update(self, msg: Any) -> None:
         # Dynacast: which qualities of one of our video tracks subscribers need. Off (the default, as in
@@ -846,12 +862,22 @@ class Room(EventEmitter[EventName]):
         if self._local is not None:
             self._local._end_streams()
         if isinstance(self._platform_choice, str) and self._platform is not None:
-            platform, self._platform = self._platform, None  # ours: the next connect() makes a new one
-            platform.close()
+            platform, self._platform = self._platform, None  # the next connect() picks again
+            if self._owns_platform:
+                platforms.room_done(str(self._platform_choice), platform)
+                platform.close()
+            self._owns_platform = False
         self._set_state(ConnectionState.CONN_DISCONNECTED)
         if emit:
             self._emit(Disconnected(reason))
         self._end_streams()
+
+
+def default_platform(choice: str) -> Any:
+    """The platform a choice name gives in this JavaScript context (``_browser.host``; imported when first needed)."""
+    from ._browser.host import default_platform as make
+
+    return make(choice)
 
 
 # SignalResponse kinds the room handles (the engine handles ENGINE_SIGNALS itself, see _engine.py).
@@ -869,13 +895,13 @@ _SIGNAL_HANDLERS: dict[str, Callable[[Room, Any], None]] = {
     "subscribed_quality_update": Room._on_subscribed_quality_update,
     "subscription_response": Room._on_subscription_response,
     "request_response": Room._on_request_response,
+    "subscription_permission_update": Room._on_subscription_permission,
 }
 
 # SignalResponse kinds nobody acts on yet, each on purpose, with who will.
 IGNORED_SIGNALS: dict[str, str] = {
     "reconnect": "only sent during a resume (the reconnect work)",
     "subscribed_audio_codec_update": "codec negotiation (issue #9: media features)",
-    "subscription_permission_update": "track subscription permissions (issue #9: media features)",
     "publish_data_track_response": "data tracks (not filed yet)",
     "unpublish_data_track_response": "data tracks (not filed yet)",
     "data_track_subscriber_handles": "data tracks (not filed yet)",

@@ -158,6 +158,18 @@ class LocalTrack(Track):
         self._stopped = False
         self._mute_hook: Callable[[LocalTrack, bool], None] | None = None  # set while published
         self._sender: SenderPort | None = None  # set while published
+        self._ended_hook: Callable[[LocalTrack], None] | None = None  # set while published
+        port.on_ended = self._on_ended
+
+    def _on_ended(self) -> None:
+        """The page says the capture ended by itself (the user stopped sharing the screen, a device went away)."""
+        if self._ended_hook is not None:
+            self._ended_hook(self)
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called (a stopped track cannot be published again)."""
+        return self._stopped
 
     def mute(self) -> None:
         """Stop sending media (silence or black) without unpublishing; the room and its peers are told.

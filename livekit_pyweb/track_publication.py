@@ -8,9 +8,19 @@ from typing import Any
 
 from ._core import adaptive, convert, dynacast, proto
 from ._core.simulcast import Layer
+import enum
+
 from .errors import InvalidStateError
 from .enums import SubscriptionStatus, TrackKind, TrackSource, VideoQuality
 from .track import LocalTrack, RemoteTrack, RemoteVideoTrack, Track
+
+
+class PermissionStatus(enum.Enum):
+    """livekit-client's ``TrackPublication.PermissionStatus``: whether the publisher lets us subscribe to a remote
+    track (``track_subscription_permission_changed``; livekit.rtc has no name for it)."""
+
+    ALLOWED = "allowed"
+    NOT_ALLOWED = "not_allowed"
 
 
 class TrackPublication:
@@ -141,6 +151,7 @@ class RemoteTrackPublication(TrackPublication):
         self._requested_dimensions: tuple[int, int] | None = None
         self._visible = True  # adaptive stream: some element shows the video
         self._adaptive_dimensions: tuple[float, float] | None = None
+        self._allowed = True  # the publisher lets us subscribe (until its SubscriptionPermissionUpdate says not)
 
     def set_subscribed(self, subscribed: bool) -> None:
         """Subscribe to this track (``True``) or unsubscribe from it (``False``), as livekit.rtc and
@@ -169,6 +180,17 @@ class RemoteTrackPublication(TrackPublication):
         if not self._desired:
             return SubscriptionStatus.UNSUBSCRIBED
         return SubscriptionStatus.SUBSCRIBED if self.track is not None else SubscriptionStatus.DESIRED
+
+    @property
+    def permission_status(self) -> PermissionStatus:
+        """Whether the publisher allows us to subscribe (livekit-client's ``permissionStatus``)."""
+        return PermissionStatus.ALLOWED if self._allowed else PermissionStatus.NOT_ALLOWED
+
+    def _set_allowed(self, allowed: bool) -> bool:
+        """The server's word on our permission; True when it changed."""
+        changed = allowed != self._allowed
+        self._allowed = allowed
+        return changed
 
     def set_video_quality(self, quality: VideoQuality) -> None:
         """For a simulcast video track, ask the server for one layer: ``VIDEO_QUALITY_LOW`` (q),

@@ -650,6 +650,13 @@ class BridgePlatform:
         return [BridgeTrack(self, int(t["h"]), str(t["id"]), str(t["kind"]), dict(t.get("settings") or {}))
                 for t in tracks]
 
+    async def get_display_media(self, options: dict[str, Any]) -> list[BridgeTrack]:
+        """``getDisplayMedia`` on the page: it needs the page's user activation when the call arrives (a click on
+        the page shortly before; the browser keeps it for a few seconds)."""
+        tracks = await self._call("media.getDisplayMedia", options)
+        return [BridgeTrack(self, int(t["h"]), str(t["id"]), str(t["kind"]), dict(t.get("settings") or {}))
+                for t in tracks]
+
     def on_page_hide(self, fn: Callable[[], None]) -> _Registration:
         return _Registration(self._page_hide, fn)
 

@@ -54,3 +54,4 @@ def default_platform(choice: str = "auto") -> Any:
         return platform
     bridge: Any = importlib.import_module("livekit_pyweb._browser.bridge")
     return bridge.BridgePlatform()
+

@@ -36,9 +36,24 @@ class BrowserTrack:
         self.kind = str(track.kind)
         self.settings: dict[str, Any] = settings if settings is not None else {}
         self.on_play: Callable[[bool, str], None] | None = None
+        self.on_ended: Callable[[], None] | None = None
         self._bag: ProxyBag | None = None
         self._report: Any = None  # the proxy the page calls with play() results, made at the first attach
         self._watches: list[ElementWatch] = []
+
+    def _proxies(self) -> ProxyBag:
+        if self._bag is None:
+            self._bag = ProxyBag()
+        return self._bag
+
+    def watch_ended(self) -> None:
+        """A captured track: hear its ``ended`` event (the user stopped sharing, the device went away); one
+        listener, removed on :meth:`release` (``stop()`` itself fires no ``ended``)."""
+        self._proxies().listen(self._track, "ended", self._ended)
+
+    def _ended(self, _event: Any) -> None:
+        if self.on_ended is not None:
+            self.on_ended()
 
     @property
     def native(self) -> Any:
@@ -56,8 +71,7 @@ class BrowserTrack:
 
     def attach(self, element: Any = None) -> Any:
         if self._report is None and self.kind == "audio":  # only an element holding audio reports play()
-            self._bag = ProxyBag()
-            self._report = self._bag.keep(self._played)
+            self._report = self._proxies().keep(self._played)
         if element is None:
             return create_media_element(self.kind, self._track, self._report)
         attach_to_element(element, self._track, self.kind, self._report)
@@ -98,6 +112,7 @@ class BrowserTrack:
             self._bag = None
         self._report = None
         self.on_play = None
+        self.on_ended = None
 
 
 class ElementWatch:
@@ -144,7 +159,29 @@ async def get_user_media(constraints: dict[str, Any]) -> list[BrowserTrack]:
         raise UnsupportedError("navigator.mediaDevices is not available here (a Web Worker, or an insecure page)")
     with device_errors("getUserMedia"):
         stream = await devices.getUserMedia(_js(constraints))
-    return [BrowserTrack(t, track_settings(t)) for t in stream.getTracks()]
+    return _captured(stream)
+
+
+async def get_display_media(options: dict[str, Any]) -> list[BrowserTrack]:
+    """Capture a screen/window/tab with ``options`` (needs a user activation). Raises DeviceError /
+    UnsupportedError."""
+    navigator: Any = getattr(js, "navigator", None)
+    devices: Any = None if nullish(navigator) else getattr(navigator, "mediaDevices", None)
+    if nullish(devices) or nullish(getattr(devices, "getDisplayMedia", None)):
+        raise UnsupportedError("getDisplayMedia is not available here (a Web Worker, an insecure page, or a "
+                               "browser without screen capture)")
+    with device_errors("getDisplayMedia"):
+        stream = await devices.getDisplayMedia(_js(options))
+    return _captured(stream)
+
+
+def _captured(stream: Any) -> list[BrowserTrack]:
+    tracks = []
+    for t in stream.getTracks():
+        track = BrowserTrack(t, track_settings(t))
+        track.watch_ended()
+        tracks.append(track)
+    return tracks
 
 
 def track_settings(track: Any) -> dict[str, Any]:

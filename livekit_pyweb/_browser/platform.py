@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .media import BrowserTrack, get_user_media, prepare_connection, send_codecs, start_audio, user_agent
+from .media import BrowserTrack, get_display_media, get_user_media, prepare_connection, send_codecs, start_audio, user_agent
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
@@ -37,6 +37,9 @@ class BrowserPlatform:
 
     async def get_user_media(self, constraints: dict[str, Any]) -> list[BrowserTrack]:
         return await get_user_media(constraints)
+
+    async def get_display_media(self, options: dict[str, Any]) -> list[BrowserTrack]:
+        return await get_display_media(options)
 
     def on_page_hide(self, fn: Callable[[], None]) -> PageHideListener:
         return PageHideListener(fn)

@@ -72,7 +72,9 @@ Ops (args → value)
     init | null)``, ``pc.addRecvTransceiver(h, kind)``, ``pc.addSendTransceiver(h, senderH, trackH, encodings |
     null, codecMime | null)`` (the codec mime first in ``setCodecPreferences``, see the port), ``pc.removeSender(h, senderH)``, ``pc.createDataChannel(h, dcH, label, init)``, ``pc.getStats(h)`` →
     list of dicts, ``pc.close(h)`` (also releases the handles the connection created); ``dc.send(h, bytes)``,
-    ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``; ``track.setEnabled(h,
+    ``dc.close(h)``; ``media.getUserMedia(constraints)`` → ``[{h, id, kind, settings}]``;
+    ``media.getDisplayMedia(options)`` → the same (a screen capture; the page's user activation must still hold
+    when the host reads the call; a captured track's ``ended`` event says the user stopped sharing); ``track.setEnabled(h,
     bool)``, ``track.stop(h)``, ``track.attach(h, elH, kind)``, ``track.detach(h, elH)``; ``element.mount(elH,
     selector)``, ``element.release(elH)``; ``element.observe(elH, watchH)`` (adaptive stream: ResizeObserver,
     IntersectionObserver and ``visibilitychange`` on that element; ``view`` events ``{w, h, v, hidden, dpr}`` to
@@ -137,9 +139,10 @@ OPS = POSTED_OPS | frozenset(
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio",
-     "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare"}
+     "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
+     "media.getDisplayMedia"}
 )
-DEVICE_OPS = frozenset({"media.getUserMedia"})
+DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
 WS_OPS = frozenset({"ws.open"})
 NEGOTIATION_OPS = frozenset(
     {"pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer", "pc.setLocalDescription",
@@ -147,7 +150,7 @@ NEGOTIATION_OPS = frozenset(
      "pc.removeSender", "pc.createDataChannel", "sender.setDegradationPreference"}
 )
 #: Ops awaited with no deadline (they may wait on the user).
-UNBOUNDED_OPS = frozenset({"media.getUserMedia"})
+UNBOUNDED_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
      "pagehide", "play", "view"}

@@ -112,6 +112,9 @@ class MediaTrackPort(Protocol):
     """Set by the SDK: the page's answer to ``play()`` of an element this track was attached to, when that element
     holds audio (page state, pushed): ``(True, "")`` once it plays, ``(False, name)`` when refused, ``name`` being
     the DOMException's (``NotAllowedError``: the autoplay policy wants a user gesture first)."""
+    on_ended: Callable[[], None] | None
+    """Set by the SDK: a captured track ended by itself (page state, pushed): the user stopped sharing the screen
+    from the browser's own UI, a device went away. Not called for our own :meth:`stop`."""
 
     @property
     def native(self) -> Any:
@@ -247,6 +250,12 @@ class Platform(Protocol):
 
     async def get_user_media(self, constraints: dict[str, Any]) -> list[MediaTrackPort]:
         """Capture; raises ``DeviceError`` (permission, no device, busy) or ``UnsupportedError``."""
+
+    async def get_display_media(self, options: dict[str, Any]) -> list[MediaTrackPort]:
+        """Capture a screen, window or tab (``getDisplayMedia(options)``: ``video``/``audio`` constraints and the
+        display-surface hints); the browser asks the user to pick, and only within a user activation (a click).
+        Raises ``DeviceError`` (refused or cancelled: ``PermissionDenied``; no user activation: ``Other`` with the
+        browser's error name) or ``DeviceUnsupportedError`` (no getDisplayMedia here)."""
 
     def on_page_hide(self, fn: Callable[[], None]) -> Closable:
         """Call ``fn`` when the page goes away for good; close the returned handle to stop listening."""

@@ -173,6 +173,10 @@ class SignalSession:
     def send_mute(self, track_sid: str, muted: bool) -> None:
         self._send(codec.request(mute=proto.rtc().MuteTrackRequest(sid=track_sid, muted=muted)))
 
+    def send_subscription_permission(self, permission: Any) -> None:
+        """A ``SubscriptionPermission``: who may subscribe to our tracks."""
+        self._send(codec.request(subscription_permission=permission))
+
     @staticmethod
     def _leave_request() -> Any:
         rtc, m = proto.rtc(), proto.models()

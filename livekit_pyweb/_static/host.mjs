@@ -609,6 +609,22 @@ const OPS = {
   async "net.prepare"(url) {
     await fetch(url, { method: "HEAD", mode: "no-cors", cache: "no-store" });
   },
+  async "media.getDisplayMedia"(options) {
+    const devices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+    if (!devices || !devices.getDisplayMedia) {
+      throw named("UnsupportedError", "getDisplayMedia is not available on this page (an insecure origin?)");
+    }
+    // Needs the page's user activation: a click on the page shortly before this call is read.
+    const stream = await devices.getDisplayMedia(options || {});
+    if (this.closed) {
+      for (const t of stream.getTracks()) t.stop();
+      throw named("InvalidStateError", "the host closed during getDisplayMedia");
+    }
+    return stream.getTracks().map((track) => ({
+      h: this._newTrack(track, undefined), id: track.id, kind: track.kind, settings: track.getSettings(),
+    }));
+  },
+
   "track.setEnabled"(h, enabled) {
     this._get(h, "track").obj.enabled = !!enabled;
   },

@@ -210,6 +210,7 @@ class FakePlatform:
         self.closed = False
         self.lost: list[Any] = []
         self.captures: list[dict[str, Any]] = []
+        self.display_captures: list[dict[str, Any]] = []
         self.capture_error: Exception | None = None
         self.started_audio: list[list[Any]] = []
         self.autoplay_refused = False
@@ -255,6 +256,18 @@ class FakePlatform:
             tracks.append(FakeTrackPort(f"cam-{n}", "video", {"width": 1280, "height": 720, "frameRate": 30}))
         if "audio" in constraints:
             tracks.append(FakeTrackPort(f"mic-{n}", "audio"))
+        return tracks
+
+    async def get_display_media(self, options: dict[str, Any]) -> list[FakeTrackPort]:
+        """A screen capture: 1920x1080 video, plus audio when ``options["audio"]`` asks (as Chromium's fake
+        capture with a tab picked). Recorded in ``display_captures``; ``capture_error`` fails it too."""
+        self.display_captures.append(options)
+        if self.capture_error is not None:
+            raise self.capture_error
+        n = len(self.display_captures)
+        tracks = [FakeTrackPort(f"screen-{n}", "video", {"width": 1920, "height": 1080, "frameRate": 30})]
+        if options.get("audio"):
+            tracks.append(FakeTrackPort(f"screen-audio-{n}", "audio"))
         return tracks
 
     def on_lost(self, fn: Any) -> _Handle:
@@ -333,6 +346,13 @@ class FakeTrackPort:
         self.on_play: Any = None
         self.watches: list[_Watch] = []
         self.cloned: list[FakeTrackPort] = []
+        self.on_ended: Any = None
+
+    def end(self) -> None:
+        """What the page pushes when the track ends by itself (the user stopped sharing the screen)."""
+        self.ready_state = "ended"
+        if self.on_ended is not None:
+            self.on_ended()
 
     def played(self, ok: bool, error: str = "") -> None:
         """What the page pushes once play() of an element holding this (audio) track settled."""
