@@ -36,6 +36,7 @@ Commands: one JSON object per line on stdin, answered by an event line carrying 
     {"id": 2, "cmd": "unmute", "kind": "video"}
     {"id": 3, "cmd": "unpublish", "kind": "audio"}
     {"id": 4, "cmd": "video_quality", "participant": "bob", "quality": "low"}   low/medium/high layer of bob's video
+    {"id": 5, "cmd": "permissions", "allow_all": false, "allow": ["bob"]}   who may subscribe to our tracks
   → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
 
 Errors: {"event": "error", "message": ...} and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin
@@ -234,6 +235,12 @@ async def run(args: argparse.Namespace) -> int:
                 local_tracks.pop(cmd["kind"])
                 await room.local_participant.unpublish_track(pub.sid)
                 emit("done", id=cid, cmd=name, kind=cmd["kind"], sid=pub.sid)
+            elif name == "permissions":  # who may subscribe to our tracks (livekit.rtc's own call)
+                room.local_participant.set_track_subscription_permissions(
+                    allow_all_participants=bool(cmd["allow_all"]),
+                    participant_permissions=[rtc.ParticipantTrackPermission(participant_identity=i, allow_all=True)
+                                             for i in cmd.get("allow", [])])
+                emit("done", id=cid, cmd=name)
             else:
                 raise ValueError(f"unknown command {name!r}")
         except Exception as e:
