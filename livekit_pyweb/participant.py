@@ -657,15 +657,17 @@ class LocalParticipant(Participant):
         backups = list(pub._backups.values())
         pub._backups.clear()
         engine = self._room._engine
-        if engine is not None:
+        try:
+            if engine is not None:
+                for backup in backups:
+                    await engine.remove_sender(backup.sender)
+                await engine.remove_sender(pub._sender)
+        finally:  # also when cancelled (the room disconnecting meanwhile): no capture is left running
             for backup in backups:
-                await engine.remove_sender(backup.sender)
-            await engine.remove_sender(pub._sender)
-        for backup in backups:
-            backup.port.stop()
-            backup.port.release()
-        if stop and pub.track is not None:
-            pub.track.stop()
+                backup.port.stop()
+                backup.port.release()
+            if stop and pub.track is not None:
+                pub.track.stop()
         self._emit_args("local_track_unpublished", pub)
         self._room._emit(LocalTrackUnpublished(pub))
 

@@ -50,7 +50,8 @@ json.dumps({{"sid": pub.sid, "source": source_name(pub), "kind": pub.kind.name, 
 # dispatched on the page's MediaStreamTrack instead (what the browser fires then); the SDK hears it through the port.
 END_SHARE = """
 js.eval("(t) => t.dispatchEvent(new Event('ended'))")(track.media_stream_track)
-await wait_until(lambda: not room.local_participant.is_screen_share_enabled, 10, "the ended share to unpublish")
+await wait_until(lambda: ["local_track_unpublished", pub.sid] in log, 10, "the ended share to unpublish")
+assert not room.local_participant.is_screen_share_enabled
 stopped = str(track.media_stream_track.readyState)
 js.document.getElementById("share").removeEventListener("click", click)
 click.destroy()
@@ -290,3 +291,83 @@ json.dumps({"frames": frames, "log": [e[0] for e in log if e[0] in ("track_subsc
 """)
     assert again["frames"] >= 10 and again["log"] == ["track_subscribed", "track_unsubscribed", "track_subscribed"], again
     assert logged_warnings(selenium) == []
+
+
+WORKER_JOIN = """
+import asyncio, json, js, logging
+from livekit_pyweb import Room, ScreenShareCaptureOptions, TrackSource, create_local_tracks
+from livekit_pyweb._browser import live_proxy_count
+base_proxies = live_proxy_count()
+logged = []
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+unpublished = []
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out waiting for {{what}}; logged={{logged}}")
+        await asyncio.sleep(0.05)
+# A track made before any Room, in the worker: captured on the page through the bridge the Room then shares.
+early = await create_local_tracks(audio=False, video=True)
+room = Room()
+room.on("local_track_unpublished", lambda pub: unpublished.append(pub.sid))
+await room.connect({url!r}, {token!r})
+cam = await room.local_participant.publish_track(early[0])
+json.dumps({{"platform": room._platform.name, "channel": room._platform.channel, "cam": cam.sid,
+            "shared": room._platform is early[0]._port._platform}})
+"""
+
+WORKER_SHARE = """
+pub = await room.local_participant.set_screen_share_enabled(True, ScreenShareCaptureOptions(audio=True))
+audio = room.local_participant.get_track_publication(TrackSource.SOURCE_SCREENSHARE_AUDIO)
+json.dumps({"sid": pub.sid, "source": pub.source.name, "handle": pub.track._port.handle, "width": pub.width,
+            "audio": audio.sid if audio is not None else None})
+"""
+
+WORKER_ENDED = """
+await wait_until(lambda: share_sid in unpublished, 10, "the ended share to unpublish")
+await room.disconnect()
+early[0].stop()
+counts = await platform_ref.counts()
+proxies_open = live_proxy_count() - base_proxies  # the shared platform's channel listener: it outlives the room
+platform_ref.close()
+json.dumps({"unpublished": unpublished, "counts": counts, "logged": logged, "proxies_open": proxies_open,
+            "leaked_proxies": live_proxy_count() - base_proxies})
+"""
+
+
+@pytest.mark.driver_timeout(150)
+def test_screen_share_through_the_worker_bridge(selenium_standalone, dist_url, py_peer, room_name):
+    """In a Web Worker: a track made before the Room through the bridge is published by it; a click on the page
+    gives the page user activation, the worker's set_screen_share_enabled() reaches the host's getDisplayMedia
+    within it; the peer decodes the share; the page track's ended event unpublishes it."""
+    from selenium.webdriver.common.by import By
+
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = selenium_standalone.driver
+    peer = py_peer("viewer", room_name, video=False, audio=False)
+    open_worker_page(driver, dist_url)
+    joined = run_worker(driver, WORKER_JOIN.format(url=LIVEKIT_URL, token=make_token("worker", room_name)))
+    assert joined["platform"] == "bridge" and joined["shared"] is True, joined
+    peer.wait_for(lambda e: e["event"] == "frames" and e["sid"] == joined["cam"] and e["count"] >= 10, 30,
+                  "frames of the track made before the room")
+    driver.execute_script(ADD_BUTTON)
+    driver.find_element(By.ID, "share").click()  # the page's user activation covers the host's getDisplayMedia
+    shared = run_worker(driver, WORKER_SHARE)
+    assert shared["source"] == "SOURCE_SCREENSHARE" and shared["width"] > 0, shared
+    sub = peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["sid"] == shared["sid"], 20, "the share")
+    assert sub["source"] == "screenshare", sub
+    peer.wait_for(lambda e: e["event"] == "frames" and e["sid"] == shared["sid"] and e["count"] >= 20, 30,
+                  "frames of the share")
+    # The user stopping the share: the page-side track fires ended (dispatched, see END_SHARE).
+    driver.execute_script("livekitPyweb.hosts.get(arguments[0])._handles.get(arguments[1]).obj"
+                          ".dispatchEvent(new Event('ended'))", joined["channel"], shared["handle"])
+    ended = run_worker(driver, f"platform_ref = room._platform\nshare_sid = {shared['sid']!r}\n" + WORKER_ENDED)
+    assert shared["sid"] in ended["unpublished"], ended
+    assert ended["proxies_open"] == 1 and ended["logged"] == [] and ended["leaked_proxies"] == 0, ended
+    assert ended["counts"]["handles"] == 0 and ended["counts"]["pcs"] == 0, ended
+    peer.wait_for(lambda e: e["event"] == "track_unpublished" and e["sid"] == shared["sid"], 20, "unpublished")
