@@ -70,8 +70,12 @@ def test_screen_share_after_a_click_reaches_the_peer_and_ends_with_the_capture(s
     open_page(selenium)
     selenium.driver.execute_script(ADD_BUTTON)
     run_py(selenium, JOIN_WITH_SHARE_BUTTON.format(url=LIVEKIT_URL, token=make_token("sharer", room_name)))
+    assert run_py(selenium, "json.dumps(bool(js.navigator.userActivation.hasBeenActive))") is False
     selenium.driver.find_element(By.ID, "share").click()  # a real click: user activation for getDisplayMedia
     shared = run_py(selenium, AFTER_SHARE_CLICK.format())
+    # (Measured here: with --use-fake-ui-for-media-stream this headless Chromium also lets getDisplayMedia run
+    # without a user activation; a real browser does not, hence the click handler, which is what a page needs.)
+    assert run_py(selenium, "json.dumps(bool(js.navigator.userActivation.hasBeenActive))") is True
     assert shared["source"] == "SCREENSHARE" and shared["kind"] == "KIND_VIDEO" and shared["enabled"], shared
     assert shared["name"] == "screen_share" and shared["width"] > 0, shared
     sub = peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["sid"] == shared["sid"], 20,
@@ -359,6 +363,10 @@ def test_screen_share_through_the_worker_bridge(selenium_standalone, dist_url, p
     driver.find_element(By.ID, "share").click()  # the page's user activation covers the host's getDisplayMedia
     shared = run_worker(driver, WORKER_SHARE)
     assert shared["source"] == "SOURCE_SCREENSHARE" and shared["width"] > 0, shared
+    assert shared["audio"] is not None, shared  # the fake capture gives tab audio: SOURCE_SCREENSHARE_AUDIO
+    audio_sub = peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["sid"] == shared["audio"], 20,
+                              "the share's audio")
+    assert audio_sub["source"] == "screenshare_audio" and audio_sub["kind"] == "audio", audio_sub
     sub = peer.wait_for(lambda e: e["event"] == "track_subscribed" and e["sid"] == shared["sid"], 20, "the share")
     assert sub["source"] == "screenshare", sub
     peer.wait_for(lambda e: e["event"] == "frames" and e["sid"] == shared["sid"] and e["count"] >= 20, 30,
@@ -367,7 +375,7 @@ def test_screen_share_through_the_worker_bridge(selenium_standalone, dist_url, p
     driver.execute_script("livekitPyweb.hosts.get(arguments[0])._handles.get(arguments[1]).obj"
                           ".dispatchEvent(new Event('ended'))", joined["channel"], shared["handle"])
     ended = run_worker(driver, f"platform_ref = room._platform\nshare_sid = {shared['sid']!r}\n" + WORKER_ENDED)
-    assert shared["sid"] in ended["unpublished"], ended
+    assert shared["sid"] in ended["unpublished"], ended  # the audio stays until the room leaves (its own ended)
     assert ended["proxies_open"] == 1 and ended["logged"] == [] and ended["leaked_proxies"] == 0, ended
     assert ended["counts"]["handles"] == 0 and ended["counts"]["pcs"] == 0, ended
     peer.wait_for(lambda e: e["event"] == "track_unpublished" and e["sid"] == shared["sid"], 20, "unpublished")

@@ -611,3 +611,16 @@ async def test_call_now_sends_before_returning_and_settles_like_call():
     session.close()
     with pytest.raises(BridgeError):
         session.call_now("media.startAudio", None)
+
+
+@pytest.mark.parametrize(("name", "reason"), [("NotAllowedError", DeviceErrorReason.PermissionDenied),
+                                              ("InvalidStateError", DeviceErrorReason.Other)])
+def test_get_display_media_is_a_device_op_without_deadline(name, reason):
+    # A refused/cancelled picker (NotAllowedError) or no user activation (InvalidStateError): DeviceError as on the
+    # direct path; the picker waits on the user, so the call has no deadline.
+    assert "media.getDisplayMedia" in B.OPS and "media.getDisplayMedia" in B.UNBOUNDED_OPS
+    assert "media.getDisplayMedia" not in B.POSTED_OPS
+    error = B.error_from_reply("media.getDisplayMedia", B.ReplyError(name, "no"), DEVICE_REASONS)
+    assert isinstance(error, DeviceError) and error.reason is reason and error.name == name
+    unsupported = B.error_from_reply("media.getDisplayMedia", B.ReplyError("UnsupportedError", "none"), {})
+    assert type(unsupported) is UnsupportedError
