@@ -305,6 +305,9 @@ async def test_subscription_permission_update_emits_and_unsubscribes():
     await until(lambda: ("subscribed", "TR_v") in events)
     pub = room.remote_participants["bob"].track_publications["TR_v"]
     assert pub.permission_status is PermissionStatus.ALLOWED
+    bob_events = []
+    room.remote_participants["bob"].on("track_subscription_permission_changed",
+                                       lambda p, status: bob_events.append((p.sid, status)))
     update = proto.rtc().SubscriptionPermissionUpdate
     socket.push(subscription_permission_update=update(participant_sid="PA_bob", track_sid="TR_v", allowed=False))
     await until(lambda: len(events) == 3)
@@ -315,6 +318,7 @@ async def test_subscription_permission_update_emits_and_unsubscribes():
     socket.push(subscription_permission_update=update(participant_sid="PA_bob", track_sid="TR_v", allowed=True))
     await until(lambda: len(events) == 4)
     assert events[3] == ("permission", "TR_v", PermissionStatus.ALLOWED, "bob")
+    assert bob_events == [("TR_v", PermissionStatus.NOT_ALLOWED), ("TR_v", PermissionStatus.ALLOWED)]
     pc.on_track(TrackEvent(FakeTrack("v2", "video"), ["PA_bob|TR_v"]))  # the server subscribes us again
     await until(lambda: len(events) == 5)
     assert events[4] == ("subscribed", "TR_v") and pub.track is not None
