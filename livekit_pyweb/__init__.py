@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ConnectionErrorReason,
         DeviceError,
         DeviceErrorReason,
+        MediaDeviceFailure,
         InvalidStateError,
         LiveKitError,
         NegotiationError,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SubscriptionStatus,
     )
     from .events import EventEmitter
+    from .devices import MediaDeviceInfo
     from .participant import LocalParticipant, Participant, RemoteParticipant
     from .room import Room, RtcStats
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
@@ -95,8 +97,9 @@ _EXPORTS = {
               "DataPacketKind", "ParticipantKind", "ParticipantKindDetail", "ParticipantState", "VideoCodec",
               "VideoQuality", "IceTransportType", "DegradationPreference", "SubscriptionStatus"),
     "events": ("EventEmitter",),
+    "devices": ("MediaDeviceInfo",),
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
-               "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "UnsupportedError",
+               "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "MediaDeviceFailure", "UnsupportedError",
                "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState",
                "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),

@@ -41,6 +41,7 @@ __all__ = [
     "TrackError",
     "PublishTrackError",
     "DeviceErrorReason",
+    "MediaDeviceFailure",
     "DeviceError",
     "UnsupportedError",
     "InvalidStateError",
@@ -190,16 +191,47 @@ class TrackInvalidError(TrackError):
 
 
 class DeviceErrorReason(enum.Enum):
-    """Why capturing from a device failed; mirrors the DOMException names of getUserMedia."""
+    """Why capturing from (or playing to) a device failed: livekit-client's ``MediaDeviceFailure`` (also this
+    enum's alias), read from the browser's DOMException name by :meth:`get_failure`."""
 
-    PermissionDenied = "PermissionDenied"  # NotAllowedError
-    NotFound = "NotFound"  # NotFoundError / OverconstrainedError
-    DeviceInUse = "DeviceInUse"  # NotReadableError / AbortError
+    PermissionDenied = "PermissionDenied"
+    """The user or the browser refused access (``NotAllowedError``, ``SecurityError``)."""
+    NotFound = "NotFound"
+    """No such device (``NotFoundError``; ``OverconstrainedError``: no device satisfies the constraints, e.g. an
+    exact ``deviceId`` that does not exist)."""
+    DeviceInUse = "DeviceInUse"
+    """The device exists but cannot be opened, typically another application holds it (``NotReadableError``,
+    ``AbortError``)."""
     Other = "Other"
+
+    @classmethod
+    def get_failure(cls, error: BaseException | str) -> DeviceErrorReason:
+        """The reason for a DOMException name (or an error carrying ``.name``, as :class:`DeviceError` does).
+        As livekit-client's ``MediaDeviceFailure.getFailure`` (its legacy Chrome names included), plus
+        ``SecurityError``, ``OverconstrainedError`` and ``AbortError``, which it counts as Other."""
+        name = error if isinstance(error, str) else str(getattr(error, "name", "") or "")
+        return DEVICE_ERROR_NAMES.get(name, cls.Other)
+
+
+MediaDeviceFailure = DeviceErrorReason
+
+DEVICE_ERROR_NAMES: dict[str, DeviceErrorReason] = {
+    "NotAllowedError": DeviceErrorReason.PermissionDenied,
+    "PermissionDeniedError": DeviceErrorReason.PermissionDenied,  # Chrome's legacy name
+    "SecurityError": DeviceErrorReason.PermissionDenied,
+    "NotFoundError": DeviceErrorReason.NotFound,
+    "DevicesNotFoundError": DeviceErrorReason.NotFound,  # Chrome's legacy name
+    "OverconstrainedError": DeviceErrorReason.NotFound,
+    "NotReadableError": DeviceErrorReason.DeviceInUse,
+    "TrackStartError": DeviceErrorReason.DeviceInUse,  # Chrome's legacy name
+    "AbortError": DeviceErrorReason.DeviceInUse,
+}
+"""The DOMException names a capture (getUserMedia) or an output selection (setSinkId) fails with, and what they
+mean; every other name is ``Other``. Both platforms (direct and worker bridge) use this one table."""
 
 
 class DeviceError(TrackError):
-    """getUserMedia or getDisplayMedia failed.
+    """getUserMedia, getDisplayMedia or setSinkId failed.
 
     Attributes:
         reason: see :class:`DeviceErrorReason`.
@@ -210,6 +242,9 @@ class DeviceError(TrackError):
         super().__init__(message)
         self.reason = reason
         self.name = name
+
+    def __repr__(self) -> str:
+        return f"DeviceError({str(self)!r}, reason={self.reason.name}, name={self.name!r})"
 
 
 class UnsupportedError(LiveKitError):

@@ -68,6 +68,9 @@ EventName = Literal[
     "track_stream_state_changed",
     "signal_connected",
     "track_subscription_permission_changed",
+    "media_devices_changed",
+    "media_devices_error",
+    "active_device_changed",
 ]
 
 ParticipantEventName = Literal[
@@ -333,6 +336,37 @@ class Emitted:
 
     name: str
     args: tuple[Any, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MediaDevicesChanged(RoomEvent):
+    """livekit-client's ``MediaDevicesChanged``: the page's ``navigator.mediaDevices`` fired ``devicechange`` (a
+    device plugged in or out); ``Room.get_local_devices()`` lists them again. Emitted while connected."""
+
+    name: ClassVar[str] = "media_devices_changed"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MediaDevicesError(RoomEvent):
+    """livekit-client's ``MediaDevicesError``: capturing for a source failed (``set_camera_enabled``,
+    ``set_microphone_enabled``, ``enable_camera_and_microphone``, ``switch_active_device``). ``error`` is the
+    :class:`~livekit_pyweb.errors.DeviceError` raised (its ``reason``: PermissionDenied, NotFound, DeviceInUse,
+    Other) or an ``UnsupportedError``; ``kind`` the device kind (``"videoinput"``/``"audioinput"``), None when
+    both were asked for at once."""
+
+    name: ClassVar[str] = "media_devices_error"
+    error: Exception
+    kind: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActiveDeviceChanged(RoomEvent):
+    """livekit-client's ``ActiveDeviceChanged``: the device used for ``kind`` (``"audioinput"``, ``"videoinput"``,
+    ``"audiooutput"``) is now ``device_id`` (``Room.get_active_device(kind)``)."""
+
+    name: ClassVar[str] = "active_device_changed"
+    kind: str
+    device_id: str
 
 
 EVENT_NAMES: frozenset[str] = frozenset(typing.get_args(EventName))

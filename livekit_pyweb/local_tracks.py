@@ -62,12 +62,16 @@ async def create_local_tracks(
         constraints["audio"] = (audio if isinstance(audio, AudioCaptureOptions) else AudioCaptureOptions()).constraints()
     if not constraints:
         raise ValueError("create_local_tracks needs audio or video (or both)")
-    ports = await (await _platform(platform)).get_user_media(constraints)
+    chosen = await _platform(platform)
+    ports = await chosen.get_user_media(constraints)
     tracks: list[LocalTrack] = []
     extra: list[MediaTrackPort] = []
     for port in ports:
         if port.kind in constraints and not any(t._port.kind == port.kind for t in tracks):
-            tracks.append(LocalVideoTrack(port) if port.kind == "video" else LocalAudioTrack(port))
+            track: LocalTrack = LocalVideoTrack(port) if port.kind == "video" else LocalAudioTrack(port)
+            track._platform = chosen  # restart_track / switch_active_device capture again there
+            track._constraints = dict(constraints[port.kind])
+            tracks.append(track)
         else:  # more than was asked for
             extra.append(port)
     _release(extra)

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from ._core import convert, proto
 from ._core import simulcast
 from ._core.simulcast import Layer, announced_layers
-from .errors import (InvalidStateError, PublishTrackError, RequestErrorReason, SignalRequestError, TrackError,
-                     TrackInvalidError)
+from .errors import (DeviceError, DeviceErrorReason, InvalidStateError, PublishTrackError, RequestErrorReason,
+                     SignalRequestError, TrackError, TrackInvalidError, UnsupportedError)
 from .events import (
     PARTICIPANT_EVENT_NAMES,
     EventEmitter,
     LocalTrackPublished,
     LocalTrackUnpublished,
+    MediaDevicesError,
     ParticipantEventName,
     TrackMuted,
     TrackUnmuted,
@@ -188,6 +189,8 @@ class LocalParticipant(Participant):
         # set_camera_enabled(True) calls give one camera, and enable/disable calls settle in call order.
         self._source_locks: dict[TrackSource, asyncio.Lock] = {}
         self._pending: list[LocalTrack] = []  # tracks publish_track is publishing now
+        self._camera_error: Exception | None = None
+        self._microphone_error: Exception | None = None
 
     def _source_lock(self, source: TrackSource) -> asyncio.Lock:
         return self._source_locks.setdefault(source, asyncio.Lock())
@@ -242,6 +245,56 @@ class LocalParticipant(Participant):
                 and (attributes is None or all(current.get(k) == v or (v == "" and k not in current)
                                                for k, v in attributes.items())))
 
+    @property
+    def last_camera_error(self) -> Exception | None:
+        """The error of the last camera capture that failed (a :class:`~livekit_pyweb.errors.DeviceError`:
+        ``reason`` PermissionDenied, NotFound, DeviceInUse or Other), None once one succeeded (livekit-client's
+        ``lastCameraError``). Captures are those of ``set_camera_enabled``, ``enable_camera_and_microphone`` and
+        ``Room.switch_active_device("videoinput", ...)``."""
+        return self._camera_error
+
+    @property
+    def last_microphone_error(self) -> Exception | None:
+        """As :attr:`last_camera_error`, for the microphone."""
+        return self._microphone_error
+
+    def _device_failed(self, kind: str | None, error: Exception, *, video: bool, audio: bool) -> None:
+        """A capture failed: remember it per device and tell the room (``media_devices_error``)."""
+        if video:
+            self._camera_error = error
+        if audio:
+            self._microphone_error = error
+        self._room._emit(MediaDevicesError(error, kind))
+
+    async def _capture(self, constraints: dict[str, Any]) -> list[LocalTrack]:
+        """getUserMedia through the port (the room's chosen devices filled in); one track per kind asked for,
+        each able to restart. Failures are recorded (``last_*_error``), emitted and raised."""
+        platform = self._room._platform_required()
+        constraints = self._room._with_device_defaults(constraints)
+        video, audio = "video" in constraints, "audio" in constraints
+        try:
+            ports = await platform.get_user_media(constraints)
+        except (DeviceError, UnsupportedError) as exc:
+            kind = None if video and audio else "videoinput" if video else "audioinput"
+            self._device_failed(kind, exc, video=video, audio=audio)
+            raise
+        tracks: list[LocalTrack] = []
+        for port in ports:
+            key = "video" if port.kind == "video" else "audio"
+            if key in constraints and not any(t._port.kind == port.kind for t in tracks):
+                track: LocalTrack = LocalVideoTrack(port) if key == "video" else LocalAudioTrack(port)
+                track._platform = platform
+                track._constraints = dict(constraints[key]) if isinstance(constraints[key], dict) else {}
+                tracks.append(track)
+            else:  # more than was asked for
+                port.stop()
+                port.release()
+        if any(t.kind == TrackKind.KIND_VIDEO for t in tracks):
+            self._camera_error = None
+        if any(t.kind == TrackKind.KIND_AUDIO for t in tracks):
+            self._microphone_error = None
+        return tracks
+
     # -- devices -----------------------------------------------------------------------------------------
     async def set_camera_enabled(
         self, enabled: bool = True, capture: VideoCaptureOptions | None = None, publish: TrackPublishOptions | None = None
@@ -289,15 +342,7 @@ class LocalParticipant(Participant):
             constraints["video"] = (video or options.video_capture_defaults or VideoCaptureOptions()).constraints()
         if self.get_track_publication(TrackSource.SOURCE_MICROPHONE) is None:
             constraints["audio"] = (audio or options.audio_capture_defaults or AudioCaptureOptions()).constraints()
-        tracks: list[LocalTrack] = []
-        if constraints:
-            for port in await self._room._platform_required().get_user_media(constraints):
-                kind = "video" if port.kind == "video" else "audio"
-                if kind in constraints and not any(t._port.kind == port.kind for t in tracks):
-                    tracks.append(LocalVideoTrack(port) if kind == "video" else LocalAudioTrack(port))
-                else:  # more than was asked for
-                    port.stop()
-                    port.release()
+        tracks: list[LocalTrack] = await self._capture(constraints) if constraints else []
         try:
             for track in tracks:
                 await self.publish_track(track, self._publish_options(track.source, None))
@@ -333,12 +378,11 @@ class LocalParticipant(Participant):
             return None
         self._room._require_connected()
         self._check_publish_permission(source)  # before the capture: no device prompt for a refused publish
-        ports = await self._room._platform_required().get_user_media(constraints)
-        port = ports[0]
-        for extra in ports[1:]:
-            extra.stop()
-            extra.release()
-        track: LocalTrack = LocalVideoTrack(port, source) if source == TrackSource.SOURCE_CAMERA else LocalAudioTrack(port, source)
+        captured = await self._capture(constraints)
+        if not captured:
+            raise DeviceError(f"getUserMedia gave no track for {source.name}", DeviceErrorReason.Other)
+        track = captured[0]
+        track.source = source
         try:
             return await self.publish_track(track, self._publish_options(source, publish))
         except BaseException:
@@ -574,9 +618,11 @@ class LocalParticipant(Participant):
         track._mute_hook = self._mute
         track._sender = sender
         track._ended_hook = self._track_ended
+        track._restart_hook = self._room._on_local_track_restarted
         await engine.negotiate()
         self._emit_args("local_track_published", pub)
         self._room._emit(LocalTrackPublished(pub, track))
+        self._room._on_local_track_restarted(track)  # livekit-client: the device in use becomes the active one
         return pub
 
     async def _publish_backup_codec(self, pub: LocalTrackPublication, codec: str) -> None:
@@ -652,6 +698,7 @@ class LocalParticipant(Participant):
             pub.track._mute_hook = None
             pub.track._sender = None
             pub.track._ended_hook = None
+            pub.track._restart_hook = None
         for task in pub._backup_tasks.values():
             task.cancel()
         backups = list(pub._backups.values())

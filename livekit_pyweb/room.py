@@ -18,14 +18,18 @@ from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
 from ._core.ports import PLATFORM_CHOICES, Platform
 from ._core.signal_url import redact_url, to_http_url
-from .errors import ConnectionError, ConnectionErrorReason, InvalidStateError, RequestErrorReason, SignalRequestError
+from .devices import MediaDeviceInfo, check_kind, local_devices, source_kind
+from .errors import (ConnectionError, ConnectionErrorReason, DeviceError, InvalidStateError, RequestErrorReason,
+                     SignalRequestError, UnsupportedError)
 from .events import (
     Connected,
+    ActiveDeviceChanged,
     ActiveSpeakersChanged,
     AudioPlaybackChanged,
     ConnectionQualityChanged,
     ConnectionStateChanged,
     LocalTrackSubscribed,
+    MediaDevicesChanged,
     Moved,
     ParticipantAttributesChanged,
     ParticipantMetadataChanged,
@@ -55,7 +59,7 @@ from .events import (
 from .enums import ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
 from .options import RoomOptions
 from .participant import LocalParticipant, Participant, RemoteParticipant
-from .track import RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
+from .track import LocalTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from .track_publication import LocalTrackPublication, RemoteTrackPublication
 
 logger = logging.getLogger("livekit_pyweb.room")
@@ -134,6 +138,12 @@ class Room(EventEmitter[EventName]):
         self._signal_requests: dict[int, asyncio.Future[SignalRequestError]] = {}  # request_id -> refusal
         self._dynacast_forced = False  # a publication with a backup codec turned dynacast on (livekit-client)
         self._codec_capabilities: dict[str, frozenset[str] | None] = {}  # kind -> codecs this browser can send
+        # Devices: the one in use per kind (get_active_device), the deviceId constraint the next capture of a
+        # kind uses (switch_active_device before anything is published), the audio output of remote audio.
+        self._active_devices: dict[str, str] = {}
+        self._capture_devices: dict[str, Any] = {}
+        self._audio_output: str | None = None
+        self._device_listener: Any = None
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -272,6 +282,131 @@ class Room(EventEmitter[EventName]):
         receiving = list(await subscriber.get_stats())
         return RtcStats(publisher_stats=[dict(e) for e in sending], subscriber_stats=[dict(e) for e in receiving])
 
+    # -- devices -----------------------------------------------------------------------------------------
+    @staticmethod
+    async def get_local_devices(
+        kind: str | None = None, request_permissions: bool = True, *, platform: Platform | None = None
+    ) -> list[MediaDeviceInfo]:
+        """The page's media devices (livekit-client's static ``Room.getLocalDevices``): every one, or those of
+        ``kind`` (``"audioinput"``, ``"videoinput"``, ``"audiooutput"``). Works before any room connects: on the
+        main thread it asks the page's ``navigator.mediaDevices``; in a Web Worker a page host answers across the
+        bridge (the platform a connected Room or ``create_local_tracks`` uses, else ``platform``).
+
+        With ``request_permissions`` (default), when the kind asked for is missing or its labels are empty (no
+        capture allowed yet) it captures once (stopped at once) so that the browser lists them with labels.
+
+        Raises:
+            ValueError: not a device kind.
+            DeviceError: the permission was refused (``reason`` PermissionDenied) or capturing failed.
+            UnsupportedError: this page has no ``navigator.mediaDevices``.
+        """
+        if kind is not None:
+            check_kind(kind)
+        if platform is None:  # a connected Room's, or the one create_local_tracks shares (see _core.platforms)
+            platform = platforms.for_tracks("auto", default_platform)
+        await platform.start()
+        return await local_devices(platform, kind, request_permissions)
+
+    def get_active_device(self, kind: str) -> str | None:
+        """The device id in use for ``kind`` (livekit-client's ``getActiveDevice``): the device our published
+        camera or microphone captures from, or the last one :meth:`switch_active_device` chose; None until then."""
+        return self._active_devices.get(check_kind(kind))
+
+    async def switch_active_device(self, kind: str, device_id: str, exact: bool = True) -> bool:
+        """Use the device ``device_id`` for ``kind`` (livekit-client's ``switchActiveDevice``).
+
+        * ``"videoinput"`` / ``"audioinput"``: our published camera / microphone restarts on that device (see
+          :meth:`LocalTrack.restart_track`: the publication, its sid and what the peers receive go on, now from
+          the new device), and later captures of that kind use it. ``exact`` (default) asks for exactly that
+          device (``{"exact": id}``: a missing one fails with ``DeviceError`` NotFound); False makes it a
+          preference the browser may not follow.
+        * ``"audiooutput"``: every remote audio track plays to that output (``setSinkId`` on every element it is
+          attached to, and on the elements attached later).
+
+        Returns True when every track now uses the device (False: an inexact choice the browser did not follow).
+        ``active_device_changed(kind, device_id)`` tells the change. Works before connecting (the choice then
+        applies to the first capture, and to remote audio).
+
+        Raises:
+            ValueError: not a device kind.
+            DeviceError: the device could not be used (``reason`` PermissionDenied, NotFound, DeviceInUse, Other);
+                for a capture, ``media_devices_error`` is emitted and ``last_camera_error`` /
+                ``last_microphone_error`` set, and the tracks go on as before.
+            UnsupportedError: the browser cannot choose an audio output (no ``setSinkId``).
+        """
+        check_kind(kind)
+        if kind == "audiooutput":
+            previous = self._audio_output
+            self._audio_output = device_id
+            try:
+                for track in self._remote_audio_tracks():
+                    await track.set_sink_id(device_id)
+            except BaseException:
+                self._audio_output = previous
+                raise
+            self._set_active_device(kind, device_id)
+            return True
+        constraint: Any = {"exact": device_id} if exact else device_id
+        previous_constraint = self._capture_devices.get(kind)
+        self._capture_devices[kind] = constraint
+        local = self._local
+        captures: list[LocalTrack] = [pub.track for pub in (local.track_publications.values() if local else ())
+                                      if pub.track is not None and source_kind(pub.source) == kind]
+        success = True
+        try:
+            for capture in captures:
+                success = await capture._set_device_id(constraint) and success
+        except (DeviceError, UnsupportedError) as exc:
+            self._restore_capture_device(kind, previous_constraint)
+            if local is not None:
+                local._device_failed(kind, exc, video=kind == "videoinput", audio=kind == "audioinput")
+            raise
+        except BaseException:
+            self._restore_capture_device(kind, previous_constraint)
+            raise
+        if not captures:  # nothing captures yet: the choice is what the next capture uses
+            self._set_active_device(kind, device_id)
+        return success
+
+    def _restore_capture_device(self, kind: str, constraint: Any) -> None:
+        if constraint is None:
+            self._capture_devices.pop(kind, None)
+        else:
+            self._capture_devices[kind] = constraint
+
+    def _with_device_defaults(self, constraints: dict[str, Any]) -> dict[str, Any]:
+        """``constraints`` for a capture, with the device :meth:`switch_active_device` chose where the caller named
+        none."""
+        out = dict(constraints)
+        for key, kind in (("video", "videoinput"), ("audio", "audioinput")):
+            chosen = self._capture_devices.get(kind)
+            if key in out and chosen is not None:
+                value = out[key]
+                if value is True:
+                    out[key] = {"deviceId": chosen}
+                elif isinstance(value, dict) and "deviceId" not in value:
+                    out[key] = {**value, "deviceId": chosen}
+        return out
+
+    def _remote_audio_tracks(self) -> list[RemoteAudioTrack]:
+        return [pub.track for participant in self._remote.values() for pub in participant.track_publications.values()
+                if isinstance(pub.track, RemoteAudioTrack)]
+
+    def _set_active_device(self, kind: str, device_id: str) -> None:
+        self._active_devices[kind] = device_id
+        self._emit(ActiveDeviceChanged(kind, device_id))
+
+    def _on_local_track_restarted(self, track: LocalTrack) -> None:
+        """One of our published tracks was captured (published, or restarted on another device): its device is
+        the active one of its kind (livekit-client's onLocalTrackPublished / onLocalTrackRestarted)."""
+        kind = source_kind(track.source)
+        device_id = track.get_device_id()
+        if kind is not None and device_id and device_id != self._active_devices.get(kind):
+            self._set_active_device(kind, device_id)
+
+    def _on_devices_changed(self) -> None:
+        self._emit(MediaDevicesChanged())
+
     @property
     def server_info(self) -> Any:
         return self._engine.join_response.server_info if self._engine and self._engine.join_response else None
@@ -297,6 +432,8 @@ class Room(EventEmitter[EventName]):
 
         if self._platform is None:
             self._platform, self._owns_platform = platforms.for_room(str(self._platform_choice), default_platform)
+        if self._device_listener is None:
+            self._device_listener = self._platform.on_devices_changed(self._on_devices_changed)
         self._engine = Engine(
             self.options,
             None,  # the engine reads the User-Agent once the platform has started
@@ -810,6 +947,8 @@ class Room(EventEmitter[EventName]):
         else:
             track = RemoteAudioTrack(event.track, source, track_sid, event.receiver)
         event.track.on_play = lambda ok, error: self._on_play(ok, error, track)
+        if isinstance(track, RemoteAudioTrack) and self._audio_output is not None:
+            track._sink_id = self._audio_output  # switch_active_device("audiooutput"): applied as it attaches
         track.name = pub.name
         if pub.track is not None:
             self._unsubscribe(pub, participant)
@@ -861,6 +1000,9 @@ class Room(EventEmitter[EventName]):
             self._remote.clear()
         if self._local is not None:
             self._local._end_streams()
+        if self._device_listener is not None:
+            self._device_listener.close()
+            self._device_listener = None
         if isinstance(self._platform_choice, str) and self._platform is not None:
             platform, self._platform = self._platform, None  # the next connect() picks again
             if self._owns_platform:

@@ -21,12 +21,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._core.adaptive import AdaptiveStream, Change
+from .devices import unwrap_device_id
 from .enums import StreamState, TrackKind, TrackSource
+from .errors import DeviceError, DeviceErrorReason, InvalidStateError
 from .events import TRACK_EVENT_NAMES, EventEmitter, TrackEventName
 
 if TYPE_CHECKING:
-    from ._core.ports import Closable, ElementView, MediaTrackPort, ReceiverPort, SenderPort
-    from .options import AdaptiveStreamSettings
+    from ._core.ports import Closable, ElementView, MediaTrackPort, Platform, ReceiverPort, SenderPort
+    from .options import AdaptiveStreamSettings, AudioCaptureOptions, VideoCaptureOptions
 
 # outbound-rtp counters that add up over a simulcast track's encodings (LocalTrack.get_stats).
 _SUMMED_OUTBOUND = ("bytesSent", "packetsSent", "headerBytesSent", "framesEncoded", "framesSent", "keyFramesEncoded",
@@ -160,6 +162,12 @@ class LocalTrack(Track):
         self._sender: SenderPort | None = None  # set while published
         self._ended_hook: Callable[[LocalTrack], None] | None = None  # set while published
         port.on_ended = self._on_ended
+        # Restarting (another device, other constraints): where it was captured and how, and who hears of a
+        # restart (the room: active_device_changed).
+        self._platform: Platform | None = None
+        self._constraints: dict[str, Any] = {}
+        self._restart_hook: Callable[[LocalTrack], None] | None = None
+        self._restart_lock = asyncio.Lock()
 
     def _on_ended(self) -> None:
         """The page says the capture ended by itself (the user stopped sharing the screen, a device went away)."""
@@ -170,6 +178,82 @@ class LocalTrack(Track):
     def stopped(self) -> bool:
         """True once :meth:`stop` was called (a stopped track cannot be published again)."""
         return self._stopped
+
+    def get_device_id(self) -> str | None:
+        """The id of the device this track captures from (``getSettings().deviceId``), None when unknown."""
+        value = self._port.settings.get("deviceId")
+        return str(value) if value else None
+
+    async def restart_track(self, options: VideoCaptureOptions | AudioCaptureOptions | None = None) -> None:
+        """Capture again with ``options`` (None: the constraints of the last capture), e.g. on another device
+        (livekit-client's ``restartTrack``). A published track keeps its publication: the sender switches to the
+        new capture with ``replaceTrack`` (no renegotiation, the sid stays, the peers keep receiving), the elements
+        it is attached to play the new one, the mute state carries over and the old capture stops.
+
+        Unlike livekit-client, the new capture is made before the old one stops, so a failed restart loses
+        nothing: the track goes on as it was.
+
+        Raises:
+            DeviceError: the capture failed (``reason``: PermissionDenied, NotFound, DeviceInUse, Other).
+            InvalidStateError: the track is stopped, or was not captured by livekit_pyweb.
+            TypeError: ``options`` are for the other kind of track.
+        """
+        from .options import AudioCaptureOptions, VideoCaptureOptions
+
+        wanted = VideoCaptureOptions if self.kind == TrackKind.KIND_VIDEO else AudioCaptureOptions
+        if options is not None and not isinstance(options, wanted):
+            raise TypeError(f"restart_track of a {self.kind.name} track takes {wanted.__name__}, "
+                            f"not {type(options).__name__}")
+        await self._restart(options.constraints() if options is not None else None)
+
+    async def _set_device_id(self, constraint: Any) -> bool:
+        """Capture from another device (``constraint``: ``{"exact": id}`` or ``id``); True when the track now
+        captures from that device (as livekit-client's ``setDeviceId``)."""
+        device_id = unwrap_device_id(constraint)
+        if self._constraints.get("deviceId") == constraint and self.get_device_id() == device_id:
+            return True
+        await self._restart({**self._constraints, "deviceId": constraint})
+        return self.get_device_id() == device_id
+
+    async def _restart(self, constraints: dict[str, Any] | None) -> None:
+        platform = self._platform
+        if platform is None:
+            raise InvalidStateError(f"{self!r} cannot be restarted: it is no camera or microphone capture of ours")
+        async with self._restart_lock:
+            if self._stopped:
+                raise InvalidStateError(f"{self!r} is stopped")
+            constraints = dict(self._constraints if constraints is None else constraints)
+            key = "video" if self.kind == TrackKind.KIND_VIDEO else "audio"
+            ports = await platform.get_user_media({key: constraints})
+            new = next((p for p in ports if p.kind == key), None)
+            for extra in ports:
+                if extra is not new:
+                    extra.stop()
+                    extra.release()
+            if new is None:
+                raise DeviceError(f"getUserMedia gave no {key} track", DeviceErrorReason.Other)
+            if self._stopped:  # stopped while capturing: the new capture goes too
+                new.stop()
+                new.release()
+                raise InvalidStateError(f"{self!r} was stopped while restarting")
+            new.set_enabled(not self._muted)
+            if self._sender is not None:
+                try:
+                    await self._sender.replace_track(new)
+                except BaseException:
+                    new.stop()
+                    new.release()
+                    raise
+            old, self._port = self._port, new
+            old.on_ended = None
+            new.on_ended = self._on_ended
+            for element in self._attached:
+                new.attach(element)  # replaces the old capture in the element
+            old.stop()
+            old.release()
+            self._constraints = constraints
+        if self._restart_hook is not None:
+            self._restart_hook(self)
 
     def mute(self) -> None:
         """Stop sending media (silence or black) without unpublishing; the room and its peers are told.
@@ -354,6 +438,41 @@ class RemoteVideoTrack(RemoteTrack):
 class RemoteAudioTrack(RemoteTrack):
     def __init__(self, port: MediaTrackPort, source: TrackSource, sid: str, receiver: ReceiverPort) -> None:
         super().__init__(port, TrackKind.KIND_AUDIO, source, sid, receiver)
+        self._sink_id: str | None = None
+        self._sink_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def sink_id(self) -> str | None:
+        """The audio output this track plays to (:meth:`set_sink_id`), None for the browser's default."""
+        return self._sink_id
+
+    async def set_sink_id(self, device_id: str) -> None:
+        """Play this track on the audio output ``device_id`` (an ``"audiooutput"`` of ``Room.get_local_devices``):
+        ``setSinkId`` on every element it is attached to now, and on those it is attached to later (livekit-client's
+        ``RemoteAudioTrack.setSinkId``; ``Room.switch_active_device("audiooutput", id)`` does it for every track).
+
+        Raises:
+            DeviceError: the browser refused (``NotFound``: no such output; ``PermissionDenied``).
+            UnsupportedError: the browser has no ``setSinkId``.
+        """
+        for element in list(self._attached):
+            await self._port.set_sink_id(element, device_id)
+        self._sink_id = device_id
+
+    def attach(self, element: Any = None) -> Any:
+        known = [e for e in self._attached]
+        element = super().attach(element)
+        if self._sink_id is not None and not any(e is element for e in known):
+            task = asyncio.ensure_future(self._apply_sink(element, self._sink_id))
+            self._sink_tasks.add(task)
+            task.add_done_callback(self._sink_tasks.discard)
+        return element
+
+    async def _apply_sink(self, element: Any, device_id: str) -> None:
+        try:
+            await self._port.set_sink_id(element, device_id)
+        except Exception as exc:
+            logger.warning("could not play %r on audio output %r: %s", self, device_id, exc)
 
 
 def _loop() -> asyncio.AbstractEventLoop:

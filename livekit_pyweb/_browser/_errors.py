@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from pyodide.ffi import JsException
 
-from ..errors import DeviceError, DeviceErrorReason, NegotiationError
+from ..errors import DEVICE_ERROR_NAMES, DeviceError, DeviceErrorReason, NegotiationError
 
 
 # Pyodide turns a thrown value that is not an ``Error`` instance (a DOMException, as every media API throws) into
@@ -47,14 +47,7 @@ def negotiation_errors(step: str) -> Iterator[None]:
         raise NegotiationError(f"{step} failed: {exc}") from exc
 
 
-_DEVICE_REASONS = {
-    "NotAllowedError": DeviceErrorReason.PermissionDenied,
-    "SecurityError": DeviceErrorReason.PermissionDenied,
-    "NotFoundError": DeviceErrorReason.NotFound,
-    "OverconstrainedError": DeviceErrorReason.NotFound,
-    "NotReadableError": DeviceErrorReason.DeviceInUse,
-    "AbortError": DeviceErrorReason.DeviceInUse,
-}
+_DEVICE_REASONS = DEVICE_ERROR_NAMES  # one table for both platforms (errors.py)
 
 
 @contextlib.contextmanager

@@ -89,6 +89,7 @@ class BridgeElement:
         self.handle = handle
         self.channel = platform.channel
         self._audio: BridgeTrack | None = None  # the audio track playing here: told how play() went
+        self._tracks: list[BridgeTrack] = []  # the tracks attached here (the host's view, mirrored)
         platform._route(handle, self)
 
     def _event(self, type_: str, data: Any) -> None:
@@ -180,12 +181,20 @@ class BridgeTrack:
                                    f"got {type(element).__name__}")
         if self.kind == "audio":
             target._audio = self
+        # The host plays one track per kind in an element: attaching replaces the one of the same kind.
+        target._tracks = [t for t in target._tracks if t.kind != self.kind] + [self]
         self._platform._post("track.attach", self.handle, target.handle, self.kind)
         return target
 
     def detach(self, element: Any) -> None:
         if isinstance(element, BridgeElement):
+            element._tracks = [t for t in element._tracks if t is not self]
             self._platform._post("track.detach", self.handle, element.handle)
+
+    async def set_sink_id(self, element: Any, device_id: str) -> None:
+        if not isinstance(element, BridgeElement):
+            raise UnsupportedError("in a Web Worker only a BridgeElement (what attach() returns) has an audio output")
+        await self._platform._call("element.setSinkId", element.handle, str(device_id))
 
     def mount(self, element: Any, selector: str) -> None:
         if not isinstance(element, BridgeElement):
@@ -209,8 +218,12 @@ class BridgeTrack:
         self._platform._post("handle.release", self.handle)
         self._platform._forget(self.handle)
         self.on_play = None
-        for element in self._created:  # the host releases the elements this track created with it
-            self._platform._forget(element.handle)
+        for element in self._created:
+            element._tracks = [t for t in element._tracks if t is not self]
+            if element._tracks:  # another track plays there now (a restarted capture): it owns the element
+                element._tracks[-1]._created.append(element)
+            else:  # the host releases the elements this track created with it
+                self._platform._forget(element.handle)
         self._created.clear()
 
     async def clone(self) -> BridgeTrack:
@@ -258,6 +271,10 @@ class BridgeSender:
         return {"encodings": list(params.get("encodings") or []),
                 "degradationPreference": params.get("degradationPreference"),
                 "codecs": list(params.get("codecs") or [])}
+    async def replace_track(self, track: Any) -> None:
+        if not isinstance(track, BridgeTrack):
+            raise UnsupportedError(f"in a Web Worker a sender sends a BridgeTrack, not {type(track).__name__}")
+        await self._platform._call("sender.replaceTrack", self.handle, track.handle)
 
 
 class BridgeTrackEvent:
@@ -510,6 +527,7 @@ class BridgePlatform:
         self._proxies = ProxyBag()
         self._objects: dict[int, Any] = {}
         self._page_hide: list[Callable[[], None]] = []
+        self._device_change: list[Callable[[], None]] = []
         self._lost: list[Callable[[str], None]] = []
         self._starting: asyncio.Future[None] | None = None
         self._closed = False
@@ -581,6 +599,9 @@ class BridgePlatform:
         if event.h == 0:
             if event.type == "pagehide":
                 for fn in list(self._page_hide):
+                    fn()
+            elif event.type == "devicechange":
+                for fn in list(self._device_change):
                     fn()
             return
         target = self._objects.get(event.h)
@@ -656,6 +677,14 @@ class BridgePlatform:
         tracks = await self._call("media.getDisplayMedia", options)
         return [BridgeTrack(self, int(t["h"]), str(t["id"]), str(t["kind"]), dict(t.get("settings") or {}))
                 for t in tracks]
+    async def enumerate_devices(self) -> list[dict[str, str]]:
+        infos = await self._call("media.enumerateDevices")
+        return [{"device_id": str(d.get("deviceId") or ""), "kind": str(d.get("kind") or ""),
+                 "label": str(d.get("label") or ""), "group_id": str(d.get("groupId") or "")} for d in infos]
+
+    def on_devices_changed(self, fn: Callable[[], None]) -> _Registration:
+        """The page host pushes every ``devicechange`` of its ``navigator.mediaDevices`` (a ``h = 0`` event)."""
+        return _Registration(self._device_change, fn)
 
     def on_page_hide(self, fn: Callable[[], None]) -> _Registration:
         return _Registration(self._page_hide, fn)

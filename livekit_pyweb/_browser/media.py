@@ -101,6 +101,8 @@ class BrowserTrack:
         self._watches.append(watch)
         watch.start()
         return watch
+    async def set_sink_id(self, element: Any, device_id: str) -> None:
+        await set_sink_id(element, device_id)
 
     def release(self) -> None:
         for watch in list(self._watches):
@@ -182,6 +184,44 @@ def _captured(stream: Any) -> list[BrowserTrack]:
         track.watch_ended()
         tracks.append(track)
     return tracks
+
+
+def _media_devices() -> Any:
+    navigator: Any = getattr(js, "navigator", None)
+    devices: Any = None if nullish(navigator) else getattr(navigator, "mediaDevices", None)
+    if nullish(devices):
+        raise UnsupportedError("navigator.mediaDevices is not available here (a Web Worker, or an insecure page)")
+    return devices
+
+
+async def enumerate_devices() -> list[dict[str, str]]:
+    """``enumerateDevices()`` as ``{device_id, kind, label, group_id}`` dicts."""
+    with device_errors("enumerateDevices"):
+        infos = await _media_devices().enumerateDevices()
+    return [{"device_id": str(d.deviceId), "kind": str(d.kind), "label": str(d.label), "group_id": str(d.groupId)}
+            for d in infos]
+
+
+class DeviceChangeListener:
+    """Calls ``fn()`` on every ``devicechange`` of ``navigator.mediaDevices``; :meth:`close` stops it."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._bag = ProxyBag()
+        navigator: Any = getattr(js, "navigator", None)
+        devices: Any = None if nullish(navigator) else getattr(navigator, "mediaDevices", None)
+        if not nullish(devices) and hasattr(devices, "addEventListener"):
+            self._bag.listen(devices, "devicechange", lambda _event: fn())
+
+    def close(self) -> None:
+        self._bag.close()
+
+
+async def set_sink_id(element: Any, device_id: str) -> None:
+    """``element.setSinkId(device_id)``; DeviceError (NotFound, PermissionDenied ...) or UnsupportedError."""
+    if nullish(element) or not hasattr(element, "setSinkId"):
+        raise UnsupportedError("this browser cannot choose the audio output of a media element (no setSinkId)")
+    with device_errors("setSinkId"):
+        await element.setSinkId(device_id)
 
 
 def track_settings(track: Any) -> dict[str, Any]:

@@ -107,6 +107,11 @@ class BrowserSender:
         params = json.loads(str(js.JSON.stringify(self.transceiver.sender.getParameters())))
         return {"encodings": params.get("encodings") or [], "degradationPreference": params.get("degradationPreference"),
                 "codecs": params.get("codecs") or []}
+    async def replace_track(self, track: Any) -> None:
+        native = track.native
+        if nullish(native):
+            raise ValueError(f"{track!r} is not a MediaStreamTrack of this page")
+        await self.transceiver.sender.replaceTrack(native)
 
 
 class TrackEvent:

@@ -7,7 +7,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .media import BrowserTrack, get_display_media, get_user_media, prepare_connection, send_codecs, start_audio, user_agent
+from .media import (BrowserTrack, DeviceChangeListener, enumerate_devices, get_display_media, get_user_media,
+                    prepare_connection, send_codecs, start_audio, user_agent)
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
@@ -40,6 +41,11 @@ class BrowserPlatform:
 
     async def get_display_media(self, options: dict[str, Any]) -> list[BrowserTrack]:
         return await get_display_media(options)
+    async def enumerate_devices(self) -> list[dict[str, str]]:
+        return await enumerate_devices()
+
+    def on_devices_changed(self, fn: Callable[[], None]) -> DeviceChangeListener:
+        return DeviceChangeListener(fn)
 
     def on_page_hide(self, fn: Callable[[], None]) -> PageHideListener:
         return PageHideListener(fn)

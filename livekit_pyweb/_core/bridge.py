@@ -47,7 +47,7 @@ Events
     ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after every
     ``track.attach`` of audio, ``media.startAudio`` and ``globalThis.livekitPyweb.startAudio()``), element watch
     ``view`` (``{w, h, v, hidden, dpr}``, see ``element.observe``), and ``h = 0``
-    (the page) ``pagehide``.
+    (the page) ``pagehide`` and ``devicechange`` (``navigator.mediaDevices`` changed; no data).
 
 Handles
     Ints naming browser objects. Positive ones are allocated here: creation ops take the new handle as an argument
@@ -88,7 +88,10 @@ Ops (args → value)
     ``sender.getParameters(senderH)`` → ``{encodings, degradationPreference, codecs}``; ``track.clone(h, newH)`` →
     ``{id, settings}`` (``MediaStreamTrack.clone()`` under the new handle); ``media.sendCodecs(kind)`` → mime types
     of ``RTCRtpSender.getCapabilities(kind)`` or null; ``net.prepare(url)`` (a no-cors ``HEAD`` fetch: warms DNS,
-    TCP and TLS up for a connect); ``handle.release(h)``;
+    TCP and TLS up for a connect);     sender's encodings are not as many as the flags); ``sender.replaceTrack(senderH, trackH)`` (replaceTrack: the
+    sender sends that track from now on, no renegotiation); ``media.enumerateDevices()`` → ``[{deviceId, kind,
+    label, groupId}]``; ``element.setSinkId(elH, deviceId)`` (audio output; errors typed as getUserMedia's);
+    ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
     code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
     own, the caller's open timeout cancels it and posts ``ws.close``; ``ws.send(h, bytes)`` (dropped unless open),
@@ -140,9 +143,9 @@ OPS = POSTED_OPS | frozenset(
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio",
      "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
-     "media.getDisplayMedia"}
+     "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack"}
 )
-DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
+DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId"})
 WS_OPS = frozenset({"ws.open"})
 NEGOTIATION_OPS = frozenset(
     {"pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer", "pc.setLocalDescription",
@@ -153,7 +156,7 @@ NEGOTIATION_OPS = frozenset(
 UNBOUNDED_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
-     "pagehide", "play", "view"}
+     "pagehide", "play", "view", "devicechange"}
 )
 # Messages only the host reads: another Python tab on the same channel name (or our own echo) is not a host.
 _FOR_HOST = frozenset({"hello", "bind", "call", "discover"})

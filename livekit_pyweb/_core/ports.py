@@ -143,6 +143,11 @@ class MediaTrackPort(Protocol):
         :class:`ElementView` now or soon (the initial state) and after each change. Close the returned handle to
         stop; :meth:`release` stops every watch of this track. Direct: one kept proxy per watched element;
         bridge: the page host watches the element and pushes ``view`` events."""
+    async def set_sink_id(self, element: Any, device_id: str) -> None:
+        """Audio output selection: ``element.setSinkId(device_id)`` on an element this track plays in (as returned
+        by :meth:`attach`); returns once the element plays to that device. Raises ``DeviceError`` with the
+        DOMException's reason (``NotFoundError``: no such output; ``NotAllowedError``: not permitted) or
+        ``UnsupportedError`` when the browser has no ``setSinkId``."""
 
     def release(self) -> None:
         """Forget this track (a remote track that went away, a stopped local one): its handle is freed (and its
@@ -176,6 +181,10 @@ class SenderPort(Protocol):
     async def get_parameters(self) -> dict[str, Any]:
         """``getParameters()`` as plain values: ``{"encodings": [...], "degradationPreference": str | None,
         "codecs": [{"mimeType", ...}]}`` (what the sender really uses; tests read it back)."""
+    async def replace_track(self, track: MediaTrackPort) -> None:
+        """``RTCRtpSender.replaceTrack(track)``: send ``track`` from now on, with no renegotiation (the
+        transceiver, its mid and the publication stay; the peer keeps receiving on the same track). Used to
+        restart a published capture on another device."""
 
 
 class TrackEvent(Protocol):
@@ -256,6 +265,14 @@ class Platform(Protocol):
         display-surface hints); the browser asks the user to pick, and only within a user activation (a click).
         Raises ``DeviceError`` (refused or cancelled: ``PermissionDenied``; no user activation: ``Other`` with the
         browser's error name) or ``DeviceUnsupportedError`` (no getDisplayMedia here)."""
+    async def enumerate_devices(self) -> list[dict[str, str]]:
+        """``navigator.mediaDevices.enumerateDevices()``: one ``{device_id, kind, label, group_id}`` per device,
+        ``kind`` being ``"audioinput"``, ``"audiooutput"`` or ``"videoinput"`` (labels are empty until the page
+        has been granted a capture). Raises ``UnsupportedError`` without ``navigator.mediaDevices``."""
+
+    def on_devices_changed(self, fn: Callable[[], None]) -> Closable:
+        """Call ``fn()`` on each ``devicechange`` of ``navigator.mediaDevices`` (a device plugged in or out, the
+        default changed); page state, pushed. Close the returned handle to stop listening."""
 
     def on_page_hide(self, fn: Callable[[], None]) -> Closable:
         """Call ``fn`` when the page goes away for good; close the returned handle to stop listening."""

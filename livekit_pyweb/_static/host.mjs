@@ -95,6 +95,10 @@ class Host {
       this._event(0, "pagehide", null);
     };
     if (typeof window !== "undefined" && window.addEventListener) window.addEventListener("pagehide", this._pagehide);
+    // Devices plugged in or out, the default changed: page state, pushed to the worker (h = 0).
+    this._devicechange = () => this._event(0, "devicechange", null);
+    this._mediaDevices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+    this._mediaDevices?.addEventListener?.("devicechange", this._devicechange);
     this._helloTimer = helloTimeout ? setTimeout(() => this.welcomed || this.close("nobody said hello"), helloTimeout) : null;
     const old = registry.hosts.get(channelName);
     if (old && old !== this) old.close("replaced");
@@ -129,6 +133,7 @@ class Host {
       this.channel.close();
     } catch {}
     if (typeof window !== "undefined" && window.removeEventListener) window.removeEventListener("pagehide", this._pagehide);
+    this._mediaDevices?.removeEventListener?.("devicechange", this._devicechange);
     if (registry.hosts.get(this.name) === this) registry.hosts.delete(this.name);
     if (this._onClose) {
       try {
@@ -282,9 +287,17 @@ class Host {
         const element = this._elements.get(elH);
         if (element) detachTrack(element.el, entry.obj);
       }
-      // An element this track created and that now plays nothing goes with it.
+      // An element this track created and that now plays nothing goes with it; one where another track plays
+      // now (a restarted capture attached in its place) belongs to that track from now on.
       for (const [elH, element] of [...this._elements]) {
-        if (element.owner === h && !playing(element.el)) this._releaseElement(elH);
+        if (element.owner !== h) continue;
+        if (!playing(element.el)) {
+          this._releaseElement(elH);
+          continue;
+        }
+        for (const [other, e] of this._handles) {
+          if (e.type === "track" && e.elements.has(elH)) element.owner = other;
+        }
       }
     }
   }
@@ -515,6 +528,11 @@ const OPS = {
       codecs: params.codecs || [],
     }));
   },
+  async "sender.replaceTrack"(senderH, trackH) {
+    // a restarted capture (another device): the same transceiver sends the new track, no renegotiation
+    const sender = this._get(senderH, "sender").obj.sender;
+    await sender.replaceTrack(this._get(trackH, "track").obj);
+  },
   "pc.createDataChannel"(h, dcH, label, init) {
     const pc = this._get(h, "pc").obj;
     if (this._handles.has(dcH)) throw named("InvalidStateError", `handle ${dcH} is in use`);
@@ -624,6 +642,15 @@ const OPS = {
       h: this._newTrack(track, undefined), id: track.id, kind: track.kind, settings: track.getSettings(),
     }));
   },
+  async "media.enumerateDevices"() {
+    const devices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+    if (!devices || !devices.enumerateDevices) {
+      throw named("UnsupportedError", "navigator.mediaDevices is not available on this page (an insecure origin?)");
+    }
+    return (await devices.enumerateDevices()).map((d) => ({
+      deviceId: d.deviceId, kind: d.kind, label: d.label, groupId: d.groupId,
+    }));
+  },
 
   "track.setEnabled"(h, enabled) {
     this._get(h, "track").obj.enabled = !!enabled;
@@ -664,6 +691,14 @@ const OPS = {
     const parent = document.querySelector(selector);
     if (!parent) throw named("NotFoundError", `no element on the page matches ${selector}`);
     parent.append(element.el);
+  },
+  async "element.setSinkId"(elH, deviceId) {
+    const element = this._elements.get(elH);
+    if (!element) throw named("InvalidStateError", `no element with handle ${elH}`);
+    if (typeof element.el.setSinkId !== "function") {
+      throw named("UnsupportedError", "this browser cannot choose the audio output of a media element (no setSinkId)");
+    }
+    await element.el.setSinkId(String(deviceId));
   },
   "element.release"(elH) {
     this._releaseElement(elH);

@@ -9,7 +9,18 @@ from typing import Any
 from livekit_pyweb._core import proto
 from livekit_pyweb._core.ports import TransportClosed
 from livekit_pyweb._core.signal_url import decode_join_request
-from livekit_pyweb.errors import ConnectionError, ConnectionErrorReason
+from livekit_pyweb.errors import ConnectionError, ConnectionErrorReason, DeviceError, DeviceErrorReason
+
+# What Chromium's fake devices look like once capture is allowed (two cameras with device-count=2).
+FAKE_DEVICES: list[dict[str, str]] = [
+    {"device_id": "default", "kind": "audioinput", "label": "Default", "group_id": "g-mic"},
+    {"device_id": "mic-a", "kind": "audioinput", "label": "Fake Audio Input 1", "group_id": "g-mic"},
+    {"device_id": "mic-b", "kind": "audioinput", "label": "Fake Audio Input 2", "group_id": "g-mic2"},
+    {"device_id": "cam-a", "kind": "videoinput", "label": "fake_device_0", "group_id": "g-cam"},
+    {"device_id": "cam-b", "kind": "videoinput", "label": "fake_device_1", "group_id": "g-cam2"},
+    {"device_id": "default", "kind": "audiooutput", "label": "Default", "group_id": "g-out"},
+    {"device_id": "out-b", "kind": "audiooutput", "label": "Fake Audio Output 2", "group_id": "g-out2"},
+]
 
 
 class FakeSocket:
@@ -110,7 +121,7 @@ class FakePC:
         self.calls.append(("send_transceiver", track.id))
         self.send_encodings.append(send_encodings)
         self.codecs.append(codec)
-        sender = FakeSender(track, len(send_encodings or [None]), send_encodings, codec)
+        sender = FakeSender(track, len(send_encodings or [None]), send_encodings, codec, self)
         self.senders.append(sender)
         return sender
 
@@ -136,12 +147,15 @@ class FakePC:
 
 
 class FakeSender:
-    def __init__(self, track: Any, encodings: int = 1, send_encodings: Any = None, codec: str | None = None) -> None:
+    def __init__(self, track: Any, encodings: int = 1, send_encodings: Any = None, codec: str | None = None,
+                 pc: Any = None) -> None:
         self.track = track
         self.send_encodings = send_encodings
         self.codec = codec
         self.degradation_preference: str | None = None
         self.degradation_error: Exception | None = None  # set: set_degradation_preference raises it
+        self.pc = pc
+        self.replaced: list[Any] = []  # replace_track() calls: the tracks, in order
         self.removed = False
         self.active = [True] * encodings  # encodings[i].active, as the browser starts them
         self.active_calls: list[list[bool]] = []
@@ -165,6 +179,12 @@ class FakeSender:
         encodings = [dict(e, active=a) for e, a in zip(self.send_encodings or [{}], self.active)]
         return {"encodings": encodings, "degradationPreference": self.degradation_preference,
                 "codecs": [{"mimeType": self.codec}] if self.codec else []}
+
+    async def replace_track(self, track: Any) -> None:
+        if self.pc is not None:
+            self.pc.calls.append(("replace_track", track.id))
+        self.replaced.append(track)
+        self.track = track
 
 
 class _Channel:
@@ -222,6 +242,10 @@ class FakePlatform:
             "audio": ["audio/opus", "audio/red"]}
         self.prepared: list[str] = []  # prepare_connection() URLs
         self.prepare_error: Exception | None = None
+        self.devices: list[dict[str, str]] = [dict(d) for d in FAKE_DEVICES]
+        self.granted = False  # labels are empty until a capture succeeded (as browsers do)
+        self.device_listeners: list[Any] = []
+        self.device_handles: list[_Handle] = []
 
     name = "fake"
 
@@ -253,9 +277,12 @@ class FakePlatform:
         n = len(self.captures)
         tracks = []
         if "video" in constraints:
-            tracks.append(FakeTrackPort(f"cam-{n}", "video", {"width": 1280, "height": 720, "frameRate": 30}))
+            device = self._device("videoinput", constraints["video"])
+            tracks.append(FakeTrackPort(f"cam-{n}", "video",
+                                        {"width": 1280, "height": 720, "frameRate": 30, "deviceId": device}))
         if "audio" in constraints:
-            tracks.append(FakeTrackPort(f"mic-{n}", "audio"))
+            tracks.append(FakeTrackPort(f"mic-{n}", "audio", {"deviceId": self._device("audioinput", constraints["audio"])}))
+        self.granted = True
         return tracks
 
     async def get_display_media(self, options: dict[str, Any]) -> list[FakeTrackPort]:
@@ -269,6 +296,38 @@ class FakePlatform:
         if options.get("audio"):
             tracks.append(FakeTrackPort(f"screen-audio-{n}", "audio"))
         return tracks
+
+    def _device(self, kind: str, constraint: Any) -> str:
+        """The device a capture uses: an exact deviceId must exist (else OverconstrainedError, as Chromium); an
+        ideal/bare one is used when it exists; else the first of the kind."""
+        ids = [d["device_id"] for d in self.devices if d["kind"] == kind and d["device_id"] != "default"]
+        wanted = constraint.get("deviceId") if isinstance(constraint, dict) else None
+        if isinstance(wanted, dict) and "exact" in wanted:
+            if wanted["exact"] not in ids:
+                raise DeviceError("getUserMedia failed: OverconstrainedError", DeviceErrorReason.NotFound,
+                                  "OverconstrainedError")
+            return str(wanted["exact"])
+        ideal = wanted.get("ideal") if isinstance(wanted, dict) else wanted
+        if ideal in ids:
+            return str(ideal)
+        if not ids:
+            raise DeviceError("getUserMedia failed: NotFoundError", DeviceErrorReason.NotFound, "NotFoundError")
+        return ids[0]
+
+    async def enumerate_devices(self) -> list[dict[str, str]]:
+        return [dict(d, label=d["label"] if self.granted else "") for d in self.devices]
+
+    def on_devices_changed(self, fn: Any) -> _Handle:
+        self.device_listeners.append(fn)
+        handle = _Handle()
+        self.device_handles.append(handle)
+        return handle
+
+    def devicechange(self) -> None:
+        """The page's navigator.mediaDevices fired devicechange (what the port pushes)."""
+        for fn, handle in zip(self.device_listeners, self.device_handles):
+            if not handle.closed:
+                fn()
 
     def on_lost(self, fn: Any) -> _Handle:
         self.lost.append(fn)
@@ -347,6 +406,8 @@ class FakeTrackPort:
         self.watches: list[_Watch] = []
         self.cloned: list[FakeTrackPort] = []
         self.on_ended: Any = None
+        self.sinks: dict[Any, str] = {}  # element -> the audio output set_sink_id chose
+        self.sink_error: Exception | None = None
 
     def end(self) -> None:
         """What the page pushes when the track ends by itself (the user stopped sharing the screen)."""
@@ -401,6 +462,11 @@ class FakeTrackPort:
     @property
     def open_watches(self) -> int:
         return sum(not w.closed for w in self.watches)
+
+    async def set_sink_id(self, element: Any, device_id: str) -> None:
+        if self.sink_error is not None:
+            raise self.sink_error
+        self.sinks[element] = device_id
 
     def release(self) -> None:
         self.released = True
