@@ -11,7 +11,7 @@ import js
 from pyodide.ffi import to_js
 
 from .._core.ports import ElementView
-from ..errors import UnsupportedError
+from ..errors import DeviceError, DeviceErrorReason, UnsupportedError
 from ._errors import device_errors
 from ._proxies import ProxyBag, nullish
 
@@ -159,8 +159,7 @@ async def get_user_media(constraints: dict[str, Any]) -> list[BrowserTrack]:
     devices: Any = None if nullish(navigator) else getattr(navigator, "mediaDevices", None)
     if nullish(devices):
         raise UnsupportedError("navigator.mediaDevices is not available here (a Web Worker, or an insecure page)")
-    with device_errors("getUserMedia"):
-        stream = await devices.getUserMedia(_js(constraints))
+    stream = await _device_call("getUserMedia", devices, "getUserMedia", _js(constraints))
     return _captured(stream)
 
 
@@ -196,8 +195,7 @@ def _media_devices() -> Any:
 
 async def enumerate_devices() -> list[dict[str, str]]:
     """``enumerateDevices()`` as ``{device_id, kind, label, group_id}`` dicts."""
-    with device_errors("enumerateDevices"):
-        infos = await _media_devices().enumerateDevices()
+    infos = await _device_call("enumerateDevices", _media_devices(), "enumerateDevices")
     return [{"device_id": str(d.deviceId), "kind": str(d.kind), "label": str(d.label), "group_id": str(d.groupId)}
             for d in infos]
 
@@ -220,8 +218,17 @@ async def set_sink_id(element: Any, device_id: str) -> None:
     """``element.setSinkId(device_id)``; DeviceError (NotFound, PermissionDenied ...) or UnsupportedError."""
     if nullish(element) or not hasattr(element, "setSinkId"):
         raise UnsupportedError("this browser cannot choose the audio output of a media element (no setSinkId)")
-    with device_errors("setSinkId"):
-        await element.setSinkId(device_id)
+    await _device_call("setSinkId", element, "setSinkId", device_id)
+
+
+async def _device_call(what: str, target: Any, method: str, *args: Any) -> Any:
+    """``await target[method](*args)`` for a media-device API, the promise kept in JS (see _SETTLE_CALL); a
+    rejection raises DeviceError with the DOMException's name and reason."""
+    outcome = await _SETTLE_CALL(target, method, js.Array.of(*args))
+    if outcome.ok:
+        return outcome.value
+    name, message = str(outcome.name), str(outcome.message)
+    raise DeviceError(f"{what} failed: {name}: {message}", DeviceErrorReason.get_failure(name), name)
 
 
 def track_settings(track: Any) -> dict[str, Any]:
@@ -294,6 +301,18 @@ def detach_from_element(element: Any, track: Any) -> None:
 
 # One long-lived no-op callback shared by every play() rejection: created once, never per call.
 _IGNORE: Any = js.Function.new("e", "return undefined")
+# Measured (Pyodide in Chromium 156): a getUserMedia promise rejected with an OverconstrainedError (an exact deviceId
+# that does not exist) never settles when awaited in Python, while in JS it rejects within 50 ms; and a promise
+# handed to Python and back is rejected with a PythonError, the DOMException's name lost. So a media-device call is
+# made in JS and its promise always resolves: {ok, value} or {ok: false, name, message}.
+_SETTLE_CALL: Any = js.Function.new(
+    "target", "method", "args",
+    "const failed = (e) => ({ok: false, name: (e && typeof e.name === 'string' && e.name) || 'Error',"
+    " message: (e && (e.message || (e.constraint ? 'constraint ' + e.constraint + ' cannot be satisfied' : '')))"
+    " || String(e)});"
+    " try { return Promise.resolve(target[method](...args)).then((value) => ({ok: true, value}), failed) }"
+    " catch (e) { return Promise.resolve(failed(e)) }",
+)
 # Shared JS helpers (no proxy per call). The play() promise stays in JS: one handed to Python and back comes back
 # as a Python awaitable whose rejection is a PythonError, its DOMException name lost. _PLAY_REPORTED calls play()
 # and reports the outcome to a track's kept proxy (a destroyed one throws: ignored); _PLAY_SETTLED unmutes, calls

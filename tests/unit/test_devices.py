@@ -345,3 +345,21 @@ async def test_restart_of_a_track_stopped_meanwhile_or_not_ours_is_refused():
 
 def test_active_device_changed_fields():
     assert ActiveDeviceChanged("videoinput", "x").kind == "videoinput"
+
+
+def test_the_bridge_wire_carries_the_device_ops_and_devicechange():
+    from livekit_pyweb._core import bridge as B
+    from livekit_pyweb.errors import DEVICE_ERROR_NAMES, BridgeError
+
+    assert {"media.enumerateDevices", "element.setSinkId", "sender.replaceTrack"} <= B.OPS
+    assert B.call(3, "sender.replaceTrack", [5, -2]) == {"t": "call", "id": 3, "op": "sender.replaceTrack",
+                                                         "args": [5, -2]}
+    assert B.parse({"t": "event", "h": 0, "type": "devicechange", "data": None}) == B.Event(0, "devicechange", None)
+    # setSinkId and enumerateDevices fail as getUserMedia does: typed by the DOMException's name
+    for op in ("element.setSinkId", "media.enumerateDevices"):
+        error = B.error_from_reply(op, B.ReplyError("NotFoundError", "Requested device not found"), DEVICE_ERROR_NAMES)
+        assert isinstance(error, DeviceError) and error.reason is DeviceErrorReason.NotFound
+    error = B.error_from_reply("element.setSinkId", B.ReplyError("UnsupportedError", "no setSinkId"), DEVICE_ERROR_NAMES)
+    assert isinstance(error, UnsupportedError)
+    error = B.error_from_reply("sender.replaceTrack", B.ReplyError("InvalidModificationError", "x"), DEVICE_ERROR_NAMES)
+    assert type(error) is BridgeError
