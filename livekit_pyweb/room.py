@@ -290,7 +290,8 @@ class Room(EventEmitter[EventName]):
         """The page's media devices (livekit-client's static ``Room.getLocalDevices``): every one, or those of
         ``kind`` (``"audioinput"``, ``"videoinput"``, ``"audiooutput"``). Works before any room connects: on the
         main thread it asks the page's ``navigator.mediaDevices``; in a Web Worker a page host answers across the
-        bridge (the platform a connected Room or ``create_local_tracks`` uses, else ``platform``).
+        bridge (``platform``, else the one a connected Room or ``create_local_tracks`` uses, else one made for this
+        call and closed afterwards).
 
         With ``request_permissions`` (default), when the kind asked for is missing or its labels are empty (no
         capture allowed yet) it captures once (stopped at once) so that the browser lists them with labels.
@@ -303,9 +304,16 @@ class Room(EventEmitter[EventName]):
         if kind is not None:
             check_kind(kind)
         if platform is None:  # a connected Room's, or the one create_local_tracks shares (see _core.platforms)
-            platform = platforms.for_tracks("auto", default_platform)
-        await platform.start()
-        return await local_devices(platform, kind, request_permissions)
+            platform = platforms.existing("auto")
+        if platform is not None:
+            await platform.start()
+            return await local_devices(platform, kind, request_permissions)
+        own = default_platform("auto")  # none yet: one for this call only (nothing left behind)
+        try:
+            await own.start()
+            return await local_devices(own, kind, request_permissions)
+        finally:
+            own.close()
 
     def get_active_device(self, kind: str) -> str | None:
         """The device id in use for ``kind`` (livekit-client's ``getActiveDevice``): the device our published

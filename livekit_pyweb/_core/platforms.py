@@ -17,6 +17,15 @@ def _open(platform: Any) -> bool:
     return platform is not None and not bool(getattr(platform, "closed", False))
 
 
+def existing(choice: str) -> Any:
+    """An open platform for ``choice`` that a connected Room or ``create_local_tracks`` made, or None."""
+    for platform in reversed(_rooms.get(choice, [])):
+        if _open(platform):
+            return platform
+    shared = _shared.get(choice)
+    return shared if _open(shared) else None
+
+
 def for_tracks(choice: str, make: Callable[[str], Any]) -> Any:
     """Where ``create_local_tracks(platform=choice)`` captures: the platform of a connected Room made with the same
     choice, else one shared platform for that choice (made once; Rooms made afterwards use it too)."""
