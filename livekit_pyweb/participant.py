@@ -619,11 +619,36 @@ class LocalParticipant(Participant):
         track._sender = sender
         track._ended_hook = self._track_ended
         track._restart_hook = self._room._on_local_track_restarted
+        track._senders_hook = self._reclone_backups
         await engine.negotiate()
         self._emit_args("local_track_published", pub)
         self._room._emit(LocalTrackPublished(pub, track))
         self._room._on_local_track_restarted(track)  # livekit-client: the device in use becomes the active one
         return pub
+
+    async def _reclone_backups(self, track: LocalTrack) -> None:
+        """``track`` was restarted (another device): each backup codec's sender gets a clone of the new capture, the
+        old clone stops (livekit-client's restartTrack does the same for its simulcastCodecs). A failure is logged:
+        the primary codec already sends the new capture."""
+        pub = next((p for p in self._publications.values() if p.track is track), None)
+        for backup in list(pub._backups.values()) if pub is not None else []:
+            try:
+                clone = await track._port.clone()
+            except Exception as exc:
+                logger.warning("backup codec %s of %s keeps the previous capture: %s", backup.codec, track.sid, exc)
+                continue
+            clone.set_enabled(not track.muted)
+            try:
+                await backup.sender.replace_track(clone)
+            except Exception as exc:
+                logger.warning("backup codec %s of %s keeps the previous capture: %s", backup.codec, track.sid, exc)
+                clone.stop()
+                clone.release()
+                continue
+            old, backup.port = backup.port, clone
+            if old is not None:
+                old.stop()
+                old.release()
 
     async def _publish_backup_codec(self, pub: LocalTrackPublication, codec: str) -> None:
         """Send ``pub``'s track a second time, in its backup ``codec``, because the server asked for that codec
@@ -699,6 +724,7 @@ class LocalParticipant(Participant):
             pub.track._sender = None
             pub.track._ended_hook = None
             pub.track._restart_hook = None
+            pub.track._senders_hook = None
         for task in pub._backup_tasks.values():
             task.cancel()
         backups = list(pub._backups.values())

@@ -17,7 +17,7 @@ import asyncio
 import importlib
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._core.adaptive import AdaptiveStream, Change
@@ -167,6 +167,7 @@ class LocalTrack(Track):
         self._platform: Platform | None = None
         self._constraints: dict[str, Any] = {}
         self._restart_hook: Callable[[LocalTrack], None] | None = None
+        self._senders_hook: Callable[[LocalTrack], Awaitable[None]] | None = None  # the other senders, published
         self._restart_lock = asyncio.Lock()
 
     def _on_ended(self) -> None:
@@ -252,6 +253,8 @@ class LocalTrack(Track):
             old.stop()
             old.release()
             self._constraints = constraints
+            if self._senders_hook is not None:  # a backup codec's sender sends a clone: of the new capture now
+                await self._senders_hook(self)
         if self._restart_hook is not None:
             self._restart_hook(self)
 

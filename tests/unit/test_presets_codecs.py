@@ -265,3 +265,29 @@ async def test_prepare_connection_warms_up_and_never_raises(expect_log):
     await room.prepare_connection("ws://sfu.test", "TOKEN")  # connected: nothing
     assert len(platform.prepared) == 2
     await room.disconnect()
+
+
+async def test_a_restarted_camera_gives_its_backup_codec_a_clone_of_the_new_capture():
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform, RoomOptions(publish_defaults=TrackPublishOptions(video_codec="vp9")))
+    done = asyncio.Event()
+    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    pub = await _camera(room, socket, codec_mime="video/VP9")
+    socket.push(subscribed_quality_update=_quality_update("TR_cam", {"vp8": {LOW: True, MEDIUM: False, HIGH: False}}))
+    await until(lambda: len(socket.requests("add_track")) == 2)
+    old_clone = pub.track._port.cloned[0]
+    _confirm(socket, old_clone.id)
+    await until(lambda: "vp8" in pub._backups)
+    pub.track.mute()
+    assert await room.switch_active_device("videoinput", "cam-b") is True
+    new_port = pub.track._port
+    new_clone = new_port.cloned[0]
+    assert pc.senders[0].replaced == [new_port] and pc.senders[1].replaced == [new_clone]
+    assert pub._backups["vp8"].port is new_clone and not new_clone.enabled  # muted like the track
+    assert old_clone.stopped and old_clone.released and new_clone.settings.get("deviceId") == "cam-b"
+    assert len(socket.requests("add_track")) == 2  # nothing published again
+    await room.local_participant.unpublish_track(pub.sid)
+    assert new_clone.stopped and new_clone.released
+    done.set()
+    await server
+    await room.disconnect()
