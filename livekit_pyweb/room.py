@@ -144,6 +144,7 @@ class Room(EventEmitter[EventName]):
         self._capture_devices: dict[str, Any] = {}
         self._audio_output: str | None = None
         self._device_listener: Any = None
+        self._known_devices: list[MediaDeviceInfo] = []  # as the last device change listed them
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -413,7 +414,50 @@ class Room(EventEmitter[EventName]):
             self._set_active_device(kind, device_id)
 
     def _on_devices_changed(self) -> None:
+        self._spawn(self._devices_changed())
+
+    async def _devices_changed(self) -> None:
+        """livekit-client's handleDeviceChange: follow the default devices (selectDefaultDevices), then emit
+        ``media_devices_changed``."""
+        platform = self._platform
+        try:
+            if platform is not None:
+                await self._select_default_devices(platform)
+        except Exception as exc:  # the page changed under us; the event still tells the app to look again
+            logger.info("after a device change, selecting the default devices failed: %s", exc)
         self._emit(MediaDevicesChanged())
+
+    async def _remember_devices(self) -> None:
+        """The devices as they are when we connect (no permission asked): what a later device change compares with
+        (livekit-client's DeviceManager.previousDevices)."""
+        try:
+            if self._platform is not None:
+                self._known_devices = await local_devices(self._platform, None, False)
+        except Exception as exc:
+            logger.debug("listing the devices failed: %s", exc)
+
+    async def _select_default_devices(self, platform: Any) -> None:
+        """As livekit-client (Chrome, not iOS): a device whose label changed under the same id (``"default"``: the
+        system default moved) is announced when it is the active one; a kind whose active device was the first of
+        its kind follows the new first one; an audio output that went away falls back to the first one. Inputs
+        that went away are left alone (their track ends)."""
+        previous = self._known_devices
+        available = await local_devices(platform, None, False)
+        self._known_devices = available
+        for device in available:
+            before = next((d for d in previous if d.device_id == device.device_id and d.kind == device.kind), None)
+            if (before is not None and before.label and before.label != device.label
+                    and self.get_active_device(device.kind) == "default"):
+                self._emit(ActiveDeviceChanged(device.kind, device.device_id))
+        for kind in ("audiooutput", "audioinput", "videoinput"):
+            of_kind = [d.device_id for d in available if d.kind == kind]
+            active = self._active_devices.get(kind)
+            first_before = next((d.device_id for d in previous if d.kind == kind), None)
+            if active is not None and active == first_before and of_kind and of_kind[0] != active:
+                await self.switch_active_device(kind, of_kind[0])
+                continue
+            if kind == "audiooutput" and active is not None and of_kind and active not in of_kind:
+                await self.switch_active_device(kind, of_kind[0])
 
     @property
     def server_info(self) -> Any:
@@ -462,6 +506,7 @@ class Room(EventEmitter[EventName]):
             await self._teardown(DisconnectReason.UNKNOWN_REASON, emit=False)
             raise
         self._set_state(ConnectionState.CONN_CONNECTED)
+        self._spawn(self._remember_devices())
         self._emit(Connected())
         deferred, self._deferred = self._deferred, []
         for event in deferred:

@@ -236,12 +236,14 @@ async def test_devicechange_is_media_devices_changed_while_connected():
     stream = room.events()
     platform.devices.append({"device_id": "cam-c", "kind": "videoinput", "label": "usb", "group_id": "g3"})
     platform.devicechange()
-    assert seen == ["changed"] and await anext(stream) == MediaDevicesChanged()
+    await until(lambda: seen == ["changed"])
+    assert await anext(stream) == MediaDevicesChanged()
     assert [d.device_id for d in await Room.get_local_devices("videoinput", False, platform=platform)] == \
         ["cam-a", "cam-b", "cam-c"]
     await room.disconnect()
     assert platform.device_handles[0].closed  # the room stopped listening
     platform.devicechange()
+    await asyncio.sleep(0.1)
     assert seen == ["changed"]
 
 
@@ -363,3 +365,32 @@ def test_the_bridge_wire_carries_the_device_ops_and_devicechange():
     assert isinstance(error, UnsupportedError)
     error = B.error_from_reply("sender.replaceTrack", B.ReplyError("InvalidModificationError", "x"), DEVICE_ERROR_NAMES)
     assert type(error) is BridgeError
+
+
+async def test_devicechange_follows_livekit_clients_default_device_rules():
+    room, socket, pc, cam, mic, events, close = await _published_room()
+    platform = room._platform
+    await until(lambda: bool(room._known_devices))  # listed once connected (no permission asked)
+    await room.switch_active_device("audiooutput", "out-b")
+    events.clear()
+    # the active output is unplugged: the first output takes over, then media_devices_changed (livekit-client's order)
+    platform.devices = [d for d in platform.devices if d["device_id"] != "out-b"]
+    platform.devicechange()
+    await until(lambda: any(e[0] == "media_devices_changed" for e in events))
+    assert events == [("active_device_changed", "audiooutput", "default"), ("media_devices_changed",)]
+    assert room.get_active_device("audiooutput") == "default"
+    # a camera plugged in ahead of the active one, which was the first: the published camera follows it
+    events.clear()
+    platform.devices.insert(3, {"device_id": "cam-usb", "kind": "videoinput", "label": "USB", "group_id": "g9"})
+    platform.devicechange()
+    await until(lambda: any(e[0] == "media_devices_changed" for e in events))
+    assert events == [("active_device_changed", "videoinput", "cam-usb"), ("media_devices_changed",)]
+    assert cam.track.get_device_id() == "cam-usb" and pc.senders[0].replaced == [cam.track._port]
+    # the system default microphone changed (same id "default", new label) while "default" is the active one
+    room._active_devices["audioinput"] = "default"
+    events.clear()
+    platform.devices[0] = dict(platform.devices[0], label="Default - Headset")
+    platform.devicechange()
+    await until(lambda: any(e[0] == "media_devices_changed" for e in events))
+    assert events[0] == ("active_device_changed", "audioinput", "default"), events
+    await close()
