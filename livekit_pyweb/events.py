@@ -88,6 +88,7 @@ ParticipantEventName = Literal[
     "connection_quality_changed",  # (quality)
     "is_speaking_changed",  # (speaking)
     "track_subscription_permission_changed",  # (publication, status)   a remote publisher allowed/denied us
+    "media_devices_error",  # (error, kind)        the local participant: a capture failed
 ]
 
 TrackEventName = Literal[
@@ -98,6 +99,7 @@ TrackEventName = Literal[
     "element_detached",  # (element)
     "audio_playback_started",  # ()                a remote audio track's element plays
     "audio_playback_failed",  # (error_name)       the browser refused (NotAllowedError: autoplay policy)
+    "restarted",  # (track)                        a local track captures anew (restart_track, a device switch)
 ]
 
 

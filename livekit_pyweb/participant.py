@@ -264,6 +264,7 @@ class LocalParticipant(Participant):
             self._camera_error = error
         if audio:
             self._microphone_error = error
+        self._emit_args("media_devices_error", error, kind)
         self._room._emit(MediaDevicesError(error, kind))
 
     async def _capture(self, constraints: dict[str, Any]) -> list[LocalTrack]:

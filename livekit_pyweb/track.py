@@ -255,6 +255,7 @@ class LocalTrack(Track):
             self._constraints = constraints
             if self._senders_hook is not None:  # a backup codec's sender sends a clone: of the new capture now
                 await self._senders_hook(self)
+        self._emit_args("restarted", self)
         if self._restart_hook is not None:
             self._restart_hook(self)
 

@@ -13,7 +13,8 @@ against the real server. One page, two rooms: ``publisher`` publishes camera and
   ``last_camera_error`` and ``media_devices_error``, and the camera goes on; a denied camera permission (a Chromium
   whose fake prompt denies): ``DeviceError`` PermissionDenied from ``set_camera_enabled`` (in ``last_camera_error``
   and ``media_devices_error``) and from ``get_local_devices``;
-* through the worker bridge: enumerate, switch the camera while published (sid kept, frames go on), audio output.
+* through the worker bridge: enumerate, switch the camera while published (sid kept, frames go on), a missing
+  camera typed the same, ``restart_track(options)`` back to the first camera, audio output.
 
 DeviceInUse and devicechange cannot be caused headless: tests/unit/test_devices.py proves them on the port fakes.
 
@@ -392,7 +393,25 @@ first = cam_pub.track.get_device_id()
 new_cam = next(c for c in encodable if c != first)
 ok = await publisher.switch_active_device("videoinput", new_cam)
 after = await frames_after(60)
-state = {"cams": cams, "encodable": encodable, "outputs": outputs, "first": first, "new_cam": new_cam, "ok": ok, "before": before,
+switched = {"device": cam_pub.track.get_device_id(), "active": publisher.get_active_device("videoinput"),
+            "sid_kept": cam_pub.sid == video.sid}
+
+from livekit_pyweb import DeviceError
+errors = []
+publisher.on("media_devices_error", lambda error, kind: errors.append([error.reason.name, error.name, kind]))
+try:
+    await publisher.switch_active_device("videoinput", "no-such-camera")
+    missing = None
+except DeviceError as exc:
+    missing = exc
+missing_state = {"reason": missing and missing.reason.name, "name": missing and missing.name, "errors": errors,
+                 "last_camera_error_is_it": missing is not None and
+                                            publisher.local_participant.last_camera_error is missing,
+                 "device": cam_pub.track.get_device_id(), "frames": await frames_after(20)}
+# and back to the first camera with restart_track(options), through the bridge as well
+await cam_pub.track.restart_track(VideoCaptureOptions(width=640, height=360, device_id=first))
+back = {"device": cam_pub.track.get_device_id(), "frames": await frames_after(30), "sid_kept": cam_pub.sid == video.sid}
+state = {"missing": missing_state, "back": back, "switched": switched, "cams": cams, "encodable": encodable, "outputs": outputs, "first": first, "new_cam": new_cam, "ok": ok, "before": before,
          "after": after, "device": cam_pub.track.get_device_id(), "sid_kept": cam_pub.sid == video.sid,
          "same_remote_track": room.remote_participants.get("publisher") is not None and
                               room.remote_participants["publisher"].track_publications[video.sid].track is video,
@@ -442,14 +461,23 @@ def test_devices_through_the_worker_bridge(cameras_driver, room_name, dist_url):
     state = run_worker(driver, prefix + WORKER)
     assert len(state["cams"]) == 3 and len(state["encodable"]) == 2 and state["outputs"], state
     assert state["first"] == state["encodable"][0], state
-    assert state["before"] >= 15 and state["ok"] is True and state["device"] == state["new_cam"], state
-    assert state["sid_kept"] is True and state["same_remote_track"] is True and state["after"] >= 60, state
-    assert state["events"][0] == ["videoinput", state["first"]] and state["events"][-1] == \
-        ["videoinput", state["new_cam"]] and len(state["events"]) == 3, state  # camera, microphone, switch
-    assert state["active"] == state["new_cam"], state
+    switched = state["switched"]
+    assert state["before"] >= 15 and state["ok"] is True and switched["device"] == state["new_cam"], state
+    assert switched["active"] == state["new_cam"] and switched["sid_kept"] is True, state
+    assert state["same_remote_track"] is True and state["after"] >= 60, state
+    assert state["events"][0] == ["videoinput", state["first"]] and state["events"][2:] == \
+        [["videoinput", state["new_cam"]], ["videoinput", state["first"]]], state  # camera, microphone, switch, back
+    missing = state["missing"]
+    assert missing["reason"] == "NotFound" and missing["name"] == "OverconstrainedError", missing
+    assert missing["errors"] == [["NotFound", "OverconstrainedError", "videoinput"]], missing
+    assert missing["last_camera_error_is_it"] is True and missing["device"] == state["new_cam"], missing
+    assert missing["frames"] >= 20, missing  # the camera goes on
+    back = state["back"]
+    assert back["device"] == state["first"] and back["frames"] >= 30 and back["sid_kept"] is True, back
+    assert state["active"] == state["first"], state
     # On the page: the publisher's only video sender sends the new camera's capture, live.
     senders = driver.execute_script(SENDERS)
-    assert [s for s in senders if s[0] == "video"] == [["video", state["new_cam"], "live"]], senders
+    assert [s for s in senders if s[0] == "video"] == [["video", state["first"], "live"]], senders
     output = state["outputs"][-1]
     sink = run_worker(driver, f"OUTPUT = {output!r}\n" + WORKER_SINK)
     assert sink["ok"] is True and sink["track_sink"] == output, sink

@@ -127,6 +127,8 @@ async def test_switch_camera_restarts_on_the_new_device_keeping_the_publication(
     room, socket, pc, cam, mic, events, close = await _published_room()
     events.clear()
     old_port = cam.track._port
+    restarted: list = []
+    cam.track.on("restarted", restarted.append)
     element = cam.track.attach()
     cam.track.mute()
     offers = len(socket.requests("offer"))
@@ -141,7 +143,7 @@ async def test_switch_camera_restarts_on_the_new_device_keeping_the_publication(
     assert new_port.attached == [element]  # the element plays the new capture
     assert room.local_participant.track_publications["TR_cam"] is cam and cam.sid == "TR_cam"
     assert not socket.requests("add_track")[2:] and len(socket.requests("offer")) == offers  # no renegotiation
-    assert events == [("active_device_changed", "videoinput", "cam-b")]
+    assert events == [("active_device_changed", "videoinput", "cam-b")] and restarted == [cam.track]
     assert room.get_active_device("videoinput") == "cam-b"
     assert await room.switch_active_device("videoinput", "cam-b") is True  # already there: nothing happens
     assert cam.track._port is new_port and len(events) == 1
@@ -191,6 +193,7 @@ async def test_device_in_use_on_capture_is_typed_recorded_and_emitted_then_clear
     server = asyncio.ensure_future(_answer_offers(socket, done))
     errors: list[tuple] = []
     room.on("media_devices_error", lambda *args: errors.append(args))
+    room.local_participant.on("media_devices_error", lambda *args: errors.append(("participant", *args)))
     stream = room.events()
     platform.capture_error = DeviceError("getUserMedia failed: NotReadableError: Could not start video source",
                                          DeviceErrorReason.DeviceInUse, "NotReadableError")
@@ -198,7 +201,9 @@ async def test_device_in_use_on_capture_is_typed_recorded_and_emitted_then_clear
         await room.local_participant.set_camera_enabled(True)
     assert caught.value.reason is DeviceErrorReason.DeviceInUse
     assert room.local_participant.last_camera_error is caught.value
-    assert errors == [(caught.value, "videoinput")] and await anext(stream) == MediaDevicesError(caught.value, "videoinput")
+    # the participant hears it first, then the room (the convention for participant events)
+    assert errors == [("participant", caught.value, "videoinput"), (caught.value, "videoinput")]
+    assert await anext(stream) == MediaDevicesError(caught.value, "videoinput")
     with pytest.raises(DeviceError):
         await room.local_participant.enable_camera_and_microphone()
     assert errors[-1][1] is None  # both asked for at once
