@@ -16,7 +16,9 @@ against the real server. One page, two rooms: ``publisher`` publishes camera and
 * through the worker bridge: enumerate, switch the camera while published (sid kept, frames go on), a missing
   camera typed the same, ``restart_track(options)`` back to the first camera, audio output.
 
-DeviceInUse and devicechange cannot be caused headless: tests/unit/test_devices.py proves them on the port fakes.
+DeviceInUse and a real devicechange cannot be caused headless: tests/unit/test_devices.py proves them (and the
+default-device rules a device change applies) on the port fakes; here the page's navigator.mediaDevices dispatches
+a devicechange event, which proves the listeners (direct, and pushed by the page host across the bridge).
 
 Why three cameras: Chromium's ``fake_device_1`` is a depth camera (16-bit grey) whose frames WebRTC never encodes
 (measured here: 0 frames encoded, published first or switched to with replaceTrack, while a <video> plays it at
@@ -209,6 +211,17 @@ json.dumps({"reason": failure and failure.reason.name, "name": failure and failu
             "frames_after": after})
 """
 
+DEVICECHANGE = """
+# Headless Chromium has no device to plug in: the page's own navigator.mediaDevices dispatches a devicechange event,
+# which reaches the rooms through their real listeners (no device changed, so no default to follow).
+changed = []
+publisher.on("media_devices_changed", lambda: changed.append("publisher"))
+room.on("media_devices_changed", lambda: changed.append("subscriber"))
+js.navigator.mediaDevices.dispatchEvent(js.Event.new("devicechange"))
+await wait_until(lambda: len(changed) == 2, 5, "media_devices_changed in both rooms")
+json.dumps({"changed": sorted(changed), "active": [publisher.get_active_device(k) for k in ("videoinput", "audioinput")]})
+"""
+
 END = """
 state = {}
 await room.disconnect()
@@ -281,6 +294,8 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
     assert missing["device"] == new_cam and missing["active"] == new_cam, missing
     assert missing["frames_after"][-1] >= 30, missing
 
+    change = _run(driver, DEVICECHANGE)
+    assert change == {"changed": ["publisher", "subscriber"], "active": [new_cam, new_mic]}, change
     end = _run(driver, END)
     assert end["leaked_proxies"] == 0, end
     assert _run(driver, SETTLED_LOG) == []
@@ -430,6 +445,18 @@ json.dumps({"ok": ok, "channel": audio_element.channel, "handle": audio_element.
             "track_sink": audio.sink_id})
 """
 
+WORKER_DEVICECHANGE = """
+changed = []
+room.on("media_devices_changed", lambda: changed.append("subscriber"))
+publisher.on("media_devices_changed", lambda: changed.append("publisher"))
+json.dumps("listening")
+"""
+
+WORKER_CHANGED = """
+await wait_until(lambda: len(changed) == 2, 5, "media_devices_changed in both rooms")
+json.dumps(sorted(changed))
+"""
+
 WORKER_END = """
 await room.disconnect()
 counts = await publisher._platform.counts()
@@ -483,5 +510,10 @@ def test_devices_through_the_worker_bridge(cameras_driver, room_name, dist_url):
     assert sink["ok"] is True and sink["track_sink"] == output, sink
     read_back = "return livekitPyweb.hosts.get(arguments[0]).element(arguments[1]).sinkId"
     assert driver.execute_script(read_back, sink["channel"], sink["handle"]) == output
+    # the page's navigator.mediaDevices fires devicechange (dispatched: headless has no device to plug in): each
+    # room's page host pushes it across the bridge
+    run_worker(driver, WORKER_DEVICECHANGE)
+    driver.execute_script("navigator.mediaDevices.dispatchEvent(new Event('devicechange'))")
+    assert run_worker(driver, WORKER_CHANGED) == ["publisher", "subscriber"]
     end = run_worker(driver, WORKER_END)
     assert end["leaked_proxies"] == 0 and end["logged"] == [], end
