@@ -188,7 +188,13 @@ later = audio.attach()  # attached after the switch: the room's output applies t
 js.document.body.append(later)
 await wait_until(lambda: str(later.sinkId) == OUTPUT, 5, "the later element's sinkId")
 sound = await heard()
-json.dumps({"ok": ok, "before": before_sink, "now": now_sink, "later": str(later.sinkId),
+try:
+    await room.switch_active_device("audiooutput", "no-such-output")
+    refused = None
+except DeviceError as exc:
+    refused = [exc.reason.name, exc.name]
+json.dumps({"refused": refused, "after_refusal": [str(aelement.sinkId), room.get_active_device("audiooutput")],
+            "ok": ok, "before": before_sink, "now": now_sink, "later": str(later.sinkId),
             "track_sink": audio.sink_id, "active": room.get_active_device("audiooutput"), "events": sub_events,
             "sound": sound})
 """
@@ -285,6 +291,8 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
     assert sink["ok"] is True and sink["before"] == "" and sink["now"] == output and sink["later"] == output, sink
     assert sink["track_sink"] == output and sink["active"] == output and sink["events"] == [["audiooutput", output]]
     assert sink["sound"]["seconds"] >= 1.0, sink  # still playing (on the chosen output)
+    # an output that does not exist: typed, and the chosen one stays
+    assert sink["refused"] == ["NotFound", "NotFoundError"] and sink["after_refusal"] == [output, output], sink
 
     missing = _run(driver, MISSING_CAMERA)
     assert missing["reason"] == "NotFound" and missing["name"] == "OverconstrainedError", missing
@@ -441,7 +449,13 @@ await wait_until(lambda: remote("KIND_AUDIO") is not None, 30, "the publisher's 
 audio = remote("KIND_AUDIO")
 audio_element = audio.attach().mount("#remote")
 ok = await room.switch_active_device("audiooutput", OUTPUT)
-json.dumps({"ok": ok, "channel": audio_element.channel, "handle": audio_element.handle,
+try:
+    await room.switch_active_device("audiooutput", "no-such-output")
+    refused = None
+except DeviceError as exc:
+    refused = [exc.reason.name, exc.name]
+json.dumps({"ok": ok, "refused": refused, "active": room.get_active_device("audiooutput"),
+            "channel": audio_element.channel, "handle": audio_element.handle,
             "track_sink": audio.sink_id})
 """
 
@@ -507,7 +521,8 @@ def test_devices_through_the_worker_bridge(cameras_driver, room_name, dist_url):
     assert [s for s in senders if s[0] == "video"] == [["video", state["first"], "live"]], senders
     output = state["outputs"][-1]
     sink = run_worker(driver, f"OUTPUT = {output!r}\n" + WORKER_SINK)
-    assert sink["ok"] is True and sink["track_sink"] == output, sink
+    assert sink["ok"] is True and sink["track_sink"] == output and sink["active"] == output, sink
+    assert sink["refused"] == ["NotFound", "NotFoundError"], sink  # typed as on the main thread
     read_back = "return livekitPyweb.hosts.get(arguments[0]).element(arguments[1]).sinkId"
     assert driver.execute_script(read_back, sink["channel"], sink["handle"]) == output
     # the page's navigator.mediaDevices fires devicechange (dispatched: headless has no device to plug in): each
