@@ -614,18 +614,50 @@ class LocalParticipant(Participant):
         track.sid = info.sid
         pub = LocalTrackPublication(info, track, sender, layers, codec or "", options)
         pub._backup_codec = backup
+        pub._encoded_dims = plan.dims if plan is not None else None
         self._publications[info.sid] = pub
         self._room._dynacast_published(pub)
         track._mute_hook = self._mute
         track._sender = sender
         track._ended_hook = self._track_ended
         track._restart_hook = self._room._on_local_track_restarted
-        track._senders_hook = self._reclone_backups
+        track._senders_hook = self._after_restart
         await engine.negotiate()
         self._emit_args("local_track_published", pub)
         self._room._emit(LocalTrackPublished(pub, track))
         self._room._on_local_track_restarted(track)  # livekit-client: the device in use becomes the active one
         return pub
+
+    async def _after_restart(self, track: LocalTrack) -> None:
+        pub = next((p for p in self._publications.values() if p.track is track), None)
+        if pub is None:
+            return
+        await self._reclone_backups(track)
+        await self._refresh_encodings(pub, track)
+
+    async def _refresh_encodings(self, pub: LocalTrackPublication, track: LocalTrack) -> None:
+        """A restarted video capture of another size: its senders' encodings recomputed for the new size and
+        applied to the encodings still active (livekit-client's refreshSenderEncodings); skipped when the number of
+        layers would change (the negotiated encodings stay). A failure is logged."""
+        dims = track.dimensions
+        if track.kind != TrackKind.KIND_VIDEO or dims is None or pub._encoded_dims in (None, dims) or not pub._options:
+            return
+        base = pub._options
+        try:
+            layers = _VideoPlan(base, track.source, dims, pub._codec).layers()
+            if len(layers) == len(pub._primary.layers) and await pub._primary.sender.set_encodings(
+                    [l.encoding() for l in layers]):
+                pub._primary.layers = tuple(layers)
+                pub._encoded_dims = dims
+            for codec, backup in pub._backups.items():
+                options = dataclasses.replace(base, video_codec=codec, video_encoding=None, video_max_bitrate=None,
+                                              simulcast=base.simulcast and track.source != TrackSource.SOURCE_SCREENSHARE)
+                backup_layers = _VideoPlan(options, track.source, dims, codec).layers()
+                if len(backup_layers) == len(backup.layers) and await backup.sender.set_encodings(
+                        [l.encoding() for l in backup_layers]):
+                    backup.layers = tuple(backup_layers)
+        except Exception as exc:
+            logger.warning("the encodings of %s were not recomputed for %dx%d: %s", pub.sid, dims[0], dims[1], exc)
 
     async def _reclone_backups(self, track: LocalTrack) -> None:
         """``track`` was restarted (another device): each backup codec's sender gets a clone of the new capture, the

@@ -114,6 +114,7 @@ class LocalTrackPublication(TrackPublication):
         self._first_subscription = asyncio.Event()
         self._primary = _CodecSender(codec, sender, layers)
         self._options: Any = options  # the TrackPublishOptions it was published with
+        self._encoded_dims: tuple[int, int] | None = None  # the capture size its video encodings were computed for
         self._codec = codec  # the video codec we send it in ("vp8", "vp9", ...), "" for audio
         self._backup_codec: str | None = None  # announced in the AddTrackRequest's simulcast_codecs
         self._backups: dict[str, _CodecSender] = {}  # backup codecs published (livekit-client simulcastCodecs)

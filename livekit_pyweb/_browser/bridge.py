@@ -271,6 +271,9 @@ class BridgeSender:
         return {"encodings": list(params.get("encodings") or []),
                 "degradationPreference": params.get("degradationPreference"),
                 "codecs": list(params.get("codecs") or [])}
+    async def set_encodings(self, encodings: list[dict[str, Any]]) -> bool:
+        return bool(await self._platform._call("sender.setEncodings", self.handle, [dict(e) for e in encodings]))
+
     async def replace_track(self, track: Any) -> None:
         if not isinstance(track, BridgeTrack):
             raise UnsupportedError(f"in a Web Worker a sender sends a BridgeTrack, not {type(track).__name__}")

@@ -107,6 +107,9 @@ class BrowserSender:
         params = json.loads(str(js.JSON.stringify(self.transceiver.sender.getParameters())))
         return {"encodings": params.get("encodings") or [], "degradationPreference": params.get("degradationPreference"),
                 "codecs": params.get("codecs") or []}
+    async def set_encodings(self, encodings: list[dict[str, Any]]) -> bool:
+        return bool(await _SET_ENCODINGS(self.transceiver.sender, _js(encodings)))
+
     async def replace_track(self, track: Any) -> None:
         native = track.native
         if nullish(native):
@@ -276,3 +279,17 @@ class BrowserPeerConnection:
         self._proxies.close()
         self._pc.close()
         _pc_closed()
+
+
+# Apply recomputed encodings (a restarted capture of another size) to a sender in one getParameters/setParameters
+# transaction, in JS (the parameters object must go back as it came): only encodings still active, only the members
+# given. Resolves false when the number of encodings differs.
+_SET_ENCODINGS: Any = js.Function.new(
+    "sender", "encodings",
+    "const params = sender.getParameters();"
+    " if (!params.encodings || params.encodings.length !== encodings.length) return Promise.resolve(false);"
+    " params.encodings.forEach((e, i) => { if (e.active === false) return; const n = encodings[i];"
+    " for (const k of ['scaleResolutionDownBy', 'maxBitrate', 'maxFramerate', 'priority', 'networkPriority'])"
+    " if (n[k] !== undefined) e[k] = n[k]; });"
+    " return sender.setParameters(params).then(() => true);",
+)

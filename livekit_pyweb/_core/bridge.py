@@ -88,10 +88,11 @@ Ops (args → value)
     ``sender.getParameters(senderH)`` → ``{encodings, degradationPreference, codecs}``; ``track.clone(h, newH)`` →
     ``{id, settings}`` (``MediaStreamTrack.clone()`` under the new handle); ``media.sendCodecs(kind)`` → mime types
     of ``RTCRtpSender.getCapabilities(kind)`` or null; ``net.prepare(url)`` (a no-cors ``HEAD`` fetch: warms DNS,
-    TCP and TLS up for a connect);     sender's encodings are not as many as the flags); ``sender.replaceTrack(senderH, trackH)`` (replaceTrack: the
-    sender sends that track from now on, no renegotiation); ``media.enumerateDevices()`` → ``[{deviceId, kind,
-    label, groupId}]``; ``element.setSinkId(elH, deviceId)`` (audio output; errors typed as getUserMedia's);
-    ``handle.release(h)``;
+    TCP and TLS up for a connect); ``sender.replaceTrack(senderH, trackH)`` (replaceTrack: the sender sends that
+    track from now on, no renegotiation); ``sender.setEncodings(senderH, [encoding])`` → bool (a restarted capture
+    of another size: scale, bitrate, framerate, priority of the active encodings; false when the count differs);
+    ``media.enumerateDevices()`` → ``[{deviceId, kind, label, groupId}]``; ``element.setSinkId(elH, deviceId)``
+    (audio output; errors typed as getUserMedia's); ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
     code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
     own, the caller's open timeout cancels it and posts ``ws.close``; ``ws.send(h, bytes)`` (dropped unless open),
@@ -143,7 +144,8 @@ OPS = POSTED_OPS | frozenset(
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio",
      "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
-     "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack"}
+     "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack",
+     "sender.setEncodings"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId"})
 WS_OPS = frozenset({"ws.open"})

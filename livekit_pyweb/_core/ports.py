@@ -181,6 +181,12 @@ class SenderPort(Protocol):
     async def get_parameters(self) -> dict[str, Any]:
         """``getParameters()`` as plain values: ``{"encodings": [...], "degradationPreference": str | None,
         "codecs": [{"mimeType", ...}]}`` (what the sender really uses; tests read it back)."""
+    async def set_encodings(self, encodings: list[dict[str, Any]]) -> bool:
+        """A restarted capture of another size: ``getParameters()``; for each encoding still active, take
+        ``scaleResolutionDownBy``, ``maxBitrate``, ``maxFramerate`` and ``priority`` from ``encodings[i]`` (members
+        absent there stay); ``setParameters()``. False, and nothing changed, when the sender has not
+        ``len(encodings)`` encodings (their number is fixed once negotiated)."""
+
     async def replace_track(self, track: MediaTrackPort) -> None:
         """``RTCRtpSender.replaceTrack(track)``: send ``track`` from now on, with no renegotiation (the
         transceiver, its mid and the publication stay; the peer keeps receiving on the same track). Used to

@@ -528,6 +528,20 @@ const OPS = {
       codecs: params.codecs || [],
     }));
   },
+  async "sender.setEncodings"(senderH, encodings) {
+    // a restarted capture of another size: the recomputed encodings, for the layers still active
+    const sender = this._get(senderH, "sender").obj.sender;
+    const params = sender.getParameters();
+    if (!params.encodings || !Array.isArray(encodings) || params.encodings.length !== encodings.length) return false;
+    params.encodings.forEach((e, i) => {
+      if (e.active === false) return;
+      for (const k of ["scaleResolutionDownBy", "maxBitrate", "maxFramerate", "priority", "networkPriority"]) {
+        if (encodings[i][k] !== undefined && encodings[i][k] !== null) e[k] = encodings[i][k];
+      }
+    });
+    await sender.setParameters(params);
+    return true;
+  },
   async "sender.replaceTrack"(senderH, trackH) {
     // a restarted capture (another device): the same transceiver sends the new track, no renegotiation
     const sender = this._get(senderH, "sender").obj.sender;

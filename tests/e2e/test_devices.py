@@ -13,6 +13,8 @@ against the real server. One page, two rooms: ``publisher`` publishes camera and
   ``last_camera_error`` and ``media_devices_error``, and the camera goes on; a denied camera permission (a Chromium
   whose fake prompt denies): ``DeviceError`` PermissionDenied from ``set_camera_enabled`` (in ``last_camera_error``
   and ``media_devices_error``) and from ``get_local_devices``;
+* the camera restarted at another size (480x270 after 640x360; measured: asked for 800x450, fake_device_2 gave 640x450): the
+  sender's encodings are recomputed (q scaled by 1.5 instead of 2) and the subscriber receives 480 wide;
 * through the worker bridge: enumerate, switch the camera while published (sid kept, frames go on), a missing
   camera typed the same, ``restart_track(options)`` back to the first camera, audio output.
 
@@ -217,6 +219,22 @@ json.dumps({"reason": failure and failure.reason.name, "name": failure and failu
             "frames_after": after})
 """
 
+RESIZE = """
+# the same camera at another size: the encodings are recomputed for it (livekit-client's refreshSenderEncodings)
+scales_before = [e.get("scaleResolutionDownBy") for e in (await cam_pub._sender.get_parameters())["encodings"]]
+await cam_pub.track.restart_track(VideoCaptureOptions(width=480, height=270, device_id=NEW_CAM))
+scales_after = [e.get("scaleResolutionDownBy") for e in (await cam_pub._sender.get_parameters())["encodings"]]
+widths = []
+deadline = js.performance.now() + 20000
+while js.performance.now() < deadline:
+    widths.append(int((await video.get_stats()).get("frameWidth", 0)))
+    if widths[-1] == 480:
+        break
+    await asyncio.sleep(0.25)
+json.dumps({"before": scales_before, "after": scales_after, "dims": list(cam_pub.track.dimensions),
+            "widths": widths[-5:], "device": cam_pub.track.get_device_id(), "sid_kept": cam_pub.sid == video.sid})
+"""
+
 DEVICECHANGE = """
 # Headless Chromium has no device to plug in: the page's own navigator.mediaDevices dispatches a devicechange event,
 # which reaches the rooms through their real listeners (no device changed, so no default to follow).
@@ -302,6 +320,9 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
     assert missing["device"] == new_cam and missing["active"] == new_cam, missing
     assert missing["frames_after"][-1] >= 30, missing
 
+    resized = _run(driver, RESIZE, NEW_CAM=new_cam)
+    assert resized["before"] == [2, 1] and resized["after"] == [1.5, 1] and resized["dims"] == [480, 270], resized
+    assert resized["widths"][-1] == 480 and resized["device"] == new_cam and resized["sid_kept"] is True, resized
     change = _run(driver, DEVICECHANGE)
     assert change == {"changed": ["publisher", "subscriber"], "active": [new_cam, new_mic]}, change
     end = _run(driver, END)

@@ -180,6 +180,16 @@ class FakeSender:
         return {"encodings": encodings, "degradationPreference": self.degradation_preference,
                 "codecs": [{"mimeType": self.codec}] if self.codec else []}
 
+    async def set_encodings(self, encodings: list[dict[str, Any]]) -> bool:
+        current = self.send_encodings or [{}]
+        if len(encodings) != len(current):
+            return False
+        self.send_encodings = [dict(e, **{k: n[k] for k in ("scaleResolutionDownBy", "maxBitrate", "maxFramerate",
+                                                            "priority", "networkPriority") if k in n})
+                               if a else dict(e) for e, n, a in zip(current, encodings, self.active)]
+        self.encodings_set = getattr(self, "encodings_set", 0) + 1
+        return True
+
     async def replace_track(self, track: Any) -> None:
         if self.pc is not None:
             self.pc.calls.append(("replace_track", track.id))
@@ -242,6 +252,7 @@ class FakePlatform:
             "audio": ["audio/opus", "audio/red"]}
         self.prepared: list[str] = []  # prepare_connection() URLs
         self.prepare_error: Exception | None = None
+        self.video_size = (1280, 720)  # what the camera captures (a test may change it between captures)
         self.devices: list[dict[str, str]] = [dict(d) for d in FAKE_DEVICES]
         self.granted = False  # labels are empty until a capture succeeded (as browsers do)
         self.device_listeners: list[Any] = []
@@ -278,8 +289,9 @@ class FakePlatform:
         tracks = []
         if "video" in constraints:
             device = self._device("videoinput", constraints["video"])
+            width, height = self.video_size
             tracks.append(FakeTrackPort(f"cam-{n}", "video",
-                                        {"width": 1280, "height": 720, "frameRate": 30, "deviceId": device}))
+                                        {"width": width, "height": height, "frameRate": 30, "deviceId": device}))
         if "audio" in constraints:
             tracks.append(FakeTrackPort(f"mic-{n}", "audio", {"deviceId": self._device("audioinput", constraints["audio"])}))
         self.granted = True

@@ -399,3 +399,26 @@ async def test_devicechange_follows_livekit_clients_default_device_rules():
     await until(lambda: any(e[0] == "media_devices_changed" for e in events))
     assert events[0] == ("active_device_changed", "audioinput", "default"), events
     await close()
+
+
+async def test_a_restart_at_another_size_recomputes_the_encodings_of_the_active_layers():
+    room, socket, pc, cam, mic, events, close = await _published_room()
+    sender = pc.senders[0]
+    assert [e.get("scaleResolutionDownBy") for e in sender.send_encodings] == [4, 2, 1]  # 1280x720: q, h, f
+    room._platform.video_size = (960, 540)
+    await cam.track.restart_track(VideoCaptureOptions(width=960, height=540))
+    scales = [e.get("scaleResolutionDownBy") for e in sender.send_encodings]
+    assert scales == [3, 1.5, 1] and [l.width for l in cam._layers] == [320, 640, 960]  # livekit-client's ladder
+    assert cam._encoded_dims == (960, 540)
+    # dynacast switched the lowest layer off: a later restart leaves that encoding alone (livekit-client does too)
+    await cam._set_subscribed_qualities({0: False, 1: True, 2: True})
+    assert sender.active == [False, True, True]
+    room._platform.video_size = (1280, 720)
+    await cam.track.restart_track(VideoCaptureOptions(width=1280, height=720))
+    assert [e.get("scaleResolutionDownBy") for e in sender.send_encodings] == [3, 2, 1]
+    assert sender.encodings_set == 2
+    # a size whose ladder has fewer layers: the negotiated encodings stay as they are
+    room._platform.video_size = (320, 180)
+    await cam.track.restart_track(VideoCaptureOptions(width=320, height=180))
+    assert sender.encodings_set == 2 and cam._encoded_dims == (1280, 720)
+    await close()
