@@ -351,10 +351,10 @@ class MediaDevicesChanged(RoomEvent):
 @dataclasses.dataclass(frozen=True, slots=True)
 class MediaDevicesError(RoomEvent):
     """livekit-client's ``MediaDevicesError``: capturing for a source failed (``set_camera_enabled``,
-    ``set_microphone_enabled``, ``enable_camera_and_microphone``, ``switch_active_device``). ``error`` is the
-    :class:`~livekit_pyweb.errors.DeviceError` raised (its ``reason``: PermissionDenied, NotFound, DeviceInUse,
-    Other) or an ``UnsupportedError``; ``kind`` the device kind (``"videoinput"``/``"audioinput"``), None when
-    both were asked for at once."""
+    ``set_microphone_enabled``, ``enable_camera_and_microphone``, ``switch_active_device``,
+    ``set_screen_share_enabled``). ``error`` is the :class:`~livekit_pyweb.errors.DeviceError` raised (its
+    ``reason``: PermissionDenied, NotFound, DeviceInUse, Other) or an ``UnsupportedError``; ``kind`` the device kind
+    (``"videoinput"``/``"audioinput"``), None for a screen share or when both were asked for at once."""
 
     name: ClassVar[str] = "media_devices_error"
     error: Exception

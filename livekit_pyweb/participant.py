@@ -431,7 +431,11 @@ class LocalParticipant(Participant):
         self._check_publish_permission(TrackSource.SOURCE_SCREENSHARE)
         if capture.audio:
             self._check_publish_permission(TrackSource.SOURCE_SCREENSHARE_AUDIO)
-        ports = await self._room._platform_required().get_display_media(capture.constraints())
+        try:
+            ports = await self._room._platform_required().get_display_media(capture.constraints())
+        except (DeviceError, UnsupportedError) as exc:  # livekit-client: MediaDevicesError, no device kind
+            self._device_failed(None, exc, video=False, audio=False)
+            raise
         video = next((p for p in ports if p.kind == "video"), None)
         audio = next((p for p in ports if p.kind == "audio"), None) if capture.audio else None
         for extra in ports:

@@ -422,3 +422,18 @@ async def test_a_restart_at_another_size_recomputes_the_encodings_of_the_active_
     await cam.track.restart_track(VideoCaptureOptions(width=320, height=180))
     assert sender.encodings_set == 2 and cam._encoded_dims == (1280, 720)
     await close()
+
+
+async def test_a_refused_screen_share_is_a_media_devices_error_without_kind():
+    platform = FakePlatform()
+    room, socket, pc = await connected_room(platform)
+    errors: list[tuple] = []
+    room.on("media_devices_error", lambda *args: errors.append(args))
+    platform.capture_error = DeviceError("getDisplayMedia failed: NotAllowedError", DeviceErrorReason.PermissionDenied,
+                                         "NotAllowedError")
+    with pytest.raises(DeviceError):
+        await room.local_participant.set_screen_share_enabled(True)
+    assert errors == [(platform.capture_error, None)]
+    # neither the camera's nor the microphone's last error (livekit-client keeps those for getUserMedia)
+    assert room.local_participant.last_camera_error is None and room.local_participant.last_microphone_error is None
+    await room.disconnect()
