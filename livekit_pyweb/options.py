@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from typing import ClassVar
 
 from collections.abc import Sequence
 
+from ._core import simulcast as _ladder
 from .enums import DegradationPreference, IceTransportType, TrackSource, VideoCodec
 
 
@@ -77,17 +77,10 @@ class VideoPreset:
 
 
 class VideoPresets:
-    """livekit-client's 16:9 presets (``VideoPresets.h720`` is its default capture)."""
+    """livekit-client's 16:9 presets (``VideoPresets.h720`` is its default capture). The values are the simulcast
+    ladder's own table (``_core/simulcast.py``), so capture and ladder cannot drift apart."""
 
-    h90: ClassVar[VideoPreset] = VideoPreset(160, 90, 90_000, 20)
-    h180: ClassVar[VideoPreset] = VideoPreset(320, 180, 160_000, 20)
-    h216: ClassVar[VideoPreset] = VideoPreset(384, 216, 180_000, 20)
-    h360: ClassVar[VideoPreset] = VideoPreset(640, 360, 450_000, 20)
-    h540: ClassVar[VideoPreset] = VideoPreset(960, 540, 800_000, 25)
-    h720: ClassVar[VideoPreset] = VideoPreset(1280, 720, 1_700_000, 30)
-    h1080: ClassVar[VideoPreset] = VideoPreset(1920, 1080, 3_000_000, 30)
-    h1440: ClassVar[VideoPreset] = VideoPreset(2560, 1440, 5_000_000, 30)
-    h2160: ClassVar[VideoPreset] = VideoPreset(3840, 2160, 8_000_000, 30)
+    h90, h180, h216, h360, h540, h720, h1080, h1440, h2160 = (VideoPreset(*p) for p in _ladder.PRESETS_169)
 
     @classmethod
     def all(cls) -> tuple[VideoPreset, ...]:
@@ -96,17 +89,9 @@ class VideoPresets:
 
 
 class VideoPresets43:
-    """livekit-client's 4:3 presets."""
+    """livekit-client's 4:3 presets (the ladder's table, as :class:`VideoPresets`)."""
 
-    h120: ClassVar[VideoPreset] = VideoPreset(160, 120, 70_000, 20)
-    h180: ClassVar[VideoPreset] = VideoPreset(240, 180, 125_000, 20)
-    h240: ClassVar[VideoPreset] = VideoPreset(320, 240, 140_000, 20)
-    h360: ClassVar[VideoPreset] = VideoPreset(480, 360, 330_000, 20)
-    h480: ClassVar[VideoPreset] = VideoPreset(640, 480, 500_000, 20)
-    h540: ClassVar[VideoPreset] = VideoPreset(720, 540, 600_000, 25)
-    h720: ClassVar[VideoPreset] = VideoPreset(960, 720, 1_300_000, 30)
-    h1080: ClassVar[VideoPreset] = VideoPreset(1440, 1080, 2_300_000, 30)
-    h1440: ClassVar[VideoPreset] = VideoPreset(1920, 1440, 3_800_000, 30)
+    h120, h180, h240, h360, h480, h540, h720, h1080, h1440 = (VideoPreset(*p) for p in _ladder.PRESETS_43)
 
     @classmethod
     def all(cls) -> tuple[VideoPreset, ...]:
@@ -114,16 +99,10 @@ class VideoPresets43:
 
 
 class ScreenSharePresets:
-    """livekit-client's screen-share presets (``original``: the captured size, 7 Mbit/s)."""
+    """livekit-client's screen-share presets (``original``: the captured size, 7 Mbit/s; the ladder's table)."""
 
-    h360fps3: ClassVar[VideoPreset] = VideoPreset(640, 360, 200_000, 3, "medium")
-    h360fps15: ClassVar[VideoPreset] = VideoPreset(640, 360, 400_000, 15, "medium")
-    h720fps5: ClassVar[VideoPreset] = VideoPreset(1280, 720, 800_000, 5, "medium")
-    h720fps15: ClassVar[VideoPreset] = VideoPreset(1280, 720, 1_500_000, 15, "medium")
-    h720fps30: ClassVar[VideoPreset] = VideoPreset(1280, 720, 2_000_000, 30, "medium")
-    h1080fps15: ClassVar[VideoPreset] = VideoPreset(1920, 1080, 2_500_000, 15, "medium")
-    h1080fps30: ClassVar[VideoPreset] = VideoPreset(1920, 1080, 5_000_000, 30, "medium")
-    original: ClassVar[VideoPreset] = VideoPreset(0, 0, 7_000_000, 30, "medium")
+    (h360fps3, h360fps15, h720fps5, h720fps15, h720fps30, h1080fps15, h1080fps30,
+     original) = (VideoPreset(*p) for p in _ladder.PRESETS_SCREEN)
 
     @classmethod
     def all(cls) -> tuple[VideoPreset, ...]:
