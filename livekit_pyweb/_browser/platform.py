@@ -4,6 +4,7 @@ page's own browser APIs (no bridge, no copies)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -66,12 +67,13 @@ class BrowserPlatform:
         return start_audio(elements)
 
     async def capabilities(self) -> dict[str, bool]:
-        return dict(_CAPABILITIES().to_py())
+        return dict(_capabilities_function()().to_py())
 
     def close(self) -> None:
         pass  # every adapter releases its own proxies when it closes
 
 
+@functools.cache  # created once, on first use
 def _capabilities_function() -> Any:
     import js
 
@@ -87,13 +89,3 @@ CAPABILITIES_JS = (
     " ResizeObserver: typeof ResizeObserver !== 'undefined',"
     " IntersectionObserver: typeof IntersectionObserver !== 'undefined'};"
 )
-
-
-def _CAPABILITIES() -> Any:  # noqa: N802 - created once, on first use
-    global _CAPS_FN
-    if _CAPS_FN is None:
-        _CAPS_FN = _capabilities_function()
-    return _CAPS_FN()
-
-
-_CAPS_FN: Any = None
