@@ -657,7 +657,14 @@ class BridgeSession:
                 return
             self._timer.cancel()
         self._timer_at = at
-        self._timer = self._loop.call_at(at, self._tick)
+        self._timer = self._call_at(at)
+
+    def _call_at(self, at: float) -> asyncio.TimerHandle:
+        """``_tick`` at ``at``, or at once when that has passed: Pyodide's WebLoop refuses a time in the past
+        (``ValueError: Can't schedule in the past``) where CPython's loop runs it soon, and a deadline computed a
+        moment ago can be a few microseconds past by now (a browser timer may also fire a hair early). A refused
+        timer would leave the session with no timer at all, so a host gone quiet would never be judged gone."""
+        return self._loop.call_later(max(0.0, at - self._loop.time()), self._tick)
 
     def _tick(self) -> None:
         self._timer = None
@@ -670,7 +677,7 @@ class BridgeSession:
                 # The loop was blocked: messages that came meanwhile may still be queued. Judge a moment later.
                 self._grace = True
                 self._timer_at = now + LATE_TICK_GRACE
-                self._timer = self._loop.call_at(self._timer_at, self._tick)
+                self._timer = self._call_at(self._timer_at)
                 return
             self._lose(f"the page host stopped answering (nothing heard for {now - self._liveness.last_heard:.1f} s)")
             return

@@ -624,3 +624,38 @@ def test_get_display_media_is_a_device_op_without_deadline(name, reason):
     assert isinstance(error, DeviceError) and error.reason is reason and error.name == name
     unsupported = B.error_from_reply("media.getDisplayMedia", B.ReplyError("UnsupportedError", "none"), {})
     assert type(unsupported) is UnsupportedError
+
+
+async def test_a_deadline_already_past_when_scheduled_still_fires_on_a_loop_that_refuses_the_past(monkeypatch):
+    """Pyodide's WebLoop raises ``ValueError: Can't schedule in the past`` for call_at/call_later with a past time
+    (CPython's loop runs it soon). The session computes a deadline and schedules it a moment later, when it may have
+    passed by microseconds; the timer must still run, or a host gone quiet is never judged gone (seen in Chromium:
+    one run in ten of test_the_page_host_going_away_mid_call…)."""
+    session, host, lost = await _session(host=FakeHost(auto=False), interval=1.0)
+    loop = asyncio.get_running_loop()
+    real_call_at, real_call_later = loop.call_at, loop.call_later
+
+    def call_later(delay: float, *args: Any, **kw: Any) -> asyncio.TimerHandle:
+        if delay < 0:
+            raise ValueError("Can't schedule in the past")
+        return real_call_later(delay, *args, **kw)
+
+    def call_at(when: float, *args: Any, **kw: Any) -> asyncio.TimerHandle:
+        if when < loop.time():
+            raise ValueError("Can't schedule in the past")
+        return real_call_at(when, *args, **kw)
+
+    monkeypatch.setattr(loop, "call_later", call_later)
+    monkeypatch.setattr(loop, "call_at", call_at)
+    host.alive = False
+    pending = asyncio.ensure_future(session.call("pc.getStats", 1))
+    await asyncio.sleep(0)
+    # The host's last word was heard just over two intervals ago: the deadline is already past.
+    assert session._timer is not None and session._liveness is not None
+    session._timer.cancel()
+    session._timer = None
+    session._liveness.last_heard = loop.time() - 2.0 - 1e-6
+    session._schedule()
+    with pytest.raises(BridgeError, match="stopped answering"):
+        await asyncio.wait_for(pending, 0.5)
+    assert len(lost) == 1
