@@ -122,8 +122,7 @@ EXCEPTIONS: tuple[Rule, ...] = (
         "LocalParticipant.send_text", "LocalParticipant.send_bytes", "LocalParticipant.send_file",
         "LocalParticipant.stream_text", "LocalParticipant.stream_bytes", "TrackPublishOptions.preconnect_buffer",
     )),
-    Rule("later issue", DATA, "data packets (transcriptions travel as data packets too)", (
-        "DataPacket", "DataPacket.*", "LocalParticipant.publish_data",
+    Rule("later issue", DATA, "transcriptions (data packets / the lk.transcription stream)", (
         "Transcription*", "LocalParticipant.publish_transcription",
     )),
     Rule("later issue", RECONNECT, "reconnect/resume and the server-side scenarios that exercise it", (

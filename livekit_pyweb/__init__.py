@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
         RequestErrorReason,
         SignalRequestError,
         TrackInvalidError,
+        PublishDataError,
     )
     from .options import (
         AdaptiveStreamSettings,
@@ -79,14 +80,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events import EventEmitter
     from .devices import MediaDeviceInfo
     from .participant import LocalParticipant, Participant, RemoteParticipant
-    from .room import Room, RtcStats
+    from .room import DataPacket, Room, RtcStats
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
     from .track_publication import LocalTrackPublication, PermissionStatus, RemoteTrackPublication, TrackPublication
     from .log import LogLevel, set_log_extension, set_log_level
     from .support import is_browser_supported, supports_adaptive_stream, supports_dynacast
 
 _EXPORTS = {
-    "room": ("Room", "RtcStats"),
+    "room": ("Room", "RtcStats", "DataPacket"),
     "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions",
                 "AdaptiveStreamSettings",
                 "VideoEncoding", "AudioEncoding", "VideoResolution", "VideoPreset", "VideoPresets", "VideoPresets43",
@@ -101,7 +102,7 @@ _EXPORTS = {
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "MediaDeviceFailure", "UnsupportedError",
                "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState",
-               "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError"),
+               "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError", "PublishDataError"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),

@@ -23,14 +23,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ._core import convert, proto
+from ._core import data as datapkt
 from ._core.client_info import BrowserInfo, legacy_query_fields, make_client_info, parse_user_agent
 from ._core.join import JoinEvent, JoinMachine, JoinState, timeouts
 from ._core.negotiation import NegotiationQueue
-from ._core.ports import Platform, TransportClosed
+from ._core.ports import DataChannelPort, Platform, TransportClosed
 from ._core.signal import PUBLISHER, SUBSCRIBER, PingTimeout, ProtocolViolation, SignalMessage, SignalSession, parse_trickle
 from ._core.signal_url import to_websocket_base, v0_url, v1_url
-from .errors import (ConnectionError, ConnectionErrorReason, InvalidStateError, LiveKitError, PublishTrackError,
-                     SignalProtocolError, TrackInvalidError, UnsupportedServer)
+from .errors import (ConnectionError, ConnectionErrorReason, InvalidStateError, LiveKitError, PublishDataError,
+                     PublishTrackError, SignalProtocolError, TrackInvalidError, UnsupportedServer)
 from .enums import DisconnectReason
 from .options import RoomOptions
 
@@ -84,6 +85,18 @@ class Engine:
         self._closing = False
         self._page_hide: Any = None
         self._host_lost: Any = None
+        # data packets (see _core/data.py): the publisher's channels send (and receive); the subscriber's, which the
+        # server opens when the subscriber connection is primary, receive
+        self.on_data_packet: Callable[[Any], None] | None = None
+        """Set by the room: called with every DataPacket received on a data channel, in arrival order (duplicates
+        of reliable packets already dropped)."""
+        self._data_out: dict[int, DataChannelPort] = {}  # kind -> the publisher's channel
+        self._data_in: list[DataChannelPort] = []  # channels the server opened (adopted by label)
+        self._data_changed = {datapkt.RELIABLE: asyncio.Event(), datapkt.LOSSY: asyncio.Event()}  # low/open/close
+        self._data_locks = {datapkt.RELIABLE: asyncio.Lock(), datapkt.LOSSY: asyncio.Lock()}
+        self.reliable_buffer = datapkt.ReliableSendBuffer()
+        self.lossy_gate = datapkt.LossyGate()
+        self.receive_state = datapkt.ReceiveState()
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _now(self) -> float:
@@ -138,14 +151,69 @@ class Engine:
         pc.on_ice_candidate = lambda cand: self._local_candidate(cand, target)
         pc.on_track = self._on_track
         pc.on_connection_state = lambda state: self._pc_state(target, state)
+        pc.on_data_channel = self._adopt_data_channel
         return pc
 
-    @staticmethod
-    async def _create_data_channels(pc: Any) -> None:
+    async def _create_data_channels(self, pc: Any) -> None:
         # The peer connection adapter owns its channels (and the server's, when subscriber-primary) and closes
-        # them with itself; sending and receiving data packets is not wired yet.
-        await pc.create_data_channel("_reliable", ordered=True)
-        await pc.create_data_channel("_lossy", ordered=False, max_retransmits=0)
+        # them with itself.
+        for kind in (datapkt.RELIABLE, datapkt.LOSSY):
+            if kind == datapkt.RELIABLE:
+                channel = await pc.create_data_channel(datapkt.LABELS[kind], ordered=True)
+            else:
+                channel = await pc.create_data_channel(datapkt.LABELS[kind], ordered=False, max_retransmits=0)
+            self._wire_data_channel(kind, channel)
+
+    def _wire_data_channel(self, kind: int, channel: DataChannelPort) -> None:
+        changed = self._data_changed[kind]
+        channel.buffered_amount_low_threshold = datapkt.LOW_WATER[kind]
+        channel.on_message = self._data_message
+        channel.on_open = changed.set
+        channel.on_buffered_amount_low = lambda: self._data_low(kind, channel)
+        channel.on_close = lambda: self._data_channel_closed(kind, channel)
+        self._data_out[kind] = channel
+        changed.set()  # a sender waiting on a replaced channel looks again
+
+    def _data_low(self, kind: int, channel: DataChannelPort) -> None:
+        if kind == datapkt.RELIABLE and self._data_out.get(kind) is channel:
+            self.reliable_buffer.align(channel.buffered_amount)  # what left the channel needs no resend
+        self._data_changed[kind].set()
+
+    def _adopt_data_channel(self, channel: DataChannelPort) -> None:
+        """A channel the server opened (``datachannel``): ``_reliable``/``_lossy`` on the subscriber connection
+        when it is primary. We only receive on it (as livekit-client); its connection closes it."""
+        if channel.label not in datapkt.KIND_OF_LABEL:
+            logger.debug("ignoring the server's data channel %r", channel.label)
+            return
+        channel.on_message = self._data_message
+        self._data_in.append(channel)
+
+    def _data_channel_closed(self, kind: int, channel: DataChannelPort) -> None:
+        self._data_changed[kind].set()
+        if self._closing or self._data_out.get(kind) is not channel:
+            return
+        # As livekit-client: a publisher channel closing while the session is up is what an oversized or
+        # overfilled send does to it; surface it.
+        logger.error("data channel %s closed unexpectedly", datapkt.LABELS[kind])
+
+    def _data_message(self, data: bytes) -> None:
+        packet = proto.models().DataPacket()
+        try:
+            packet.ParseFromString(data)
+        except Exception:
+            logger.warning("ignoring a data channel message that is not a DataPacket (%d bytes)", len(data))
+            return
+        if not self.receive_state.accept(packet.participant_sid, packet.sequence, self._now()):
+            logger.debug("dropping reliable packet %d from %s: already received", packet.sequence,
+                         packet.participant_sid)
+            return
+        if packet.WhichOneof("value") == "user":
+            datapkt.user_data_compat(packet)
+        if self.on_data_packet is not None:
+            try:
+                self.on_data_packet(packet)
+            except Exception:
+                logger.exception("handling a data packet failed")
 
     def _local_candidate(self, candidate: dict[str, Any] | None, target: int) -> None:
         if candidate is None or self.session is None:
@@ -225,6 +293,10 @@ class Engine:
             if pc is not None:
                 pc.close()
         self.publisher = self.subscriber = None
+        self._data_out.clear()
+        self._data_in.clear()
+        for changed in self._data_changed.values():
+            changed.set()  # senders waiting on a channel of these connections give up
         self._remote_described.clear()
         self.queue = NegotiationQueue()
         self._initial_offer = None
@@ -500,6 +572,86 @@ class Engine:
             return
         await self.publisher.remove_sender(sender)
         await self.negotiate()
+
+    async def send_data(self, packet: Any, *, reliable: bool) -> None:
+        """Send a ``livekit.protocol.models.DataPacket`` on the reliable or the lossy publisher channel; returns once
+        it is handed to the channel (not delivered). Fills ``kind``, ``sequence`` (reliable: the session's next;
+        see :class:`~livekit_pyweb._core.data.ReliableSendBuffer`) and our identity and sid where empty. A reliable
+        send waits, in order with the others, while the channel holds more than its high-water mark, for the
+        ``bufferedamountlow`` event; a lossy packet is dropped instead when the channel is backed up.
+
+        Raises:
+            PublishDataError: the encoded packet is over 64,000 bytes (nothing is sent and the channel stays
+                usable), no data channel opens within ``peer_connection_timeout``, or it closed meanwhile.
+        """
+        kind = datapkt.RELIABLE if reliable else datapkt.LOSSY
+        packet.kind = kind
+        me = self.join_response.participant if self.join_response is not None else None
+        if me is not None:
+            packet.participant_identity = packet.participant_identity or me.identity
+            packet.participant_sid = packet.participant_sid or me.sid
+        if reliable:
+            packet.sequence = self.reliable_buffer.peek_sequence
+        data = packet.SerializeToString()
+        datapkt.check_size(len(data))
+        channel = await self._open_data_channel(kind)
+        if not reliable:
+            if not self.lossy_gate.admit(len(data), channel.buffered_amount, self._now()):
+                if self.lossy_gate.dropped % 100 == 1:
+                    logger.info("lossy data channel backed up: dropped %d packets so far", self.lossy_gate.dropped)
+                return
+            channel.send(data)
+            return
+        # The sequence is claimed now, in the order senders queue on the lock: they go out in sequence order.
+        if packet.sequence != self.reliable_buffer.peek_sequence:
+            packet.sequence = self.reliable_buffer.peek_sequence
+            data = packet.SerializeToString()
+            datapkt.check_size(len(data))
+        sequence = self.reliable_buffer.next_sequence()
+        async with self._data_locks[kind]:
+            channel = await self._headroom(kind, channel)
+            channel.send(data)
+            self.reliable_buffer.sent(data, sequence)
+            self.reliable_buffer.align(channel.buffered_amount)
+
+    async def _open_data_channel(self, kind: int) -> DataChannelPort:
+        """The publisher's ``kind`` channel once open (livekit-client's ensurePublisherConnected: a publisher
+        connection not negotiated yet, dual peer connections with the subscriber primary, is negotiated now)."""
+        channel = self._data_out.get(kind)
+        if channel is not None and channel.ready_state == "open":
+            return channel
+        if self._closing or self.machine.state is not JoinState.CONNECTED:
+            raise PublishDataError("the room is not connected: no data channel to send on")
+        if (not self.single_pc and self.publisher is not None and PUBLISHER not in self._remote_described
+                and self.queue.in_flight is None):
+            self._spawn(self.negotiate())
+        timeout = self.options.peer_connection_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    channel = self._data_out.get(kind)
+                    if channel is not None and channel.ready_state == "open":
+                        return channel
+                    if self._closing or (channel is not None and channel.ready_state in ("closing", "closed")):
+                        break
+                    self._data_changed[kind].clear()
+                    await self._data_changed[kind].wait()
+        except TimeoutError:
+            raise PublishDataError(
+                f"the {datapkt.LABELS[kind]} data channel did not open within {timeout:g} s") from None
+        raise PublishDataError(f"the {datapkt.LABELS[kind]} data channel is closed")
+
+    async def _headroom(self, kind: int, channel: DataChannelPort) -> DataChannelPort:
+        """Wait (holding the kind's lock) until ``channel`` has room: at most the high-water mark buffered."""
+        changed = self._data_changed[kind]
+        while datapkt.must_wait(channel.buffered_amount, kind):
+            changed.clear()
+            await changed.wait()
+            if channel.ready_state != "open" or self._data_out.get(kind) is not channel:
+                raise PublishDataError(f"the {datapkt.LABELS[kind]} data channel closed while the send waited")
+        if channel.ready_state != "open":
+            raise PublishDataError(f"the {datapkt.LABELS[kind]} data channel is closed")
+        return channel
 
     def send_track_settings(self, settings: Any) -> None:
         if self.session is not None:

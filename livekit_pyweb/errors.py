@@ -16,6 +16,7 @@ Every failure the SDK reports is a :class:`LiveKitError`. The tree::
     │   └── DeviceError            (getUserMedia/getDisplayMedia failed; reason: DeviceErrorReason)
     ├── UnsupportedError           (the environment lacks an API, e.g. RTCPeerConnection in a Web Worker)
     ├── BridgeError                (Web Worker only: the page host serving the browser objects stopped answering)
+    ├── PublishDataError           (a data packet too large, or no open data channel to send it on; code 14)
     └── InvalidStateError          (a call made in the wrong state, e.g. publish before connect)
 
 ``ConnectError`` is livekit.rtc's name for a failed join, so code written for the official Python SDK catches
@@ -46,6 +47,7 @@ __all__ = [
     "UnsupportedError",
     "InvalidStateError",
     "BridgeError",
+    "PublishDataError",
     "DeviceUnsupportedError",
     "UnexpectedConnectionState",
     "UnsupportedServer",
@@ -270,3 +272,12 @@ UnexpectedConnectionState = InvalidStateError
 class BridgeError(LiveKitError):
     """Python runs in a Web Worker and the page-side host that owns its browser objects (``lkpw-host.mjs``) went
     away, stopped answering, or did not answer a call in time: the call cannot complete."""
+
+
+class PublishDataError(LiveKitError):
+    """A data packet could not be sent (code 14, livekit-client's ``PublishDataError``; livekit.rtc raises a class
+    of the same name from ``publish_data``): the encoded packet is larger than a data channel message may be, the
+    room has no open data channel (not connected, or the channel closed), or it closed while the send waited for
+    room in its buffer. The channel itself stays usable after a refused packet."""
+
+    code = 14

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 if TYPE_CHECKING:
     from .enums import ConnectionQuality, ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
     from .participant import Participant, RemoteParticipant
+    from .room import DataPacket
     from .track import LocalTrack, RemoteTrack
     from .track_publication import LocalTrackPublication, PermissionStatus, RemoteTrackPublication, TrackPublication
 
@@ -309,6 +310,15 @@ class AudioPlaybackChanged(RoomEvent):
 
     name: ClassVar[str] = "audio_playback_changed"
     playing: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DataReceived(RoomEvent):
+    """livekit.rtc's ``data_received``: a data packet another participant (or a server SDK) published with
+    ``publish_data``; handlers get the :class:`~livekit_pyweb.room.DataPacket`."""
+
+    name: ClassVar[str] = "data_received"
+    packet: DataPacket
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

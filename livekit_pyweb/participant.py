@@ -245,6 +245,44 @@ class LocalParticipant(Participant):
                 and (attributes is None or all(current.get(k) == v or (v == "" and k not in current)
                                                for k, v in attributes.items())))
 
+    # -- data packets --------------------------------------------------------------------------------------
+    async def publish_data(
+        self,
+        payload: bytes | str,
+        *,
+        reliable: bool = True,
+        destination_identities: list[str] = [],  # noqa: B006 -- livekit.rtc's signature; never mutated
+        topic: str = "",
+    ) -> None:
+        """Publish arbitrary data to the room (a ``DataPacket`` with a ``UserPacket``, as livekit-client's
+        ``publishData``); others get it as ``data_received``.
+
+        Args:
+            payload: the data (a str is sent UTF-8 encoded).
+            reliable: ordered and retransmitted (the ``_reliable`` channel), else best effort (``_lossy``: a packet
+                may be lost, and is dropped here when the channel is backed up).
+            destination_identities: only these participants get it (default: everyone else).
+            topic: the topic receivers see it under.
+
+        Returns once the packet is handed to the data channel (not when delivered); a burst of reliable sends
+        waits for room in the channel's buffer, in order.
+
+        Raises:
+            PublishDataError: the packet is larger than 64,000 bytes encoded (the channel stays usable), or the
+                room has no open data channel.
+            InvalidStateError: the room is not connected.
+        """
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
+        engine = self._room._require_connected()
+        m = proto.models()
+        destinations = list(destination_identities)
+        user = m.UserPacket(participant_identity=self.identity, payload=bytes(payload),
+                            destination_identities=destinations, topic=topic)
+        await engine.send_data(m.DataPacket(user=user, destination_identities=destinations), reliable=reliable)
+
     @property
     def last_camera_error(self) -> Exception | None:
         """The error of the last camera capture that failed (a :class:`~livekit_pyweb.errors.DeviceError`:

@@ -28,6 +28,7 @@ from .events import (
     AudioPlaybackChanged,
     ConnectionQualityChanged,
     ConnectionStateChanged,
+    DataReceived,
     LocalTrackSubscribed,
     MediaDevicesChanged,
     Moved,
@@ -56,7 +57,7 @@ from .events import (
     TrackUnpublished,
     TrackUnsubscribed,
 )
-from .enums import ConnectionState, DisconnectReason, StreamState, SubscriptionStatus
+from .enums import ConnectionState, DataPacketKind, DisconnectReason, StreamState, SubscriptionStatus
 from .options import RoomOptions
 from .participant import LocalParticipant, Participant, RemoteParticipant
 from .track import LocalTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
@@ -73,6 +74,31 @@ _TRACK_LOOKUP_DELAY = 0.15
 # certificates) concern both.
 _SENDING_STATS = frozenset({"outbound-rtp", "remote-inbound-rtp", "media-source", "media-playout"})
 _RECEIVING_STATS = frozenset({"inbound-rtp", "remote-outbound-rtp"})
+
+
+@dataclasses.dataclass
+class DataPacket:
+    """What ``data_received`` gives (livekit.rtc's ``DataPacket``): a packet another participant published with
+    ``publish_data``."""
+
+    data: bytes
+    """The payload of the data packet."""
+    kind: DataPacketKind
+    """How it travelled: ``KIND_RELIABLE`` or ``KIND_LOSSY``."""
+    participant: RemoteParticipant | None
+    """Who sent it; None when sent by a server SDK (or by a participant this room does not know)."""
+    topic: str | None = None
+    """The topic it was published under (``""`` when none)."""
+
+
+# DataPacket kinds nobody acts on, each on purpose (the rest are handled in Room._on_data_packet).
+IGNORED_DATA_PACKETS: dict[str, str] = {
+    "speaker": "active speakers arrive as the speakers_changed signal message",
+    "sip_dtmf": "SIP DTMF (not filed yet)",
+    "metrics": "agent metrics (livekit-client ignores them too)",
+    "chat_message": "the legacy chat packet (chat travels as the lk.chat text stream)",
+    "encrypted_packet": "E2EE (not filed yet)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -494,6 +520,7 @@ class Room(EventEmitter[EventName]):
             self._on_engine_closed,
             self._platform,
         )
+        self._engine.on_data_packet = self._on_data_packet
         try:
             join = await self._engine.join(url, token)
             self._apply_join(join)
@@ -619,6 +646,30 @@ class Room(EventEmitter[EventName]):
             logger.debug("signal %s ignored: %s", kind, IGNORED_SIGNALS[kind])
         else:  # a message kind newer than this package: visible, never silently dropped
             logger.warning("signal message %r is not known to this version of livekit_pyweb", kind)
+
+    def _on_data_packet(self, packet: Any) -> None:
+        """A DataPacket the engine received (any data channel, duplicates already dropped), by its kind."""
+        which = packet.WhichOneof("value")
+        if which == "user":
+            user = packet.user
+            kind = DataPacketKind.KIND_RELIABLE if packet.kind == proto.models().DataPacket.Kind.RELIABLE \
+                else DataPacketKind.KIND_LOSSY
+            sender = self._remote.get(packet.participant_identity)
+            self._emit_or_defer(DataReceived(DataPacket(bytes(user.payload), kind, sender, user.topic)))
+        elif which in ("rpc_request", "rpc_ack", "rpc_response"):
+            # RPC (issue 10 item 2): the `rpc` work puts ``self._rpc.handle_packet(packet)`` here.
+            logger.debug("data packet %s ignored: RPC is not wired yet", which)
+        elif which in ("stream_header", "stream_chunk", "stream_trailer", "transcription"):
+            # Data streams and transcriptions (issue 10 item 3): the `streams` work puts
+            # ``self._streams.handle_packet(packet)`` here.
+            logger.debug("data packet %s ignored: data streams are not wired yet", which)
+        elif which in IGNORED_DATA_PACKETS:
+            logger.debug("data packet %s ignored: %s", which, IGNORED_DATA_PACKETS[which])
+        elif which is None:
+            logger.debug("empty data packet from %s ignored", packet.participant_identity)
+        else:  # a kind newer than this package: visible, never silently dropped
+            logger.warning("data packet %s from %s ignored: not known to this version", which,
+                           packet.participant_identity)
 
     def _on_update(self, msg: Any) -> None:
         local = self._local

@@ -293,6 +293,14 @@ class BridgeTrackEvent:
 
 
 class BridgeDataChannel:
+    """An RTCDataChannel on the page. The page owns ``bufferedAmount``: this side counts the bytes it posted
+    (``dc.send``), the page counts those it handed to the channel and reports both that count and
+    ``bufferedAmount`` with every ``bufferedamountlow`` event (and when asked, ``dc.state``). So
+    :attr:`buffered_amount` = page-reported ``bufferedAmount`` + bytes posted that the page had not handled at its
+    report: never below the real value. When a ``bufferedamountlow`` report still leaves that above the threshold
+    (sends were on their way), the channel asks the page again (the answer comes after those sends) before it
+    tells the SDK the buffer is low."""
+
     def __init__(self, platform: BridgePlatform, handle: int, label: str) -> None:
         self._platform = platform
         self.handle = handle
@@ -300,11 +308,33 @@ class BridgeDataChannel:
         self.ready_state = "connecting"
         self.on_message: Callable[[bytes], None] | None = None
         self.on_open: Callable[[], None] | None = None
+        self.on_close: Callable[[], None] | None = None
+        self.on_buffered_amount_low: Callable[[], None] | None = None
+        self._threshold = 0
+        self._posted = 0  # bytes posted with dc.send
+        self._page_sent = 0  # of those, bytes the page had handed to the channel at its last report
+        self._page_buffered = 0  # bufferedAmount at the page's last report
+        self._asking: asyncio.Task[None] | None = None
         self._closed = False
         platform._route(handle, self)
 
+    @property
+    def buffered_amount(self) -> int:
+        return self._page_buffered + max(0, self._posted - self._page_sent)
+
+    @property
+    def buffered_amount_low_threshold(self) -> int:
+        return self._threshold
+
+    @buffered_amount_low_threshold.setter
+    def buffered_amount_low_threshold(self, value: int) -> None:
+        self._threshold = int(value)
+        if not self._closed:
+            self._platform._post("dc.setThreshold", self.handle, self._threshold)
+
     def send(self, data: bytes) -> None:
         if not self._closed:
+            self._posted += len(data)
             self._platform._post("dc.send", self.handle, bytes(data))
 
     def close(self) -> None:
@@ -312,6 +342,7 @@ class BridgeDataChannel:
             return
         self._closed = True
         self.ready_state = "closed"
+        self._stop_asking()
         self._platform._post("dc.close", self.handle)
         self._platform._forget(self.handle)
 
@@ -319,9 +350,40 @@ class BridgeDataChannel:
         """Its peer connection closed it on the page."""
         self._closed = True
         self.ready_state = "closed"
+        self._stop_asking()
         self._platform._forget(self.handle)
 
+    def _stop_asking(self) -> None:
+        if self._asking is not None:
+            self._asking.cancel()
+            self._asking = None
+
+    def _report(self, data: Any) -> None:
+        info = data if isinstance(data, dict) else {}
+        self._page_buffered = int(info.get("buffered") or 0)
+        self._page_sent = int(info.get("sent") or 0)
+
+    def _low(self) -> None:
+        if self.buffered_amount <= self._threshold:
+            if self.on_buffered_amount_low is not None:
+                self.on_buffered_amount_low()
+        elif self._asking is None:
+            self._asking = asyncio.ensure_future(self._ask())
+
+    async def _ask(self) -> None:
+        try:
+            self._report(await self._platform._call("dc.state", self.handle))
+        except Exception as exc:  # the channel or the bridge went away: its close or on_lost tells the SDK
+            logger.debug("bridge: dc.state of %s failed: %s", self.label, exc)
+            return
+        finally:
+            self._asking = None
+        if not self._closed and self.buffered_amount <= self._threshold and self.on_buffered_amount_low is not None:
+            self.on_buffered_amount_low()
+
     def _event(self, type_: str, data: Any) -> None:
+        if self._closed:
+            return
         if type_ == "open":
             self.ready_state = "open"
             if self.on_open is not None:
@@ -330,8 +392,14 @@ class BridgeDataChannel:
             payload = data if isinstance(data, bytes) else str(data).encode()
             if self.on_message is not None:
                 self.on_message(payload)
+        elif type_ == "bufferedamountlow":
+            self._report(data)
+            self._low()
         elif type_ == "close":
             self.ready_state = "closed"
+            self._stop_asking()
+            if self.on_close is not None:
+                self.on_close()
 
 
 class BridgeSignal:

@@ -15,7 +15,7 @@ import js
 from pyodide.ffi import to_js
 
 from .._core.simulcast import codec_preference_order
-from ..errors import NegotiationError
+from ..errors import NegotiationError, PublishDataError
 from ._errors import negotiation_errors
 from ._proxies import ProxyBag, _pc_closed, _pc_opened, nullish
 from .media import BrowserTrack
@@ -35,15 +35,23 @@ def js_to_py(value: Any) -> Any:
 
 
 class BrowserDataChannel:
+    """An RTCDataChannel of this page (the port's ``DataChannelPort``); its state is read live."""
+
     def __init__(self, channel: Any) -> None:
         self._dc = channel
         self.label = str(channel.label)
         self._proxies = ProxyBag()
+        self._closed = False
         self.on_message: Callable[[bytes], None] | None = None
         self.on_open: Callable[[], None] | None = None
+        self.on_close: Callable[[], None] | None = None
+        self.on_buffered_amount_low: Callable[[], None] | None = None
         channel.binaryType = "arraybuffer"
         self._proxies.listen(channel, "message", self._message)
         self._proxies.listen(channel, "open", lambda _e: self.on_open() if self.on_open else None)
+        self._proxies.listen(channel, "close", self._close_event)
+        self._proxies.listen(channel, "bufferedamountlow",
+                             lambda _e: self.on_buffered_amount_low() if self.on_buffered_amount_low else None)
 
     def _message(self, event: Any) -> None:
         data = event.data
@@ -51,14 +59,36 @@ class BrowserDataChannel:
         if self.on_message is not None:
             self.on_message(payload)
 
+    def _close_event(self, _event: Any) -> None:
+        if not self._closed and self.on_close is not None:
+            self.on_close()
+
     @property
     def ready_state(self) -> str:
         return str(self._dc.readyState)
 
+    @property
+    def buffered_amount(self) -> int:
+        return int(self._dc.bufferedAmount)
+
+    @property
+    def buffered_amount_low_threshold(self) -> int:
+        return int(self._dc.bufferedAmountLowThreshold)
+
+    @buffered_amount_low_threshold.setter
+    def buffered_amount_low_threshold(self, value: int) -> None:
+        self._dc.bufferedAmountLowThreshold = int(value)
+
     def send(self, data: bytes) -> None:
-        self._dc.send(to_js(data))
+        try:
+            self._dc.send(to_js(data))
+        except Exception as exc:  # InvalidStateError (not open), OperationError (the send queue is full)
+            raise PublishDataError(f"RTCDataChannel.send on {self.label!r} failed: {exc}") from exc
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._proxies.close()
         try:
             self._dc.close()

@@ -41,7 +41,9 @@ Calls
 
 Events
     ``{t: "event", h, type, data}``, from the host: peer connection ``icecandidate`` / ``connectionstatechange`` /
-    ``track`` / ``datachannel``, data channel ``open`` / ``message`` / ``close``, track ``ended``, WebSocket
+    ``track`` / ``datachannel``, data channel ``open`` / ``message`` / ``close`` / ``bufferedamountlow``
+    (``{buffered, sent}``: ``bufferedAmount`` and the bytes the host handed to the channel so far, which
+    ``dc.state`` also answers), track ``ended``, WebSocket
     ``message`` (a Uint8Array; a text frame comes UTF-8 encoded) / ``close`` (``{code, reason}``; the socket's
     handle is released), media element ``play`` (``{ok, error}``: how ``play()`` of an element holding audio went,
     ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after every
@@ -135,7 +137,7 @@ LATE_TICK_GRACE = 0.1
 POSTED_OPS = frozenset(
     {"track.setEnabled", "track.stop", "track.attach", "track.detach", "dc.send", "dc.close", "pc.close",
      "element.mount", "element.release", "element.observe", "element.unobserve", "handle.release", "ws.send",
-     "ws.close", "ws.setGoodbye"}
+     "ws.close", "ws.setGoodbye", "dc.setThreshold"}
 )
 #: Every op of protocol v1.
 OPS = POSTED_OPS | frozenset(
@@ -145,7 +147,7 @@ OPS = POSTED_OPS | frozenset(
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio",
      "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
      "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack",
-     "sender.setEncodings"}
+     "sender.setEncodings", "dc.state"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId"})
 WS_OPS = frozenset({"ws.open"})
@@ -158,7 +160,7 @@ NEGOTIATION_OPS = frozenset(
 UNBOUNDED_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
-     "pagehide", "play", "view", "devicechange"}
+     "pagehide", "play", "view", "devicechange", "bufferedamountlow"}
 )
 # Messages only the host reads: another Python tab on the same channel name (or our own echo) is not a host.
 _FOR_HOST = frozenset({"hello", "bind", "call", "discover"})

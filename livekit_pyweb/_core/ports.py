@@ -66,12 +66,35 @@ class Closable(Protocol):
 
 
 class DataChannelPort(Protocol):
+    """One RTCDataChannel (binary messages). Its state is the page's, pushed: ``ready_state`` and the buffered
+    amount as last reported; the callbacks are plain Python callables the SDK sets."""
+
     label: str
+    ready_state: str
+    """``"connecting"``, ``"open"``, ``"closing"`` or ``"closed"``, as the page last reported."""
     on_message: Callable[[bytes], None] | None
+    """A message arrived (bytes; a text message comes UTF-8 encoded)."""
     on_open: Callable[[], None] | None
+    on_close: Callable[[], None] | None
+    """The channel closed (``close`` event): by the remote side, an oversized message, the connection going away.
+    Not called for our own :meth:`close`."""
+    on_buffered_amount_low: Callable[[], None] | None
+    """``bufferedamountlow``: the channel's buffer drained to ``buffered_amount_low_threshold`` or below
+    (:attr:`buffered_amount` is up to date when it runs)."""
+
+    @property
+    def buffered_amount(self) -> int:
+        """Bytes handed to :meth:`send` and not yet sent on the wire. Direct: ``bufferedAmount`` itself. Bridge: an
+        upper bound, exact as of the page's last report, plus what was posted since (sends the page has not
+        handled yet); the page reports with every ``bufferedamountlow``."""
+
+    buffered_amount_low_threshold: int
+    """``bufferedAmountLowThreshold`` (bytes; 0 when never set): where ``bufferedamountlow`` fires. Setting it is
+    posted."""
 
     def send(self, data: bytes) -> None:
-        """Posted: queue ``data`` on the channel."""
+        """Posted: queue ``data`` on the channel. Direct: a refused send (the channel is not open, its send queue is
+        full) raises ``PublishDataError`` with the browser's reason; bridge: the page logs it."""
 
     def close(self) -> None: ...
 

@@ -244,10 +244,14 @@ class Host {
   }
 
   _newChannel(h, dc, owner) {
-    const entry = this._add(h, { type: "dc", obj: dc, owner });
+    // sent: bytes handed to dc.send, reported with bufferedAmount so that the worker knows how much of what it
+    // posted is still buffered (the page owns bufferedAmount; see BridgeDataChannel)
+    const entry = this._add(h, { type: "dc", obj: dc, owner, sent: 0 });
     dc.binaryType = "arraybuffer";
     listen(entry, dc, "open", () => this._event(h, "open", null));
     listen(entry, dc, "close", () => this._event(h, "close", null));
+    listen(entry, dc, "bufferedamountlow", () =>
+      this._event(h, "bufferedamountlow", { buffered: dc.bufferedAmount, sent: entry.sent }));
     listen(entry, dc, "message", (event) => {
       const data = typeof event.data === "string" ? new TextEncoder().encode(event.data) : new Uint8Array(event.data);
       this._event(h, "message", data);
@@ -608,7 +612,16 @@ const OPS = {
   },
 
   "dc.send"(h, data) {
-    this._get(h, "dc").obj.send(data);
+    const entry = this._get(h, "dc");
+    entry.sent += data?.byteLength ?? 0; // counted even if refused: the worker counted it as posted
+    entry.obj.send(data);
+  },
+  "dc.setThreshold"(h, bytes) {
+    this._get(h, "dc").obj.bufferedAmountLowThreshold = bytes;
+  },
+  "dc.state"(h) {
+    const entry = this._get(h, "dc");
+    return { buffered: entry.obj.bufferedAmount, sent: entry.sent, readyState: entry.obj.readyState };
   },
   "dc.close"(h) {
     if (this._handles.get(h)?.type === "dc") this._release(h);

@@ -88,6 +88,7 @@ class FakePC:
         self.closed = False
         self.recv_transceivers: list[str] = []
         self.channels: list[str] = []
+        self.data_channels: dict[str, FakeChannel] = {}  # the ones we created, by label
         self.send_encodings: list[Any] = []
         self.codecs: list[str | None] = []  # the codec (mime type) preferred for each send transceiver
         self.senders: list[FakeSender] = []
@@ -131,7 +132,9 @@ class FakePC:
 
     async def create_data_channel(self, label: str, *, ordered: bool, max_retransmits: int | None = None) -> Any:
         self.channels.append(label)
-        return _Channel(label)
+        channel = FakeChannel(label, ordered=ordered, max_retransmits=max_retransmits)
+        self.data_channels[label] = channel
+        return channel
 
     async def get_stats(self) -> list[dict[str, Any]]:
         return []
@@ -141,9 +144,20 @@ class FakePC:
 
     # test side
     def connect(self) -> None:
+        """ICE and DTLS up: the connection is connected, its data channels open."""
         self.connection_state = "connected"
         if self.on_connection_state:
             self.on_connection_state("connected")
+        for channel in self.data_channels.values():
+            channel.open()
+
+    def remote_channel(self, label: str) -> FakeChannel:
+        """The server opens a data channel on this connection (``datachannel`` event): returns it, open."""
+        channel = FakeChannel(label)
+        channel.ready_state = "open"
+        if self.on_data_channel:
+            self.on_data_channel(channel)
+        return channel
 
 
 class FakeSender:
@@ -197,17 +211,70 @@ class FakeSender:
         self.track = track
 
 
-class _Channel:
-    def __init__(self, label: str = "") -> None:
+class FakeChannel:
+    """A DataChannelPort. ``auto_drain`` (default): sent bytes leave the buffer at once; without it they stay in
+    ``buffered_amount`` until the test calls :meth:`drain`, which fires ``bufferedamountlow`` when the buffer
+    crosses the threshold, as browsers do."""
+
+    def __init__(self, label: str = "", *, ordered: bool = True, max_retransmits: int | None = None) -> None:
         self.label = label
+        self.ordered = ordered
+        self.max_retransmits = max_retransmits
+        self.ready_state = "connecting"
         self.on_message: Any = None
         self.on_open: Any = None
+        self.on_close: Any = None
+        self.on_buffered_amount_low: Any = None
+        self.buffered_amount = 0
+        self.buffered_amount_low_threshold = 0
+        self.auto_drain = True
+        self.sent: list[bytes] = []
+        self.max_buffered = 0  # the highest buffered_amount a send left
+        self.closed = False
 
     def send(self, data: bytes) -> None:
-        pass
+        from livekit_pyweb.errors import PublishDataError
+
+        if self.ready_state != "open":
+            raise PublishDataError(f"RTCDataChannel.send on {self.label!r} failed: InvalidStateError")
+        self.sent.append(bytes(data))
+        if not self.auto_drain:
+            self.buffered_amount += len(data)
+            self.max_buffered = max(self.max_buffered, self.buffered_amount)
 
     def close(self) -> None:
-        pass
+        self.closed = True
+        self.ready_state = "closed"
+
+    # test side
+    def open(self) -> None:
+        if self.ready_state == "connecting":
+            self.ready_state = "open"
+            if self.on_open:
+                self.on_open()
+
+    def drain(self, nbytes: int | None = None) -> None:
+        before = self.buffered_amount
+        self.buffered_amount = 0 if nbytes is None else max(0, before - nbytes)
+        if before > self.buffered_amount_low_threshold >= self.buffered_amount and self.on_buffered_amount_low:
+            self.on_buffered_amount_low()
+
+    def deliver(self, data: bytes) -> None:
+        if self.on_message:
+            self.on_message(bytes(data))
+
+    def remote_close(self) -> None:
+        self.ready_state = "closed"
+        if self.on_close:
+            self.on_close()
+
+    def packets(self) -> list[Any]:
+        out = []
+        for frame in self.sent:
+            packet = proto.models().DataPacket()
+            packet.ParseFromString(frame)
+            out.append(packet)
+        return out
 
 
 class _Handle:
