@@ -22,6 +22,8 @@ Prints one JSON object per line on stdout (flushed), e.g.
     {"event": "track_unpublished", "participant": "bob", "kind": "audio", "sid": "TR_..", "t": ...}
     {"event": "participant_metadata_changed", "identity": "bob", "old": "", "metadata": "x", "t": ...}
     {"event": "room_metadata_changed", "old": "", "metadata": "x", "t": ...}
+    {"event": "data", "participant": "bob", "kind": "reliable", "topic": "t", "size": 12, "sha256": "..",
+     "head": "first 48 bytes as text", "t": ...}      a data packet (publish_data) arrived; participant null: server
 `t` is seconds since the process started. "first_frame" is emitted the moment the first frame of a
 subscribed track arrives; "frames" about every 0.5 s for each subscribed track whose count changed.
 For audio, width/height are sample_rate/num_channels.
@@ -37,6 +39,8 @@ Commands: one JSON object per line on stdin, answered by an event line carrying 
     {"id": 3, "cmd": "unpublish", "kind": "audio"}
     {"id": 4, "cmd": "video_quality", "participant": "bob", "quality": "low"}   low/medium/high layer of bob's video
     {"id": 5, "cmd": "permissions", "allow_all": false, "allow": ["bob"]}   who may subscribe to our tracks
+    {"id": 6, "cmd": "publish_data", "payload": "text", "reliable": true, "topic": "t", "destinations": ["bob"],
+     "count": 1, "size": 0}   publish_data; with count > 1: payloads "<payload>#<i>|" padded with "." to size bytes
   → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
 
 Errors: {"event": "error", "message": ...} and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import math
 import os
@@ -241,6 +246,15 @@ async def run(args: argparse.Namespace) -> int:
                     participant_permissions=[rtc.ParticipantTrackPermission(participant_identity=i, allow_all=True)
                                              for i in cmd.get("allow", [])])
                 emit("done", id=cid, cmd=name)
+            elif name == "publish_data":  # livekit.rtc's publish_data, count times, not awaiting each delivery
+                count, size = int(cmd.get("count", 1)), int(cmd.get("size", 0))
+                for i in range(count):
+                    payload = cmd["payload"].encode() if count == 1 else f"{cmd['payload']}#{i}|".encode()
+                    payload += b"." * max(0, size - len(payload))
+                    await room.local_participant.publish_data(
+                        payload, reliable=bool(cmd.get("reliable", True)), topic=cmd.get("topic", ""),
+                        destination_identities=list(cmd.get("destinations", [])))
+                emit("done", id=cid, cmd=name, count=count)
             else:
                 raise ValueError(f"unknown command {name!r}")
         except Exception as e:
@@ -315,6 +329,13 @@ async def run(args: argparse.Namespace) -> int:
     @room.on("room_metadata_changed")
     def _rmc(old: str, new: str) -> None:
         emit("room_metadata_changed", old=old, metadata=new)
+
+    @room.on("data_received")
+    def _data(packet: rtc.DataPacket) -> None:
+        emit("data", participant=packet.participant.identity if packet.participant else None,
+             kind="reliable" if packet.kind == rtc.DataPacketKind.KIND_RELIABLE else "lossy", topic=packet.topic,
+             size=len(packet.data), sha256=hashlib.sha256(packet.data).hexdigest(),
+             head=packet.data[:48].decode("utf-8", "replace"))
 
     @room.on("disconnected")
     def _dc(reason) -> None:
