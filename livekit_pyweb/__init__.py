@@ -81,6 +81,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .devices import MediaDeviceInfo
     from .participant import LocalParticipant, Participant, RemoteParticipant
     from .room import DataPacket, Room, RtcStats
+    from .rpc import RpcCallInfo, RpcError, RpcInterceptor, RpcInvocationData
     from .track import AudioTrack, VideoTrack, LocalAudioTrack, LocalTrack, LocalVideoTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack, Track
     from .track_publication import LocalTrackPublication, PermissionStatus, RemoteTrackPublication, TrackPublication
     from .log import LogLevel, set_log_extension, set_log_level
@@ -104,6 +105,7 @@ _EXPORTS = {
                "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState",
                "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError", "PublishDataError"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
+    "rpc": ("RpcError", "RpcInvocationData", "RpcCallInfo", "RpcInterceptor"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",
               "RemoteAudioTrack"),
     "track_publication": ("TrackPublication", "LocalTrackPublication", "RemoteTrackPublication", "PermissionStatus"),

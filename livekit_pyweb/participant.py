@@ -6,9 +6,9 @@ import asyncio
 import dataclasses
 import datetime
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._core import convert, proto
 from ._core import simulcast
@@ -45,6 +45,7 @@ from .options import (
     degradation_preference_spelling,
     video_codec_of,
 )
+from .rpc import RpcCallInfo, RpcError, RpcHandler, RpcInterceptor, _chain_outgoing
 from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack
 from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication, _CodecSender
 
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from .room import Room
 
 logger = logging.getLogger("livekit_pyweb.participant")
+
+_Handler = TypeVar("_Handler", bound=RpcHandler)
 
 # livekit-client's requestMetadataUpdate: the change must show within 5 s, checked every 50 ms.
 _UPDATE_TIMEOUT = 5.0
@@ -191,9 +194,98 @@ class LocalParticipant(Participant):
         self._pending: list[LocalTrack] = []  # tracks publish_track is publishing now
         self._camera_error: Exception | None = None
         self._microphone_error: Exception | None = None
+        self._rpc_handlers: dict[str, RpcHandler] = {}
+        self._rpc_interceptors: list[RpcInterceptor] = []
 
     def _source_lock(self, source: TrackSource) -> asyncio.Lock:
         return self._source_locks.setdefault(source, asyncio.Lock())
+
+    # -- RPC -----------------------------------------------------------------------------------------------
+    async def perform_rpc(
+        self,
+        *,
+        destination_identity: str,
+        method: str,
+        payload: str,
+        response_timeout: float | None = None,
+        max_round_trip_latency: float | None = None,
+    ) -> str:
+        """Call ``method`` on the participant ``destination_identity`` with ``payload``; returns its response.
+
+        Args:
+            destination_identity: the identity of the participant to call.
+            method: the method name.
+            payload: the request (at most 15 360 UTF-8 bytes).
+            response_timeout: seconds to wait for the response once the request is sent (default 15; the callee
+                is told at least ``max_round_trip_latency`` + 1).
+            max_round_trip_latency: seconds to wait for the callee's acknowledgement (default 7).
+
+        Raises:
+            RpcError: the callee's error (its code, message and data), or a built-in one: ``UNSUPPORTED_METHOD``,
+                ``APPLICATION_ERROR`` (the handler failed), ``CONNECTION_TIMEOUT`` (no ack), ``RESPONSE_TIMEOUT``,
+                ``RECIPIENT_DISCONNECTED`` (the callee left, or we disconnected), ``REQUEST_PAYLOAD_TOO_LARGE``,
+                ``UNSUPPORTED_SERVER``, ``SEND_FAILED`` (not connected, or the data channel refused it).
+            TypeError, ValueError: a bad argument.
+        """
+        for name, value in (("destination_identity", destination_identity), ("method", method),
+                            ("payload", payload)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        call = RpcCallInfo(destination_identity=destination_identity, method=method, payload=payload,
+                           response_timeout=response_timeout, max_round_trip_latency=max_round_trip_latency)
+        # the interceptors as they are now: adding or removing one does not change a call in flight
+        return await _chain_outgoing(list(self._rpc_interceptors), self._perform_rpc)(call)
+
+    async def _perform_rpc(self, call: RpcCallInfo) -> str:
+        driver = self._room._rpc
+        if driver is None or self._room._local is not self:
+            raise RpcError._built_in(RpcError.ErrorCode.SEND_FAILED, "the room is not connected")
+        return await driver.perform(call)
+
+    @overload
+    def register_rpc_method(self, method_name: str, handler: _Handler) -> _Handler: ...
+
+    @overload
+    def register_rpc_method(self, method_name: str, handler: None = None) -> Callable[[_Handler], _Handler]: ...
+
+    def register_rpc_method(
+        self, method_name: str, handler: _Handler | None = None
+    ) -> _Handler | Callable[[_Handler], _Handler]:
+        """Handle calls of ``method_name`` with ``handler`` (replacing any handler it had); also a decorator::
+
+            @room.local_participant.register_rpc_method("greet")
+            async def greet(data: RpcInvocationData) -> str:
+                return f"Hello, {data.caller_identity}!"
+
+        The handler gets an :class:`RpcInvocationData`, may be sync or async, and returns the response (a str, or
+        None for an empty one). An :class:`RpcError` it raises reaches the caller as it is; any other exception
+        reaches it as ``APPLICATION_ERROR`` (1500). A handler still running after the caller's
+        ``response_timeout`` is cancelled and the caller gets ``RESPONSE_TIMEOUT``.
+        """
+        if not isinstance(method_name, str) or not method_name:
+            raise TypeError(f"method_name must be a non-empty str, not {method_name!r}")
+
+        def register(handler_func: _Handler) -> _Handler:
+            if not callable(handler_func):
+                raise TypeError(f"an RPC handler must be callable, not {type(handler_func).__name__}")
+            self._rpc_handlers[method_name] = handler_func
+            return handler_func
+
+        return register(handler) if handler is not None else register
+
+    def unregister_rpc_method(self, method: str) -> None:
+        """Stop handling ``method`` (later calls get ``UNSUPPORTED_METHOD``); nothing happens if it had no handler."""
+        self._rpc_handlers.pop(method, None)
+
+    def add_rpc_interceptor(self, interceptor: RpcInterceptor) -> None:
+        """Wrap every RPC this participant performs or handles with ``interceptor`` (see :class:`RpcInterceptor`);
+        the first added is the outermost; adding the same one twice does nothing."""
+        if not any(existing is interceptor for existing in self._rpc_interceptors):
+            self._rpc_interceptors.append(interceptor)
+
+    def remove_rpc_interceptor(self, interceptor: RpcInterceptor) -> None:
+        """Remove ``interceptor``; calls already in flight keep the chain they started with."""
+        self._rpc_interceptors = [existing for existing in self._rpc_interceptors if existing is not interceptor]
 
     # -- our own participant state ------------------------------------------------------------------------
     async def set_metadata(self, metadata: str) -> None:

@@ -60,6 +60,7 @@ from .events import (
 from .enums import ConnectionState, DataPacketKind, DisconnectReason, StreamState, SubscriptionStatus
 from .options import RoomOptions
 from .participant import LocalParticipant, Participant, RemoteParticipant
+from .rpc import RpcDriver
 from .track import LocalTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
 from .track_publication import LocalTrackPublication, RemoteTrackPublication
 
@@ -171,6 +172,7 @@ class Room(EventEmitter[EventName]):
         self._audio_output: str | None = None
         self._device_listener: Any = None
         self._known_devices: list[MediaDeviceInfo] = []  # as the last device change listed them
+        self._rpc: RpcDriver | None = None  # RPC of the current connection (made at join, closed at teardown)
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -633,6 +635,7 @@ class Room(EventEmitter[EventName]):
         self._room_info = join.room
         self._local = LocalParticipant(self, join.participant)
         self._model.local_sid = join.participant.sid
+        self._rpc = RpcDriver(self)
         # Participants already present are not "connected" events (as livekit.rtc); their tracks are.
         for event in self._model.apply(join.other_participants):
             self._apply_model_event(event, initial=True)
@@ -657,8 +660,8 @@ class Room(EventEmitter[EventName]):
             sender = self._remote.get(packet.participant_identity)
             self._emit_or_defer(DataReceived(DataPacket(bytes(user.payload), kind, sender, user.topic)))
         elif which in ("rpc_request", "rpc_ack", "rpc_response"):
-            # RPC (issue 10 item 2): the `rpc` work puts ``self._rpc.handle_packet(packet)`` here.
-            logger.debug("data packet %s ignored: RPC is not wired yet", which)
+            if self._rpc is not None:
+                self._rpc.handle_packet(packet)
         elif which in ("stream_header", "stream_chunk", "stream_trailer", "transcription"):
             # Data streams and transcriptions (issue 10 item 3): the `streams` work puts
             # ``self._streams.handle_packet(packet)`` here.
@@ -962,6 +965,8 @@ class Room(EventEmitter[EventName]):
         elif isinstance(event, core_model.ParticipantLeft):
             participant._update_info(event.info)  # its last word: state DISCONNECTED and the reason
             self._remote.pop(participant.identity, None)
+            if self._rpc is not None:  # our calls to it fail with RECIPIENT_DISCONNECTED (livekit-client)
+                self._rpc.participant_left(participant.identity)
             self._emit_or_defer(ParticipantDisconnected(participant))
             participant._end_streams()
 
@@ -1080,6 +1085,9 @@ class Room(EventEmitter[EventName]):
         if engine is None:
             return
         was_connected = self._state is ConnectionState.CONN_CONNECTED
+        if self._rpc is not None:  # pending calls fail with RECIPIENT_DISCONNECTED, running handlers are cancelled
+            self._rpc.close()
+            self._rpc = None
         await engine.close(send_leave=send_leave)
         for task in list(self._tasks):
             if task is not asyncio.current_task():

@@ -75,3 +75,39 @@ def test_stub_detection() -> None:
     assert parity.stub_error(Stubs.raises_unsupported) == "UnsupportedError"
     assert parity.stub_error(Stubs.__dict__["raises_not_implemented"].fget) == "NotImplementedError"
     assert parity.stub_error(Stubs.real) is None
+
+
+# -- signatures: where livekit.rtc's exact call shape matters (keyword-only arguments, names, defaults) --------------
+def _shape(fn: object) -> list[tuple[str, str, object]]:
+    import inspect
+
+    return [(p.name, p.kind.name, p.default) for p in inspect.signature(fn).parameters.values()]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["perform_rpc", "register_rpc_method", "unregister_rpc_method",
+                                  "add_rpc_interceptor", "remove_rpc_interceptor"])
+def test_rpc_methods_have_livekit_rtc_signatures(name: str) -> None:
+    from livekit import rtc
+
+    import livekit_pyweb
+
+    assert _shape(getattr(livekit_pyweb.LocalParticipant, name)) == _shape(getattr(rtc.LocalParticipant, name))
+
+
+def test_rpc_types_have_livekit_rtc_shapes() -> None:
+    import dataclasses
+
+    from livekit import rtc
+
+    import livekit_pyweb
+
+    assert _shape(livekit_pyweb.RpcError.__init__) == _shape(rtc.RpcError.__init__)
+    for cls in ("RpcInvocationData", "RpcCallInfo"):
+        ours, theirs = getattr(livekit_pyweb, cls), getattr(rtc, cls)
+        assert [(f.name, f.default) for f in dataclasses.fields(ours)] == \
+            [(f.name, f.default) for f in dataclasses.fields(theirs)], cls
+    for method in ("intercept_outgoing", "intercept_incoming"):
+        assert _shape(getattr(livekit_pyweb.RpcInterceptor, method)) == _shape(getattr(rtc.RpcInterceptor, method))
+    assert {c.name: c.value for c in livekit_pyweb.RpcError.ErrorCode} == {c.name: c.value for c in rtc.RpcError.ErrorCode}
+    error = livekit_pyweb.RpcError(2001, "m", "d")
+    assert (error.code, error.message, error.data, str(error)) == (2001, "m", "d", "m")
