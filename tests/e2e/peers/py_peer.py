@@ -41,6 +41,13 @@ Commands: one JSON object per line on stdin, answered by an event line carrying 
     {"id": 5, "cmd": "permissions", "allow_all": false, "allow": ["bob"]}   who may subscribe to our tracks
     {"id": 6, "cmd": "publish_data", "payload": "text", "reliable": true, "topic": "t", "destinations": ["bob"],
      "count": 1, "size": 0}   publish_data; with count > 1: payloads "<payload>#<i>|" padded with "." to size bytes
+    {"id": 7, "cmd": "rpc_register"}      register the RPC test methods (RPC_METHODS below), each invocation
+                                          reported as {"event": "rpc_invoked", "method", "request_id",
+                                          "caller_identity", "payload", "response_timeout"}
+    {"id": 8, "cmd": "rpc_call", "destination": "bob", "method": "echo", "payload": "x", "response_timeout": 8}
+      → done with "result" (the response) or "error": {"code", "message", "data"}, and "ms" (round trip)
+    {"id": 9, "cmd": "rpc_bench", "destination": "bob", "method": "echo", "count": 100}
+      → done with "ms": the round trip of each of count sequential calls
   → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
 
 Errors: {"event": "error", "message": ...} and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin
@@ -70,6 +77,59 @@ T0 = time.monotonic()
 WIDTH, HEIGHT = 320, 240
 SAMPLE_RATE = 48000
 AUDIO_FRAME_MS = 10
+
+
+RPC_METHODS = """
+  echo   returns "echo:<caller>:<payload>"
+  fail   raises rtc.RpcError(2001, "custom failure", '{"why": "test"}')
+  crash  raises ValueError (the caller gets APPLICATION_ERROR 1500)
+  slow   sleeps <payload> seconds, then returns "slept"
+  big    returns "y" * int(<payload>)
+"""
+
+
+def register_rpc_methods(local: rtc.LocalParticipant) -> None:
+    def report(data: rtc.RpcInvocationData) -> None:
+        emit("rpc_invoked", method=data.method, request_id=data.request_id, caller_identity=data.caller_identity,
+             payload=data.payload[:200], response_timeout=data.response_timeout)
+
+    @local.register_rpc_method("echo")
+    async def echo(data: rtc.RpcInvocationData) -> str:
+        report(data)
+        return f"echo:{data.caller_identity}:{data.payload}"
+
+    @local.register_rpc_method("fail")
+    async def fail(data: rtc.RpcInvocationData) -> str:
+        report(data)
+        raise rtc.RpcError(2001, "custom failure", '{"why": "test"}')
+
+    @local.register_rpc_method("crash")
+    async def crash(data: rtc.RpcInvocationData) -> str:
+        report(data)
+        raise ValueError("py_peer crash handler")
+
+    @local.register_rpc_method("slow")
+    async def slow(data: rtc.RpcInvocationData) -> str:
+        report(data)
+        await asyncio.sleep(float(data.payload))
+        return "slept"
+
+    @local.register_rpc_method("big")
+    async def big(data: rtc.RpcInvocationData) -> str:
+        report(data)
+        return "y" * int(data.payload)
+
+
+async def rpc_call(local: rtc.LocalParticipant, cmd: dict) -> dict:
+    t0 = time.perf_counter()
+    try:
+        result = await local.perform_rpc(destination_identity=cmd["destination"], method=cmd["method"],
+                                         payload=cmd.get("payload", ""), response_timeout=cmd.get("response_timeout"))
+        out: dict = {"result": result}
+    except rtc.RpcError as e:
+        out = {"error": {"code": e.code, "message": e.message, "data": e.data}}
+    out["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+    return out
 
 
 def emit(event: str, **fields) -> None:
@@ -255,6 +315,19 @@ async def run(args: argparse.Namespace) -> int:
                         payload, reliable=bool(cmd.get("reliable", True)), topic=cmd.get("topic", ""),
                         destination_identities=list(cmd.get("destinations", [])))
                 emit("done", id=cid, cmd=name, count=count)
+            elif name == "rpc_register":
+                register_rpc_methods(room.local_participant)
+                emit("done", id=cid, cmd=name)
+            elif name == "rpc_call":
+                emit("done", id=cid, cmd=name, **await rpc_call(room.local_participant, cmd))
+            elif name == "rpc_bench":
+                times = []
+                for _ in range(int(cmd["count"])):
+                    out = await rpc_call(room.local_participant, cmd)
+                    if "error" in out:
+                        raise RuntimeError(f"rpc_bench call failed: {out}")
+                    times.append(out["ms"])
+                emit("done", id=cid, cmd=name, ms=times)
             else:
                 raise ValueError(f"unknown command {name!r}")
         except Exception as e:
