@@ -308,6 +308,27 @@ async def test_other_handler_exception_is_application_error(expect_log: list[log
     await room.disconnect()
 
 
+async def test_a_handler_raising_cancelled_error_or_timeout_error_of_its_own_is_application_error(
+        expect_log: list[logging.LogRecord]) -> None:
+    """As livekit.rtc: a CancelledError the SDK did not cause, or a TimeoutError before the deadline (an HTTP
+    client timing out), is the handler failing, answered 1500; the caller is not left to wait for its timeout."""
+    room, _socket, wire = await joined()
+
+    @room.local_participant.register_rpc_method("cancels")
+    async def cancels(data: RpcInvocationData) -> str:
+        raise asyncio.CancelledError()
+
+    @room.local_participant.register_rpc_method("times_out")
+    async def times_out(data: RpcInvocationData) -> str:
+        raise TimeoutError("upstream")
+
+    request(wire, "r1", "cancels")
+    request(wire, "r2", "times_out")
+    assert ((await answer(wire, "r1")).error.code, (await answer(wire, "r2")).error.code) == (1500, 1500)
+    assert len(expect_log) == 2
+    await room.disconnect()
+
+
 async def test_unknown_method_and_unregistered_method_and_other_version() -> None:
     room, _socket, wire = await joined()
     local = room.local_participant
