@@ -106,6 +106,47 @@ def _check_calls(results: dict[str, Any], me: str, *, request_echo_limit: bool) 
     assert results["too_big_response"]["error"][:2] == [1504, "Response payload too large"]
 
 
+WORKER = """
+import asyncio, json
+from livekit_pyweb import Room, RpcError
+from livekit_pyweb._browser import live_proxy_count
+base = live_proxy_count()
+room = Room()
+await room.connect({url!r}, {token!r})
+seen = []
+
+@room.local_participant.register_rpc_method("echo")
+async def echo(data):
+    seen.append([data.caller_identity, data.payload, data.method, data.response_timeout])
+    return f"worker:{{data.payload}}"
+
+result = await room.local_participant.perform_rpc(destination_identity="py-peer", method="echo", payload="from worker")
+try:
+    await room.local_participant.perform_rpc(destination_identity="py-peer", method="fail", payload="")
+    error = None
+except RpcError as exc:
+    error = [exc.code, exc.message, exc.data]
+json.dumps({{"result": result, "error": error}})
+"""
+
+
+# First in the module: its own browser starts before the module-scoped page of the other tests is open.
+@pytest.mark.driver_timeout(180)
+def test_rpc_through_the_worker_bridge(selenium_standalone, dist_url, py_peer, room_name):
+    driver = selenium_standalone.driver
+    peer = py_peer("py-peer", room_name, video=False, audio=False)
+    peer.send("rpc_register")
+    open_worker_page(driver, dist_url)
+    out = run_worker(driver, WORKER.format(url=LIVEKIT_URL, token=make_token("worker", room_name)))
+    assert out == {"result": "echo:worker:from worker", "error": [2001, "custom failure", '{"why": "test"}']}, out
+    answer = peer.send("rpc_call", destination="worker", method="echo", payload="to worker")
+    assert answer["result"] == "worker:to worker", answer
+    seen = run_worker(driver, "json.dumps(seen)")
+    assert seen == [["py-peer", "to worker", "echo", 8.0]], seen
+    left = run_worker(driver, "await room.disconnect()\njson.dumps(live_proxy_count() - base)")
+    assert left == 0
+
+
 @pytest.mark.driver_timeout(120)
 def test_rpc_page_calls_official_python_sdk(selenium, py_peer, room_name):
     peer = py_peer("py-peer", room_name, video=False, audio=False)
@@ -287,43 +328,3 @@ def test_rpc_livekit_client_calls_page(selenium, room_name):
     assert warnings and all("RPC handler for crash raised" in w for w in warnings), warnings
     run_py(selenium, "await room.disconnect()\njson.dumps(True)")
     selenium.driver.execute_script("jsRpc.room.disconnect()")
-
-
-WORKER = """
-import asyncio, json
-from livekit_pyweb import Room, RpcError
-from livekit_pyweb._browser import live_proxy_count
-base = live_proxy_count()
-room = Room()
-await room.connect({url!r}, {token!r})
-seen = []
-
-@room.local_participant.register_rpc_method("echo")
-async def echo(data):
-    seen.append([data.caller_identity, data.payload, data.method, data.response_timeout])
-    return f"worker:{{data.payload}}"
-
-result = await room.local_participant.perform_rpc(destination_identity="py-peer", method="echo", payload="from worker")
-try:
-    await room.local_participant.perform_rpc(destination_identity="py-peer", method="fail", payload="")
-    error = None
-except RpcError as exc:
-    error = [exc.code, exc.message, exc.data]
-json.dumps({{"result": result, "error": error}})
-"""
-
-
-@pytest.mark.driver_timeout(180)
-def test_rpc_through_the_worker_bridge(selenium_standalone, dist_url, py_peer, room_name):
-    driver = selenium_standalone.driver
-    peer = py_peer("py-peer", room_name, video=False, audio=False)
-    peer.send("rpc_register")
-    open_worker_page(driver, dist_url)
-    out = run_worker(driver, WORKER.format(url=LIVEKIT_URL, token=make_token("worker", room_name)))
-    assert out == {"result": "echo:worker:from worker", "error": [2001, "custom failure", '{"why": "test"}']}, out
-    answer = peer.send("rpc_call", destination="worker", method="echo", payload="to worker")
-    assert answer["result"] == "worker:to worker", answer
-    seen = run_worker(driver, "json.dumps(seen)")
-    assert seen == [["py-peer", "to worker", "echo", 8.0]], seen
-    left = run_worker(driver, "await room.disconnect()\njson.dumps(live_proxy_count() - base)")
-    assert left == 0
