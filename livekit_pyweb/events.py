@@ -65,6 +65,7 @@ EventName = Literal[
     "data_track_unpublished",
     # livekit-client's RoomEvents that livekit.rtc has no name for (media in a browser), snake_case
     "audio_playback_changed",
+    "video_playback_changed",
     "track_subscription_status_changed",
     "track_stream_state_changed",
     "signal_connected",
@@ -100,6 +101,8 @@ TrackEventName = Literal[
     "element_detached",  # (element)
     "audio_playback_started",  # ()                a remote audio track's element plays
     "audio_playback_failed",  # (error_name)       the browser refused (NotAllowedError: autoplay policy)
+    "video_playback_started",  # ()                a remote video track's element (holding no audio) plays
+    "video_playback_failed",  # (error_name)       the browser refused its play()
     "restarted",  # (track)                        a local track captures anew (restart_track, a device switch)
 ]
 
@@ -319,6 +322,16 @@ class DataReceived(RoomEvent):
 
     name: ClassVar[str] = "data_received"
     packet: DataPacket
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VideoPlaybackChanged(RoomEvent):
+    """livekit-client's ``VideoPlaybackStatusChanged``: ``playing`` is the new ``Room.can_playback_video`` (False:
+    the browser refused to play a remote video, e.g. an unmuted one without a user gesture, or a low-power mode;
+    call ``room.start_video()`` from a gesture)."""
+
+    name: ClassVar[str] = "video_playback_changed"
+    playing: bool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

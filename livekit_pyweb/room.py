@@ -26,6 +26,7 @@ from .events import (
     ActiveDeviceChanged,
     ActiveSpeakersChanged,
     AudioPlaybackChanged,
+    VideoPlaybackChanged,
     ConnectionQualityChanged,
     ConnectionStateChanged,
     DataReceived,
@@ -161,6 +162,7 @@ class Room(EventEmitter[EventName]):
         self._speaker_levels: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._audio_playback = True  # as livekit-client: True until the browser refuses to play remote audio
+        self._video_playback = True  # the same for remote video (livekit-client's canPlaybackVideo)
         self._pending_qualities: dict[str, Any] = {}  # dynacast updates for a publication not stored yet
         self._signal_requests: dict[int, asyncio.Future[SignalRequestError]] = {}  # request_id -> refusal
         self._dynacast_forced = False  # a publication with a backup codec turned dynacast on (livekit-client)
@@ -273,8 +275,63 @@ class Room(EventEmitter[EventName]):
         future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped future logs nothing
         return future
 
+    @property
+    def can_playback_video(self) -> bool:
+        """False once the browser refused to play a remote video element (livekit-client's ``canPlaybackVideo``:
+        a low-power mode, or an element the page unmuted, under the autoplay policy) until :meth:`start_video` or
+        a later play succeeds; ``video_playback_changed`` tells each change."""
+        return self._video_playback
+
+    def start_video(self) -> asyncio.Future[bool]:
+        """Play every element a remote video track is attached to again (livekit-client's ``startVideo``; the
+        elements are not unmuted); awaitable, giving :attr:`can_playback_video` afterwards. Call it from a user
+        gesture, as :meth:`start_audio` (the ``play()`` calls happen synchronously inside this call; in a Web
+        Worker a page button should call ``globalThis.livekitPyweb.startVideo()`` itself). Never raises."""
+        elements: list[Any] = []
+        for participant in self._remote.values():
+            for pub in participant.track_publications.values():
+                if isinstance(pub.track, RemoteVideoTrack):
+                    elements.extend(e for e in pub.track.attached_elements if all(e is not x for x in elements))
+        pending = self._platform.start_video(elements) if self._platform is not None else None
+
+        async def outcome() -> bool:
+            refused = list(await pending) if pending is not None else []
+            if refused:
+                for name in refused:
+                    self._on_video_play(False, name)
+            else:
+                self._on_video_play(True, "")
+            return self._video_playback
+
+        future = asyncio.ensure_future(outcome())
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped future logs nothing
+        return future
+
+    def _on_video_play(self, ok: bool, error: str, track: RemoteTrack | None = None) -> None:
+        """A remote video element's play() result (``MediaTrackPort.on_play`` of a video track, or start_video)."""
+        if track is not None:  # livekit-client's TrackEvent.VideoPlaybackStarted / VideoPlaybackFailed
+            if ok:
+                track._emit_args("video_playback_started")
+            else:
+                track._emit_args("video_playback_failed", error)
+        if ok:
+            if not self._video_playback:
+                self._video_playback = True
+                self._emit(VideoPlaybackChanged(True))
+        elif error == "NotAllowedError":
+            logger.info("the browser refused to play remote video: call room.start_video() from a user gesture "
+                        "(see can_playback_video)")
+            if self._video_playback:
+                self._video_playback = False
+                self._emit(VideoPlaybackChanged(False))
+        else:  # AbortError: another play() or a new source replaced this one
+            logger.debug("remote video play() failed: %s", error)
+
     def _on_play(self, ok: bool, error: str, track: RemoteTrack | None = None) -> None:
         """A remote audio element's play() result, pushed by the page (``MediaTrackPort.on_play``)."""
+        if isinstance(track, RemoteVideoTrack):
+            self._on_video_play(ok, error, track)
+            return
         if track is not None:  # livekit-client's TrackEvent.AudioPlaybackStarted / AudioPlaybackFailed
             if ok:
                 track._emit_args("audio_playback_started")

@@ -42,7 +42,8 @@ logger = logging.getLogger("livekit_pyweb.track")
 class Track(EventEmitter[TrackEventName]):
     """Base of every track. An emitter of livekit-client's track events (snake_case, see ``TrackEventName``):
     ``track.on("muted", fn)``, ``"unmuted"``, ``"element_attached"``/``"element_detached"`` (element), and for a
-    remote audio track ``"audio_playback_started"``/``"audio_playback_failed"`` (error name)."""
+    remote audio track ``"audio_playback_started"``/``"audio_playback_failed"`` (error name), for a remote video
+    track ``"video_playback_started"``/``"video_playback_failed"`` (error name)."""
 
     _event_names = TRACK_EVENT_NAMES
 

@@ -89,14 +89,21 @@ class BridgeElement:
         self.handle = handle
         self.channel = platform.channel
         self._audio: BridgeTrack | None = None  # the audio track playing here: told how play() went
+        self._video: BridgeTrack | None = None  # the video track playing here: told when it is the kind reported
         self._tracks: list[BridgeTrack] = []  # the tracks attached here (the host's view, mirrored)
         platform._route(handle, self)
 
     def _event(self, type_: str, data: Any) -> None:
-        if type_ == "play" and self._audio is not None and self._audio.on_play is not None:
+        if type_ != "play":
+            return
+        # "kind": whose play() it was (the host reports audio, or video in an element without audio); an older
+        # host sends none: audio.
+        kind = data.get("kind") if isinstance(data, dict) else None
+        track = self._video if kind == "video" else self._audio
+        if track is not None and track.on_play is not None:
             ok = isinstance(data, dict) and data.get("ok") is True
             error = data.get("error") if isinstance(data, dict) else ""
-            self._audio.on_play(ok, error if isinstance(error, str) else "")
+            track.on_play(ok, error if isinstance(error, str) else "")
 
     def mount(self, selector: str) -> BridgeElement:
         """Append the element into the page's ``document.querySelector(selector)`` (posted); returns self."""
@@ -181,6 +188,8 @@ class BridgeTrack:
                                    f"got {type(element).__name__}")
         if self.kind == "audio":
             target._audio = self
+        else:
+            target._video = self
         # The host plays one track per kind in an element: attaching replaces the one of the same kind.
         target._tracks = [t for t in target._tracks if t.kind != self.kind] + [self]
         self._platform._post("track.attach", self.handle, target.handle, self.kind)
@@ -766,11 +775,18 @@ class BridgePlatform:
     def start_audio(self, elements: list[Any]) -> asyncio.Future[list[str]]:
         """Posts ``media.startAudio`` at once (see the port): the page plays them when it reads the call, which
         the browser allows only while the page still has user activation."""
+        return self._play_now("media.startAudio", elements)
+
+    def start_video(self, elements: list[Any]) -> asyncio.Future[list[str]]:
+        """Posts ``media.startVideo`` at once, as :meth:`start_audio`."""
+        return self._play_now("media.startVideo", elements)
+
+    def _play_now(self, op: str, elements: list[Any]) -> asyncio.Future[list[str]]:
         handles = [e.handle for e in elements if isinstance(e, BridgeElement)]
         try:
-            asked = self._require().call_now("media.startAudio", handles)
+            asked = self._require().call_now(op, handles)
         except BridgeError as exc:
-            logger.info("start_audio: %s", exc)
+            logger.info("%s: %s", op, exc)
             done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
             done.set_result(["BridgeError"] if handles else [])
             return done
@@ -782,7 +798,7 @@ class BridgePlatform:
             if f.cancelled():
                 result.cancel()
             elif f.exception() is not None:
-                logger.info("start_audio on the page failed: %s", f.exception())
+                logger.info("%s on the page failed: %s", op, f.exception())
                 result.set_result(["BridgeError"])
             else:
                 value = f.result()

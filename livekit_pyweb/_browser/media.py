@@ -70,7 +70,7 @@ class BrowserTrack:
         self._track.stop()
 
     def attach(self, element: Any = None) -> Any:
-        if self._report is None and self.kind == "audio":  # only an element holding audio reports play()
+        if self._report is None:  # how play() went: autoplay state (can_playback_audio / can_playback_video)
             self._report = self._proxies().keep(self._played)
         if element is None:
             return create_media_element(self.kind, self._track, self._report)
@@ -246,8 +246,9 @@ def create_media_element(kind: str, track: Any, report: Any = None) -> Any:
 
 
 def attach_to_element(element: Any, track: Any, kind: str, report: Any = None) -> None:
-    """Play ``track`` in ``element``; ``report(ok, error_name)`` (a kept proxy) hears how ``play()`` went when the
-    element holds audio (a refused autoplay is page state the room tracks: ``can_playback_audio``)."""
+    """Play ``track`` in ``element``; ``report(ok, error_name)`` (a kept proxy) hears how ``play()`` went for an
+    audio track, and for a video track in an element holding no audio (a refused autoplay is page state the room
+    tracks: ``can_playback_audio``/``can_playback_video``), as livekit-client's ``attach``."""
     stream = element.srcObject
     if nullish(stream) or not hasattr(stream, "getTracks"):
         stream = js.MediaStream.new()
@@ -264,7 +265,7 @@ def attach_to_element(element: Any, track: Any, kind: str, report: Any = None) -
     element.setAttribute("playsinline", "true")
     if kind == "video":
         element.playsInline = True
-    if has_audio and report is not None:
+    if report is not None and (kind == "audio" or not has_audio):
         _PLAY_REPORTED(element, report)
         return
     promise = element.play()
@@ -276,11 +277,21 @@ def attach_to_element(element: Any, track: Any, kind: str, report: Any = None) -
 def start_audio(elements: list[Any]) -> asyncio.Future[list[str]]:
     """The direct ``Platform.start_audio``: every ``play()`` is called here, synchronously, before returning (so a
     click handler's user activation covers them); the future gives the error names of the refused ones."""
+    return _play_all(elements, unmute=True)
+
+
+def start_video(elements: list[Any]) -> asyncio.Future[list[str]]:
+    """The direct ``Platform.start_video``: as :func:`start_audio`, without unmuting (livekit-client's
+    ``startVideo``)."""
+    return _play_all(elements, unmute=False)
+
+
+def _play_all(elements: list[Any], unmute: bool) -> asyncio.Future[list[str]]:
     settled = []
     for element in elements:
         if nullish(element) or not hasattr(element, "play"):
             continue
-        settled.append(_PLAY_SETTLED(element))
+        settled.append(_PLAY_SETTLED(element, unmute))
 
     async def outcome() -> list[str]:
         names = [str(await p) for p in settled]
@@ -317,14 +328,19 @@ _SETTLE_CALL: Any = js.Function.new(
 # as a Python awaitable whose rejection is a PythonError, its DOMException name lost. _PLAY_REPORTED calls play()
 # and reports the outcome to a track's kept proxy (a destroyed one throws: ignored); _PLAY_SETTLED unmutes, calls
 # play() and gives "" (played) or the error's name.
+# A refused element holding audio and video is muted and played again, so that its video at least plays
+# (livekit-client's attach). _PLAY_SETTLED unmutes only for start_audio.
 _PLAY_REPORTED: Any = js.Function.new(
     "el", "cb",
     "const p = el.play(); if (!p) return;"
     " p.then(() => { try { cb(true, '') } catch (e) {} },"
-    " (e) => { try { cb(false, (e && e.name) || 'Error') } catch (e2) {} });",
+    " (e) => { try { cb(false, (e && e.name) || 'Error') } catch (e2) {}"
+    "   const s = el.srcObject;"
+    "   if (e && e.name === 'NotAllowedError' && !el.muted && s && s.getVideoTracks && s.getVideoTracks().length) {"
+    "     el.muted = true; Promise.resolve(el.play()).catch(() => {}); } });",
 )
 _PLAY_SETTLED: Any = js.Function.new(
-    "el", "el.muted = false;"
+    "el", "unmute", "if (unmute) el.muted = false;"
     " try { return Promise.resolve(el.play()).then(() => '', (e) => (e && e.name) || 'Error') }"
     " catch (e) { return Promise.resolve((e && e.name) || 'Error') }",
 )

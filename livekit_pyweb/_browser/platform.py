@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .media import (BrowserTrack, DeviceChangeListener, enumerate_devices, get_display_media, get_user_media,
-                    prepare_connection, send_codecs, start_audio, user_agent)
+                    prepare_connection, send_codecs, start_audio, start_video, user_agent)
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
@@ -65,6 +65,9 @@ class BrowserPlatform:
 
     def start_audio(self, elements: list[Any]) -> asyncio.Future[list[str]]:
         return start_audio(elements)
+
+    def start_video(self, elements: list[Any]) -> asyncio.Future[list[str]]:
+        return start_video(elements)
 
     async def capabilities(self) -> dict[str, bool]:
         return dict(_capabilities_function()().to_py())

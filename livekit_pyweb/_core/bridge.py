@@ -45,9 +45,11 @@ Events
     (``{buffered, sent}``: ``bufferedAmount`` and the bytes the host handed to the channel so far, which
     ``dc.state`` also answers), track ``ended``, WebSocket
     ``message`` (a Uint8Array; a text frame comes UTF-8 encoded) / ``close`` (``{code, reason}``; the socket's
-    handle is released), media element ``play`` (``{ok, error}``: how ``play()`` of an element holding audio went,
-    ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after every
-    ``track.attach`` of audio, ``media.startAudio`` and ``globalThis.livekitPyweb.startAudio()``), element watch
+    handle is released), media element ``play`` (``{ok, error, kind}``: how ``play()`` of an element went, ``kind``
+    ``"audio"`` (the element holds audio; absent from older hosts) or ``"video"`` (an element with video and no
+    audio), ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after
+    every ``track.attach`` of audio, of video into an element without audio, ``media.startAudio``/``startVideo``
+    and ``globalThis.livekitPyweb.startAudio()``/``startVideo()``), element watch
     ``view`` (``{w, h, v, hidden, dpr}``, see ``element.observe``), and ``h = 0``
     (the page) ``pagehide`` and ``devicechange`` (``navigator.mediaDevices`` changed; no data).
 
@@ -83,7 +85,8 @@ Ops (args → value)
     ``watchH``, the first at once, until ``element.unobserve(watchH)`` or the element goes); ``media.startAudio(elHs | null)`` → the error names of the refused
     (``[]``: all play): unmutes and calls ``play()`` on those elements (null: every audio element of the host) in
     one synchronous step as the host reads the call, each result also a ``play`` event; sent at once
-    (:meth:`BridgeSession.call_now`); ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
+    (:meth:`BridgeSession.call_now`); ``media.startVideo(elHs | null)``: the same for video, not unmuting (null:
+    every element of the host holding video); ``receiver.getStats(h)`` → list of dicts; ``sender.setActive(senderH,
     [bool])`` (dynacast: ``encodings[i].active`` through getParameters/setParameters; an error reply when the
     sender's encodings are not as many as the flags); ``sender.getStats(senderH)`` → list of dicts (the sender's
     ``RTCRtpSender.getStats()``); ``sender.setDegradationPreference(senderH, pref)``;
@@ -144,7 +147,7 @@ OPS = POSTED_OPS | frozenset(
     {"host.ping", "host.counts", "host.capabilities", "pc.create", "pc.setConfiguration", "pc.createOffer", "pc.createAnswer",
      "pc.setLocalDescription", "pc.setRemoteDescription", "pc.addIceCandidate", "pc.addRecvTransceiver",
      "pc.addSendTransceiver", "pc.removeSender", "pc.createDataChannel", "pc.getStats", "media.getUserMedia",
-     "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio",
+     "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio", "media.startVideo",
      "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
      "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack",
      "sender.setEncodings", "dc.state"}

@@ -132,9 +132,12 @@ class MediaTrackPort(Protocol):
     ready_state: str
     """``"live"`` or ``"ended"``, as the page last reported."""
     on_play: Callable[[bool, str], None] | None
-    """Set by the SDK: the page's answer to ``play()`` of an element this track was attached to, when that element
-    holds audio (page state, pushed): ``(True, "")`` once it plays, ``(False, name)`` when refused, ``name`` being
-    the DOMException's (``NotAllowedError``: the autoplay policy wants a user gesture first)."""
+    """Set by the SDK: the page's answer to ``play()`` of an element this track was attached to (page state,
+    pushed), for an audio track, and for a video track in an element holding no audio (as livekit-client reports
+    them): ``(True, "")`` once it plays, ``(False, name)`` when refused, ``name`` being the DOMException's
+    (``NotAllowedError``: the autoplay policy wants a user gesture first, e.g. an unmuted video, or a low-power
+    mode). An element holding audio and video whose ``play()`` is refused is muted and played again, so that at
+    least its video plays (livekit-client)."""
     on_ended: Callable[[], None] | None
     """Set by the SDK: a captured track ended by itself (page state, pushed): the user stopped sharing the screen
     from the browser's own UI, a device went away. Not called for our own :meth:`stop`."""
@@ -329,6 +332,12 @@ class Platform(Protocol):
         counts as a gesture only while the page still has user activation (a page button should call
         ``globalThis.livekitPyweb.startAudio()`` itself, see ``lkpw-host.mjs``). Never raises; failures are in
         the list."""
+
+    def start_video(self, elements: list[Any]) -> Awaitable[list[str]]:
+        """As :meth:`start_audio` for video (livekit-client's ``startVideo``): ``play()`` each element (as returned
+        by ``MediaTrackPort.attach``), not unmuting it, in one synchronous step before returning; the awaitable
+        gives the error names of the refused ones. Bridge: posted at once, op ``media.startVideo`` (a page button
+        should call ``globalThis.livekitPyweb.startVideo()`` itself). Never raises."""
 
     async def capabilities(self) -> dict[str, bool]:
         """What the page hosting the media has (the page's main thread, also for a worker on the bridge), as

@@ -306,24 +306,29 @@ class Host {
     }
   }
 
-  _reportPlay(elH, promise) {
+  _reportPlay(elH, promise, kind = "audio") {
     const result = settled(promise);
-    result.then((error) => this._event(elH, "play", { ok: error === "", error }));
+    result.then((error) => this._event(elH, "play", { ok: error === "", error, kind }));
     return result;
   }
 
   _startAudio(elHs) {
+    return this._startMedia(elHs, "audio");
+  }
+
+  // play() the elements (null: every element of this host holding that kind), synchronously; audio unmutes them.
+  _startMedia(elHs, kind) {
     const results = [];
     for (const [elH, element] of this._elements) {
-      if (elHs ? !elHs.includes(elH) : !hasAudio(element.el)) continue;
+      if (elHs ? !elHs.includes(elH) : !hasKind(element.el, kind)) continue;
       let promise;
       try {
-        element.el.muted = false;
+        if (kind === "audio") element.el.muted = false;
         promise = element.el.play();
       } catch (e) {
         promise = Promise.reject(e);
       }
-      results.push(this._reportPlay(elH, promise));
+      results.push(this._reportPlay(elH, promise, kind === "audio" || hasAudio(element.el) ? "audio" : "video"));
     }
     return results;
   }
@@ -403,8 +408,12 @@ function attachTrack(el, track, kind) {
 }
 
 function hasAudio(el) {
+  return hasKind(el, "audio");
+}
+
+function hasKind(el, kind) {
   const stream = el.srcObject;
-  return !!stream && typeof stream.getTracks === "function" && stream.getTracks().some((t) => t.kind === "audio");
+  return !!stream && typeof stream.getTracks === "function" && stream.getTracks().some((t) => t.kind === kind);
 }
 
 // How play() went: "" (playing) or the DOMException name ("NotAllowedError": autoplay refused).
@@ -695,7 +704,15 @@ const OPS = {
     }
     const played = attachTrack(element.el, entry.obj, kind);
     entry.elements.add(elH);
-    if (hasAudio(element.el)) this._reportPlay(elH, played);
+    // How play() went, as livekit-client reports it: an audio track's, a video track's in an element without audio.
+    if (kind === "audio" && hasAudio(element.el)) this._reportPlay(elH, played, "audio").then((error) => {
+      // refused audio in an element that also holds video: muted, its video at least plays (livekit-client)
+      if (error === "NotAllowedError" && hasKind(element.el, "video") && !element.el.muted) {
+        element.el.muted = true;
+        settled(element.el.play());
+      }
+    });
+    else if (kind !== "audio" && !hasAudio(element.el)) this._reportPlay(elH, played, "video");
   },
   "track.detach"(h, elH) {
     const entry = this._handles.get(h);
@@ -709,6 +726,11 @@ const OPS = {
   // read (the page's user activation, if it still has one, covers them); each result also goes as a play event.
   async "media.startAudio"(elHs) {
     const names = await Promise.all(this._startAudio(Array.isArray(elHs) ? elHs : null));
+    return names.filter((n) => n);
+  },
+  // The same for video (livekit-client's startVideo): play() without unmuting (null: every element holding video).
+  async "media.startVideo"(elHs) {
+    const names = await Promise.all(this._startMedia(Array.isArray(elHs) ? elHs : null, "video"));
     return names.filter((n) => n);
   },
 
@@ -759,6 +781,15 @@ registry.startAudio = () => {
   return Promise.all(results).then((names) => names.filter((n) => n));
 };
 export const startAudio = () => registry.startAudio();
+
+/** As startAudio, for video (a page button's handler; livekit-client's startVideo): play() every element holding
+ * video of every host of this page, synchronously, not unmuting them. Resolves to the refused error names. */
+registry.startVideo = () => {
+  const results = [];
+  for (const host of registry.hosts.values()) results.push(...host._startMedia(null, "video"));
+  return Promise.all(results).then((names) => names.filter((n) => n));
+};
+export const startVideo = () => registry.startVideo();
 
 /** Serve the bridge on the BroadcastChannel `channelName` (Python opened it first and says hello there). */
 export function startHost(channelName, { onClose } = {}) {

@@ -243,3 +243,226 @@ def test_in_a_worker_the_pages_button_calls_the_hosts_start_audio(policy_driver,
     assert driver.execute_script("return window.startAudioResult.then((r) => r)") == []
     assert after["seconds"] >= 1.0 and after["energy"] / after["seconds"] >= AUDIO_ENERGY_PER_S_LOUD, after
     assert after["leaked_proxies"] == 0 and after["logged"] == [], after
+
+
+# Video (livekit-client's VideoPlaybackStatusChanged / startVideo). Chromium lets a muted video autoplay, and attach()
+# mutes a video element holding no audio, so the attached video plays at once (video_playback_started, no change).
+# Measured: an element the page unmutes without a user gesture is paused by Chromium, and its play() is refused
+# (NotAllowedError) until a gesture: that is the refusal these tests drive, through the real autoplay policy.
+ADD_VIDEO_BUTTON = """
+const button = document.createElement("button");
+button.id = "start-video";
+button.textContent = "Start video";
+document.body.prepend(button);
+"""
+
+VIDEO_JOIN = """
+import asyncio, json, js, logging
+from pyodide.ffi import create_proxy
+from livekit_pyweb import Room
+from livekit_pyweb._browser import live_proxy_count
+
+base_proxies = live_proxy_count()
+logged = []
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+room = Room()
+changes, track_events = [], []
+room.on("video_playback_changed", changes.append)
+await room.connect({url!r}, {token!r})
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
+        await asyncio.sleep(0.05)
+
+def remote_video():
+    p = room.remote_participants.get({peer!r})
+    for pub in (p.track_publications.values() if p else []):
+        if pub.track is not None and pub.kind.name == "KIND_VIDEO":
+            return pub.track
+await wait_until(lambda: remote_video() is not None, 30, "the peer's video")
+video = remote_video()
+video.on("video_playback_started", lambda: track_events.append("started"))
+video.on("video_playback_failed", track_events.append)
+element = video.attach()
+js.document.getElementById("tiles").append(element)
+await wait_until(lambda: track_events, 10, "video_playback_started")
+
+def frames():
+    return int(element.getVideoPlaybackQuality().totalVideoFrames)
+async def frames_in(seconds):
+    f0 = frames()
+    await asyncio.sleep(seconds)
+    return frames() - f0
+autoplayed = {{"changes": list(changes), "can": room.can_playback_video, "events": list(track_events),
+              "paused": bool(element.paused), "frames": await frames_in(1.0)}}
+
+element.muted = False   # the page unmutes it without a gesture: Chromium pauses it
+await wait_until(lambda: element.paused, 5, "Chromium to pause the unmuted video")
+refused = await room.start_video()   # no user activation: refused
+state_refused = {{"result": refused, "changes": list(changes), "can": room.can_playback_video,
+                 "paused": bool(element.paused), "frames": await frames_in(1.0)}}
+
+pending = []
+def on_click(event):
+    pending.append(room.start_video())  # a plain handler: the play() happens inside the gesture
+click = create_proxy(on_click)
+js.document.getElementById("start-video").addEventListener("click", click)
+json.dumps({{"autoplayed": autoplayed, "refused": state_refused,
+            "activation": bool(js.navigator.userActivation.hasBeenActive)}})
+"""
+
+VIDEO_AFTER_CLICK = """
+await wait_until(lambda: pending, 10, "the click handler")
+result = await pending[0]
+state = {"result": result, "changes": changes, "can": room.can_playback_video, "paused": bool(element.paused),
+         "frames": await frames_in(1.0), "audio_can": room.can_playback_audio}
+js.document.getElementById("start-video").removeEventListener("click", click)
+click.destroy()
+await room.disconnect()
+state["leaked_proxies"] = live_proxy_count() - base_proxies
+state["logged"] = logged
+json.dumps(state)
+"""
+
+
+def test_refused_video_play_then_start_video_from_a_click(policy_driver, py_peer, room_name, dist_url):
+    """Item 7: the attached (muted) video autoplays under the real policy (video_playback_started, frames, no
+    change); unmuted by the page, Chromium pauses it and room.start_video() without a gesture is refused:
+    can_playback_video False with video_playback_changed(False), no frames; a real WebDriver click whose handler
+    calls room.start_video() plays it: True, the event, frames again."""
+    from selenium.webdriver.common.by import By
+
+    driver = policy_driver
+    peer = py_peer("py-peer", room_name, video=True, audio=False)
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
+    driver.get(f"{dist_url}/autoplay.html")
+    deadline = time.monotonic() + 60
+    while driver.execute_script("return window.lkpw.state") == "booting":
+        assert time.monotonic() < deadline, "Pyodide did not boot"
+        time.sleep(0.2)
+    driver.execute_script(ADD_VIDEO_BUTTON)
+
+    token = make_token("video-autoplay-page", room_name)
+    joined = _run(driver, VIDEO_JOIN.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
+    auto, refused = joined["autoplayed"], joined["refused"]
+    assert auto["changes"] == [] and auto["can"] is True and auto["events"] == ["started"], joined
+    assert auto["paused"] is False and auto["frames"] >= 10, joined
+    assert refused["result"] is False and refused["changes"] == [False] and refused["can"] is False, joined
+    assert refused["paused"] is True and refused["frames"] == 0 and joined["activation"] is False, joined
+
+    driver.find_element(By.ID, "start-video").click()
+    after = _run(driver, VIDEO_AFTER_CLICK)
+    assert after["result"] is True and after["can"] is True and after["changes"] == [False, True], after
+    assert after["paused"] is False and after["frames"] >= 10 and after["audio_can"] is True, after
+    assert after["leaked_proxies"] == 0 and after["logged"] == [], after
+
+
+WORKER_VIDEO_JOIN = """
+import asyncio, json, js, logging
+from livekit_pyweb import Room
+from livekit_pyweb._browser import live_proxy_count
+
+base_proxies = live_proxy_count()
+logged = []
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+room = Room()
+changes, track_events = [], []
+room.on("video_playback_changed", changes.append)
+await room.connect({url!r}, {token!r})
+assert room._platform.name == "bridge"
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
+        await asyncio.sleep(0.05)
+
+def remote_video():
+    p = room.remote_participants.get({peer!r})
+    for pub in (p.track_publications.values() if p else []):
+        if pub.track is not None and pub.kind.name == "KIND_VIDEO":
+            return pub.track
+await wait_until(lambda: remote_video() is not None, 30, "the peer's video")
+video = remote_video()
+video.on("video_playback_started", lambda: track_events.append("started"))
+video.on("video_playback_failed", track_events.append)
+element = video.attach().mount("#remote")
+await wait_until(lambda: track_events, 10, "video_playback_started")
+json.dumps({{"changes": changes, "can": room.can_playback_video, "events": track_events,
+            "channel": element.channel, "handle": element.handle}})
+"""
+
+WORKER_VIDEO_REFUSED = """
+refused = await room.start_video()
+json.dumps({"result": refused, "changes": changes, "can": room.can_playback_video, "events": track_events})
+"""
+
+WORKER_VIDEO_AFTER_CLICK = """
+await wait_until(lambda: len(changes) >= 2, 10, "the page's startVideo() results")
+again = await room.start_video()  # the page has had a gesture now (sticky activation): plays
+state = {"changes": changes, "can": room.can_playback_video, "again": again, "events": track_events}
+await room.disconnect()
+state["leaked_proxies"] = live_proxy_count() - base_proxies
+state["logged"] = logged
+json.dumps(state)
+"""
+
+FRAMES_OF = """
+const el = livekitPyweb.hosts.get(arguments[0]).element(arguments[1]);
+const done = arguments[arguments.length - 1];
+const f0 = el.getVideoPlaybackQuality().totalVideoFrames;
+setTimeout(() => done([el.paused, el.getVideoPlaybackQuality().totalVideoFrames - f0]), 1000);
+"""
+
+ADD_PAGE_VIDEO_BUTTON = """
+const button = document.createElement("button");
+button.id = "start-video";
+button.textContent = "Start video";
+button.onclick = () => { window.startVideoResult = livekitPyweb.startVideo(); };
+document.body.prepend(button);
+"""
+
+
+def test_video_playback_through_the_worker_bridge(policy_driver, py_peer, room_name, dist_url):
+    """The same through the worker bridge: the host reports the video element's play() (kind video) to the
+    worker; refused after the page unmuted it; the page's button calls globalThis.livekitPyweb.startVideo()."""
+    from selenium.webdriver.common.by import By
+
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = policy_driver
+    peer = py_peer("py-peer", room_name, video=True, audio=False)
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
+    open_worker_page(driver, dist_url)
+    token = make_token("video-autoplay-worker", room_name)
+    joined = run_worker(driver, WORKER_VIDEO_JOIN.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
+    assert joined["changes"] == [] and joined["can"] is True and joined["events"] == ["started"], joined
+    where = (joined["channel"], joined["handle"])
+    paused, frames = driver.execute_async_script(FRAMES_OF, *where)
+    assert paused is False and frames >= 10, (paused, frames)
+
+    driver.execute_script("livekitPyweb.hosts.get(arguments[0]).element(arguments[1]).muted = false", *where)
+    refused = run_worker(driver, WORKER_VIDEO_REFUSED)
+    assert refused["result"] is False and refused["changes"] == [False] and refused["can"] is False, refused
+    assert refused["events"] == ["started", "NotAllowedError"], refused
+    paused, frames = driver.execute_async_script(FRAMES_OF, *where)
+    assert paused is True and frames == 0, (paused, frames)
+
+    driver.execute_script(ADD_PAGE_VIDEO_BUTTON)
+    driver.find_element(By.ID, "start-video").click()
+    after = run_worker(driver, WORKER_VIDEO_AFTER_CLICK)
+    assert after["changes"] == [False, True] and after["can"] is True and after["again"] is True, after
+    assert driver.execute_script("return window.startVideoResult.then((r) => r)") == []
+    assert after["leaked_proxies"] == 0 and after["logged"] == [], after

@@ -311,6 +311,8 @@ class FakePlatform:
         self.capture_error: Exception | None = None
         self.started_audio: list[list[Any]] = []
         self.autoplay_refused = False
+        self.started_video: list[list[Any]] = []
+        self.video_autoplay_refused = False
         self.caps = {"RTCPeerConnection": True, "addTransceiver": True, "addTrack": True, "ResizeObserver": True,
                      "IntersectionObserver": True}
         # RTCRtpSender.getCapabilities(kind) mime types (None: the browser has no getCapabilities)
@@ -442,6 +444,13 @@ class FakePlatform:
         self.started_audio.append(list(elements))
         future = asyncio.get_running_loop().create_future()
         future.set_result(["NotAllowedError"] * len(elements) if self.autoplay_refused else [])
+        return future
+
+    def start_video(self, elements: list[Any]) -> Any:
+        """Plays happen now (recorded); refused with NotAllowedError while ``video_autoplay_refused`` is set."""
+        self.started_video.append(list(elements))
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(["NotAllowedError"] * len(elements) if self.video_autoplay_refused else [])
         return future
 
 
