@@ -66,6 +66,7 @@ EventName = Literal[
     # livekit-client's RoomEvents that livekit.rtc has no name for (media in a browser), snake_case
     "audio_playback_changed",
     "video_playback_changed",
+    "local_audio_silence_detected",
     "track_subscription_status_changed",
     "track_stream_state_changed",
     "signal_connected",
@@ -103,6 +104,7 @@ TrackEventName = Literal[
     "audio_playback_failed",  # (error_name)       the browser refused (NotAllowedError: autoplay policy)
     "video_playback_started",  # ()                a remote video track's element (holding no audio) plays
     "video_playback_failed",  # (error_name)       the browser refused its play()
+    "audio_silence_detected",  # ()                 a local audio track seems entirely silent (just published)
     "restarted",  # (track)                        a local track captures anew (restart_track, a device switch)
 ]
 
@@ -332,6 +334,15 @@ class VideoPlaybackChanged(RoomEvent):
 
     name: ClassVar[str] = "video_playback_changed"
     playing: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LocalAudioSilenceDetected(RoomEvent):
+    """livekit-client's ``LocalAudioSilenceDetected``: a local audio track just published seems entirely silent (its
+    samples over a 200 ms window all zero): the microphone may be broken, unplugged or muted in hardware."""
+
+    name: ClassVar[str] = "local_audio_silence_detected"
+    publication: LocalTrackPublication
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

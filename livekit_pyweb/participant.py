@@ -760,6 +760,8 @@ class LocalParticipant(Participant):
         self._emit_args("local_track_published", pub)
         self._room._emit(LocalTrackPublished(pub, track))
         self._room._on_local_track_restarted(track)  # livekit-client: the device in use becomes the active one
+        if track.kind == TrackKind.KIND_AUDIO:
+            self._room._spawn(self._room._check_silence(pub))
         return pub
 
     async def _after_restart(self, track: LocalTrack) -> None:

@@ -27,6 +27,7 @@ from .events import (
     ActiveSpeakersChanged,
     AudioPlaybackChanged,
     VideoPlaybackChanged,
+    LocalAudioSilenceDetected,
     ConnectionQualityChanged,
     ConnectionStateChanged,
     DataReceived,
@@ -74,6 +75,7 @@ _TRACK_LOOKUP_DELAY = 0.15
 
 # Stats entries of one direction of a peer connection (RTCStatsType); the rest (transport, candidates, codecs,
 # certificates) concern both.
+_SILENCE_WINDOW_MS = 200  # livekit-client's detectSilence: how long the analyser listens before it is read
 _SENDING_STATS = frozenset({"outbound-rtp", "remote-inbound-rtp", "media-source", "media-playout"})
 _RECEIVING_STATS = frozenset({"inbound-rtp", "remote-outbound-rtp"})
 
@@ -489,6 +491,20 @@ class Room(EventEmitter[EventName]):
     def _set_active_device(self, kind: str, device_id: str) -> None:
         self._active_devices[kind] = device_id
         self._emit(ActiveDeviceChanged(kind, device_id))
+
+    async def _check_silence(self, pub: LocalTrackPublication) -> None:
+        """livekit-client's onLocalTrackPublished for audio: is the track just published entirely silent (a
+        200 ms window of the page's AudioContext)? Then the track's ``audio_silence_detected`` and the room's
+        ``local_audio_silence_detected(publication)``."""
+        track = pub.track
+        if track is None:
+            return
+        silent = await track._port.detect_silence(_SILENCE_WINDOW_MS)
+        if not silent or pub.track is not track or self._engine is None:
+            return
+        logger.info("local audio track %s seems silent (check the microphone)", pub.sid)
+        track._emit_args("audio_silence_detected")
+        self._emit(LocalAudioSilenceDetected(pub))
 
     def _on_local_track_restarted(self, track: LocalTrack) -> None:
         """One of our published tracks was captured (published, or restarted on another device): its device is

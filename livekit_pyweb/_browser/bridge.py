@@ -235,6 +235,13 @@ class BridgeTrack:
                 self._platform._forget(element.handle)
         self._created.clear()
 
+    async def detect_silence(self, window_ms: float) -> bool:
+        try:
+            return await self._platform._call("track.detectSilence", self.handle, float(window_ms)) is True
+        except LiveKitError as exc:  # the page or the track went away meanwhile
+            logger.debug("detect_silence: %s", exc)
+            return False
+
     async def clone(self) -> BridgeTrack:
         handle = self._platform._new_handle()
         info = dict(await self._platform._call("track.clone", self.handle, handle))

@@ -81,6 +81,9 @@ class BrowserTrack:
         if self.on_play is not None:
             self.on_play(bool(ok), str(name))
 
+    async def detect_silence(self, window_ms: float) -> bool:
+        return bool(await _DETECT_SILENCE(self._track, float(window_ms)))
+
     async def clone(self) -> BrowserTrack:
         return BrowserTrack(self._track.clone(), dict(self.settings))
 
@@ -343,6 +346,31 @@ _PLAY_SETTLED: Any = js.Function.new(
     "el", "unmute", "if (unmute) el.muted = false;"
     " try { return Promise.resolve(el.play()).then(() => '', (e) => (e && e.name) || 'Error') }"
     " catch (e) { return Promise.resolve((e && e.name) || 'Error') }",
+)
+# livekit-client's detectSilence: an analyser (fftSize 2048) on the track, read after `ms`; silent when every
+# time-domain byte is 128 or 0. Resolves true/false, never rejects (the same code is in _static/host.mjs).
+_DETECT_SILENCE: Any = js.Function.new(
+    "track", "ms",
+    """
+    const Ctx = globalThis.AudioContext || globalThis.webkitAudioContext;
+    if (!Ctx) return Promise.resolve(false);
+    let ctx;
+    try {
+      ctx = new Ctx({ latencyHint: "interactive" });
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 2048;
+      const data = new Uint8Array(analyser.frequencyBinCount);
+      ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+      return new Promise((resolve) => setTimeout(resolve, ms)).then(() => {
+        analyser.getByteTimeDomainData(data);
+        ctx.close().catch(() => {});
+        return !data.some((s) => s !== 128 && s !== 0);
+      }).catch(() => false);
+    } catch (e) {
+      if (ctx) ctx.close().catch(() => {});
+      return Promise.resolve(false);
+    }
+    """,
 )
 # Adaptive stream: watch an element (size, in the viewport, page visibility), report (w, h, visible, hidden, dpr) at
 # once and after each change; returns the function that stops it. The same code is in _static/host.mjs (bridge).

@@ -90,7 +90,8 @@ Ops (args → value)
     [bool])`` (dynacast: ``encodings[i].active`` through getParameters/setParameters; an error reply when the
     sender's encodings are not as many as the flags); ``sender.getStats(senderH)`` → list of dicts (the sender's
     ``RTCRtpSender.getStats()``); ``sender.setDegradationPreference(senderH, pref)``;
-    ``sender.getParameters(senderH)`` → ``{encodings, degradationPreference, codecs}``; ``track.clone(h, newH)`` →
+    ``sender.getParameters(senderH)`` → ``{encodings, degradationPreference, codecs}``; ``track.detectSilence(h, ms)`` → bool
+    (livekit-client's detectSilence on that audio track, see the port); ``track.clone(h, newH)`` →
     ``{id, settings}`` (``MediaStreamTrack.clone()`` under the new handle); ``media.sendCodecs(kind)`` → mime types
     of ``RTCRtpSender.getCapabilities(kind)`` or null; ``net.prepare(url)`` (a no-cors ``HEAD`` fetch: warms DNS,
     TCP and TLS up for a connect); ``sender.replaceTrack(senderH, trackH)`` (replaceTrack: the sender sends that
@@ -150,7 +151,7 @@ OPS = POSTED_OPS | frozenset(
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio", "media.startVideo",
      "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
      "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack",
-     "sender.setEncodings", "dc.state"}
+     "sender.setEncodings", "dc.state", "track.detectSilence"}
 )
 DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId"})
 WS_OPS = frozenset({"ws.open"})

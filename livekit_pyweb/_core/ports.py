@@ -179,6 +179,12 @@ class MediaTrackPort(Protocol):
         """Forget this track (a remote track that went away, a stopped local one): its handle is freed (and its
         element watches stopped)."""
 
+    async def detect_silence(self, window_ms: float) -> bool:
+        """Is this audio track silent? livekit-client's ``detectSilence``: a new ``AudioContext`` with an
+        ``AnalyserNode`` (``fftSize`` 2048) fed by this track; after ``window_ms`` its time-domain bytes are read
+        (the last 2048 samples), and the track is silent when every one is 128 or 0; the context is closed. False
+        where there is no ``AudioContext``; never raises (a failure is False)."""
+
     async def clone(self) -> MediaTrackPort:
         """``MediaStreamTrack.clone()``: the same source as a new track (a backup codec is sent on a clone).
         The clone is stopped and released on its own."""

@@ -651,6 +651,27 @@ const OPS = {
     }));
   },
 
+  // livekit-client's detectSilence (as livekit_pyweb/_browser/media.py _DETECT_SILENCE): never rejects
+  async "track.detectSilence"(h, ms) {
+    const track = this._get(h, "track").obj;
+    const Ctx = globalThis.AudioContext || globalThis.webkitAudioContext;
+    if (!Ctx) return false;
+    let ctx;
+    try {
+      ctx = new Ctx({ latencyHint: "interactive" });
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 2048;
+      const data = new Uint8Array(analyser.frequencyBinCount);
+      ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      analyser.getByteTimeDomainData(data);
+      return !data.some((s) => s !== 128 && s !== 0);
+    } catch {
+      return false;
+    } finally {
+      if (ctx) ctx.close().catch(() => {});
+    }
+  },
   "track.clone"(h, newH) {
     const clone = this._get(h, "track").obj.clone();
     this._newTrack(clone, undefined, newH);

@@ -312,6 +312,7 @@ class FakePlatform:
         self.started_audio: list[list[Any]] = []
         self.autoplay_refused = False
         self.started_video: list[list[Any]] = []
+        self.silent_microphone = False  # the captured audio tracks' detect_silence answer
         self.video_autoplay_refused = False
         self.caps = {"RTCPeerConnection": True, "addTransceiver": True, "addTrack": True, "ResizeObserver": True,
                      "IntersectionObserver": True}
@@ -363,6 +364,7 @@ class FakePlatform:
                                         {"width": width, "height": height, "frameRate": 30, "deviceId": device}))
         if "audio" in constraints:
             tracks.append(FakeTrackPort(f"mic-{n}", "audio", {"deviceId": self._device("audioinput", constraints["audio"])}))
+            tracks[-1].silent = self.silent_microphone
         self.granted = True
         return tracks
 
@@ -496,12 +498,18 @@ class FakeTrackPort:
         self.on_ended: Any = None
         self.sinks: dict[Any, str] = {}  # element -> the audio output set_sink_id chose
         self.sink_error: Exception | None = None
+        self.silent = False  # what detect_silence answers
+        self.silence_checks: list[float] = []
 
     def end(self) -> None:
         """What the page pushes when the track ends by itself (the user stopped sharing the screen)."""
         self.ready_state = "ended"
         if self.on_ended is not None:
             self.on_ended()
+
+    async def detect_silence(self, window_ms: float) -> bool:
+        self.silence_checks.append(window_ms)
+        return self.silent
 
     def played(self, ok: bool, error: str = "") -> None:
         """What the page pushes once play() of an element holding this (audio) track settled."""

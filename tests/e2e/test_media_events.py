@@ -1,0 +1,139 @@
+"""Media events against the real server (issue 9 item 8).
+
+* ``local_audio_silence_detected`` (livekit-client's LocalAudioSilenceDetected): a Chromium whose fake microphone
+  plays a silent WAV file made here (``--use-file-for-fake-audio-capture``): publishing it gives the room event
+  (after ``local_track_published``) and the track's ``audio_silence_detected``, on the main thread and through the
+  worker bridge; Chromium's default fake microphone (its beeps, with the default audio processing) gives none.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import LIVEKIT_URL, make_token, run_py
+from .page import PRELUDE, SETTLED_LOG, logged_warnings, open_page
+
+RUN = """
+const done = arguments[arguments.length - 1];
+window.lkpwPyodide.runPythonAsync(arguments[0]).then((v) => done(String(v)), (e) => done("ERROR " + e));
+"""
+
+
+def _run(driver: Any, code: str) -> Any:
+    out = driver.execute_async_script(RUN, code)
+    assert not out.startswith("ERROR"), out
+    return json.loads(out)
+
+
+@pytest.fixture
+def silent_mic_driver() -> Any:
+    """A Chromium of our own whose fake microphone plays two seconds of digital silence (a WAV made here)."""
+    from chromium_flags import CHROMEDRIVER, CHROMIUM_BINARY, CHROMIUM_FLAGS, chromium_flags
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    folder = Path(tempfile.mkdtemp(prefix="livekit-pyweb-silent-"))
+    silent = folder / "silent.wav"
+    with wave.open(str(silent), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(b"\0\0" * 48000 * 2)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM_BINARY
+    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={silent}"]
+    for argument in chromium_flags(str(folder / "profile"), base=flags):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_script_timeout(180)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+PUBLISH_MIC = """
+room = Room()
+silence, track_silence = [], []
+order = []
+room.on("local_track_published", lambda pub, track: order.append("local_track_published"))
+room.on("local_audio_silence_detected", lambda pub: (silence.append(pub.sid), order.append("silence")))
+await room.connect({url!r}, {token!r})
+pub = await room.local_participant.set_microphone_enabled(True)   # default audio processing
+pub.track.on("audio_silence_detected", lambda: track_silence.append(pub.sid))
+{wait}
+await wait_until(lambda: all(task.done() for task in room._tasks), 5, "the room's pending tasks")
+result = {{"sid": pub.sid, "silence": silence, "track_silence": track_silence, "order": order,
+          "platform": room._platform.name}}
+await room.disconnect()
+json.dumps(result)
+"""
+WAIT_SILENCE = 'await wait_until(lambda: silence, 5, "local_audio_silence_detected")'
+
+
+def test_a_silent_microphone_is_reported_on_the_main_thread_and_in_a_worker(silent_mic_driver, room_name,
+                                                                              dist_url):
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = silent_mic_driver
+    driver.get(f"{dist_url}/devices.html")
+    deadline = time.monotonic() + 90
+    while driver.execute_script("return window.lkpw.state") == "booting":
+        assert time.monotonic() < deadline, "Pyodide did not boot"
+        time.sleep(0.2)
+    _run(driver, PRELUDE)
+    main = _run(driver, PUBLISH_MIC.format(url=LIVEKIT_URL, token=make_token("silent-main", room_name),
+                                           wait=WAIT_SILENCE))
+    assert main["silence"] == [main["sid"]] and main["track_silence"] == [main["sid"]], main
+    assert main["order"] == ["local_track_published", "silence"] and main["platform"] == "direct", main
+    assert _run(driver, SETTLED_LOG) == []
+
+    open_worker_page(driver, dist_url)
+    run_worker(driver, PRELUDE)
+    worker = run_worker(driver, PUBLISH_MIC.format(url=LIVEKIT_URL, token=make_token("silent-worker", room_name),
+                                                   wait=WAIT_SILENCE))
+    assert worker["silence"] == [worker["sid"]] and worker["track_silence"] == [worker["sid"]], worker
+    assert worker["order"] == ["local_track_published", "silence"] and worker["platform"] == "bridge", worker
+    assert run_worker(driver, "json.dumps(logged)") == []
+
+
+PUBLISH_WARM_MIC = """
+from livekit_pyweb import create_local_audio_track
+mic = await create_local_audio_track()   # default audio processing
+await asyncio.sleep(1.0)                 # past the fake microphone's silent start (see the test)
+room = Room()
+silence, track_silence = [], []
+order = []
+room.on("local_track_published", lambda pub, track: order.append("local_track_published"))
+room.on("local_audio_silence_detected", lambda pub: (silence.append(pub.sid), order.append("silence")))
+mic.on("audio_silence_detected", lambda: track_silence.append(mic.sid))
+await room.connect({url!r}, {token!r})
+pub = await room.local_participant.publish_track(mic)
+await wait_until(lambda: all(task.done() for task in room._tasks), 5, "the room's pending tasks")
+result = {{"sid": pub.sid, "silence": silence, "track_silence": track_silence, "order": order}}
+await room.disconnect()
+json.dumps(result)
+"""
+
+
+def test_a_sounding_microphone_is_not_reported(selenium_standalone, room_name):
+    """Chromium's default fake microphone (beeps, default audio processing): the check runs (the room's task
+    ends) and finds sound: no event. Measured: that microphone gives digital silence for its first 300-400 ms, and
+    livekit-client publishing it at once (its check 200 ms after local_track_published) reported
+    LocalAudioSilenceDetected in 3 of 4 runs here, as we do; so the microphone is captured a second before it is
+    published, as a microphone that has been on for a while."""
+    selenium = selenium_standalone
+    open_page(selenium)
+    result = run_py(selenium, PUBLISH_WARM_MIC.format(url=LIVEKIT_URL, token=make_token("beeping", room_name)))
+    assert result["silence"] == [] and result["track_silence"] == [], result
+    assert result["order"] == ["local_track_published"], result
+    assert logged_warnings(selenium) == []
