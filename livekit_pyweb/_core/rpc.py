@@ -21,10 +21,14 @@ over reliable data packets ("RPC v1"):
 * As livekit.rtc 1.2, the callee gives its handler until the request's ``response_timeout_ms``; a handler still
   running then is cancelled and the caller told ``RESPONSE_TIMEOUT`` at once (not after the handler unwinds).
 
-We announce ``ClientInfo.client_protocol`` 0, so peers send us v1 requests and v1 responses; the data-stream
-variant ("RPC v2", for peers announcing client_protocol >= 1) is not spoken, so requests over 15 360 bytes are
-refused whatever the callee supports. A payload a peer sends deflate-compressed (``compressed_payload``) is
-inflated.
+"RPC v2" (livekit-client 2.23, livekit.rtc 1.2), with a participant announcing ``ClientInfo.client_protocol`` >= 1:
+the request travels as a text stream on topic ``lk.rpc_request`` with attributes ``lk.rpc_request_id``,
+``lk.rpc_request_method``, ``lk.rpc_request_response_timeout_ms`` and ``lk.rpc_request_version`` (2), of any size;
+the callee acks on the stream's header (before reading its text) and answers a successful call with a text stream on
+``lk.rpc_response`` (attribute ``lk.rpc_request_id``) when the caller announces >= 1 too; acks and errors stay
+packets. A malformed request stream is answered ``APPLICATION_ERROR`` with data ``RPC data stream malformed``.
+Which version goes to whom is decided here from ``client_protocol_of(identity)``; a deflate-compressed
+``compressed_payload`` a peer sends is inflated.
 
 Use: :class:`RpcState` holds both sides. Feed it with :meth:`RpcState.start_call` / :meth:`RpcState.sent` /
 :meth:`RpcState.receive_packet` / :meth:`RpcState.participant_left` / :meth:`RpcState.finish_invocation` /
@@ -50,6 +54,19 @@ logger = logging.getLogger("livekit_pyweb.rpc")
 
 RPC_VERSION = 1
 """The RPC version of ``RpcRequest.version`` we send and accept (v1: request and response in data packets)."""
+RPC_VERSION_STREAMS = 2
+"""The RPC version of a request sent as a text stream (v2), in its ``lk.rpc_request_version`` attribute."""
+CLIENT_PROTOCOL_DATA_STREAM_RPC = 1
+"""A participant announcing ``client_protocol`` at least this gets (and sends) requests and successful responses as
+text streams (livekit-client ``CLIENT_PROTOCOL_DATA_STREAM_RPC``)."""
+REQUEST_TOPIC = "lk.rpc_request"
+"""The text-stream topic of a v2 request."""
+RESPONSE_TOPIC = "lk.rpc_response"
+"""The text-stream topic of a v2 successful response."""
+ATTR_REQUEST_ID = "lk.rpc_request_id"
+ATTR_METHOD = "lk.rpc_request_method"
+ATTR_RESPONSE_TIMEOUT_MS = "lk.rpc_request_response_timeout_ms"
+ATTR_VERSION = "lk.rpc_request_version"
 MAX_PAYLOAD_BYTES = 15360
 """UTF-8 bytes of a v1 request or response payload (livekit-client ``MAX_V1_PAYLOAD_BYTES``)."""
 MAX_MESSAGE_BYTES = 256
@@ -142,6 +159,16 @@ class Outcome:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TextStreamOut:
+    """A text stream to send reliably to ``destination`` (an RPC v2 request or successful response)."""
+
+    destination: str
+    topic: str
+    text: str
+    attributes: dict[str, str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Invocation:
     """A request to run a handler: what livekit.rtc passes as ``RpcInvocationData`` (``response_timeout`` in
     seconds, as the caller put it on the wire)."""
@@ -163,6 +190,13 @@ class _Call:
 
 
 @dataclasses.dataclass(slots=True)
+class _Reading:
+    caller: str
+    method: str
+    timeout: float
+
+
+@dataclasses.dataclass(slots=True)
 class _Running:
     caller: str
     deadline: float
@@ -181,9 +215,12 @@ class RpcState:
     that may answer it): when it does not, the request is answered ``UNSUPPORTED_METHOD`` here.
     """
 
-    def __init__(self, has_handler: Callable[[str], bool]) -> None:
+    def __init__(self, has_handler: Callable[[str], bool],
+                 client_protocol_of: Callable[[str], int] = lambda identity: 0) -> None:
         self._has_handler = has_handler
+        self._client_protocol_of = client_protocol_of
         self._calls: dict[str, _Call] = {}
+        self._reading: dict[str, _Reading] = {}
         self._running: dict[str, _Running] = {}
         self._to_send: list[Any] = []
         self._outcomes: list[Outcome] = []
@@ -204,12 +241,14 @@ class RpcState:
         max_round_trip_latency: float | None = None,
         server_version: str = "",
     ) -> Any:
-        """Register a call and return the ``DataPacket`` to send (reliably) for it, or a :class:`Failure` when
+        """Register a call and return what to send (reliably) for it: the ``DataPacket`` (v1), or, to a participant
+        announcing client_protocol >= 1, a :class:`TextStreamOut` (v2, no size limit); or a :class:`Failure` when
         the call cannot be made (nothing is then pending). The ack deadline starts now; the response deadline
         starts with :meth:`sent`."""
         if self._closed:
             return Failure.built_in(ErrorCode.SEND_FAILED, "the room is disconnected")
-        if utf8_length(payload) > MAX_PAYLOAD_BYTES:
+        streams = self._client_protocol_of(destination) >= CLIENT_PROTOCOL_DATA_STREAM_RPC
+        if not streams and utf8_length(payload) > MAX_PAYLOAD_BYTES:
             return Failure.built_in(ErrorCode.REQUEST_PAYLOAD_TOO_LARGE)
         if server_version and not server_supports_rpc(server_version):
             return Failure.built_in(ErrorCode.UNSUPPORTED_SERVER)
@@ -224,6 +263,10 @@ class RpcState:
                 f"max_round_trip_latency must be a positive number of seconds, not {max_round_trip_latency!r}")
         wire_timeout_ms = round(max(timeout, latency + 1.0) * 1000)
         self._calls[request_id] = _Call(destination, timeout, ack_deadline=now + latency)
+        if streams:
+            return TextStreamOut(destination, REQUEST_TOPIC, payload, {
+                ATTR_REQUEST_ID: request_id, ATTR_METHOD: method, ATTR_RESPONSE_TIMEOUT_MS: str(wire_timeout_ms),
+                ATTR_VERSION: str(RPC_VERSION_STREAMS)})
         m = proto.models()
         return m.DataPacket(
             kind=m.DataPacket.Kind.RELIABLE,
@@ -306,7 +349,64 @@ class RpcState:
         else:  # "payload", or nothing set: an empty result
             self._settle(request_id, payload=str(response.payload))
 
+    def receive_response_stream(self, sender: str, attributes: dict[str, str], payload: str | None) -> None:
+        """A v2 successful response: the text of an ``lk.rpc_response`` stream from ``sender`` (None: it could not
+        be read), whose attributes name the request."""
+        if self._closed:
+            return
+        request_id = attributes.get(ATTR_REQUEST_ID, "")
+        if not request_id:
+            logger.debug("RPC response stream from %s without %s: dropped", sender, ATTR_REQUEST_ID)
+            return
+        if self._known_call(request_id, sender, "response stream") is None:
+            return
+        if payload is None:
+            self._settle(request_id, error=Failure.built_in(ErrorCode.APPLICATION_ERROR,
+                                                            "Error reading RPC response payload"))
+        else:
+            self._settle(request_id, payload=payload)
+
     # -- callee ------------------------------------------------------------------------------------------
+    def receive_request_stream(self, caller: str, attributes: dict[str, str], now: float) -> str | None:
+        """A v2 request opened (an ``lk.rpc_request`` text stream from ``caller``): acked at once, as livekit-client
+        does, before its text is read. Returns the request id whose text to read and pass to
+        :meth:`receive_request_text`, or None when it is answered already (malformed, other version) or dropped."""
+        if self._closed:
+            return None
+        request_id = attributes.get(ATTR_REQUEST_ID, "")
+        method = attributes.get(ATTR_METHOD, "")
+        try:
+            timeout_ms = int(attributes.get(ATTR_RESPONSE_TIMEOUT_MS, ""))
+            version = int(attributes.get(ATTR_VERSION, ""))
+        except ValueError:
+            timeout_ms = version = -1
+        if not request_id or not method or timeout_ms < 0 or version < 0:
+            logger.debug("malformed RPC request stream from %s: %s", caller, attributes)
+            if request_id:
+                self._respond(caller, request_id, error=Failure.built_in(ErrorCode.APPLICATION_ERROR,
+                                                                         "RPC data stream malformed"))
+            return None
+        self._send(caller, rpc_ack=proto.models().RpcAck(request_id=request_id))
+        if version != RPC_VERSION_STREAMS:
+            self._respond(caller, request_id, error=Failure.built_in(ErrorCode.UNSUPPORTED_VERSION))
+            return None
+        if request_id in self._running or request_id in self._reading:
+            logger.debug("RPC request %s from %s is already running: duplicate dropped", request_id, caller)
+            return None
+        self._reading[request_id] = _Reading(caller, method, timeout_ms / 1000.0)
+        return request_id
+
+    def receive_request_text(self, request_id: str, payload: str | None, now: float) -> None:
+        """The text of a v2 request (None: it could not be read, answered ``APPLICATION_ERROR``)."""
+        reading = self._reading.pop(request_id, None)
+        if reading is None or self._closed:
+            return
+        if payload is None:
+            self._respond(reading.caller, request_id, error=Failure.built_in(
+                ErrorCode.APPLICATION_ERROR, "Error reading RPC request payload"))
+            return
+        self._dispatch(reading.caller, request_id, reading.method, payload, reading.timeout, now)
+
     def _receive_request(self, caller: str, request: Any, now: float) -> None:
         request_id = str(request.id)
         if not request_id:
@@ -325,14 +425,17 @@ class RpcState:
                 return
         else:
             payload = str(request.payload)
-        method = str(request.method)
+        if request_id in self._running or request_id in self._reading:
+            logger.debug("RPC request %s from %s is already running: duplicate dropped", request_id, caller)
+            return
+        self._dispatch(caller, request_id, str(request.method), payload, int(request.response_timeout_ms) / 1000.0,
+                       now)
+
+    def _dispatch(self, caller: str, request_id: str, method: str, payload: str, timeout: float,
+                  now: float) -> None:
         if not self._has_handler(method):
             self._respond(caller, request_id, error=Failure.built_in(ErrorCode.UNSUPPORTED_METHOD))
             return
-        if request_id in self._running:
-            logger.debug("RPC request %s from %s is already running: duplicate dropped", request_id, caller)
-            return
-        timeout = int(request.response_timeout_ms) / 1000.0
         self._running[request_id] = _Running(caller, now + timeout)
         self._invocations.append(Invocation(request_id, caller, method, payload, timeout))
 
@@ -341,6 +444,11 @@ class RpcState:
         whose deadline passed was answered ``RESPONSE_TIMEOUT`` then; how it ends is not sent."""
         running = self._running.pop(request_id, None)
         if running is None or running.expired:  # answered RESPONSE_TIMEOUT when the deadline passed
+            return
+        if error is None and self._client_protocol_of(running.caller) >= CLIENT_PROTOCOL_DATA_STREAM_RPC:
+            # v2 caller: a successful response travels as a text stream, of any size (errors stay packets)
+            self._to_send.append(TextStreamOut(running.caller, RESPONSE_TOPIC, payload or "",
+                                               {ATTR_REQUEST_ID: request_id}))
             return
         if error is None and utf8_length(payload or "") > MAX_PAYLOAD_BYTES:
             error = Failure.built_in(ErrorCode.RESPONSE_PAYLOAD_TOO_LARGE)
@@ -392,13 +500,15 @@ class RpcState:
         for request_id in list(self._calls):
             self._settle(request_id, error=Failure.built_in(ErrorCode.RECIPIENT_DISCONNECTED))
         self._running.clear()
+        self._reading.clear()
         self._to_send.clear()
         self._invocations.clear()
         self._expired.clear()
 
     # -- outputs -----------------------------------------------------------------------------------------
     def packets_to_send(self) -> list[Any]:
-        """The ``DataPacket``s (acks, responses) to send reliably, in order; drained."""
+        """What to send reliably, in order (an ack before its response): ``DataPacket``s (acks, v1 responses,
+        errors) and :class:`TextStreamOut` (v2 successful responses); drained."""
         out, self._to_send = self._to_send, []
         return out
 

@@ -19,6 +19,7 @@ from livekit_pyweb._core.rpc import (
     Failure,
     Invocation,
     Outcome,
+    TextStreamOut,
     RpcState,
     server_supports_rpc,
     truncate_utf8,
@@ -374,3 +375,105 @@ def test_we_announce_a_client_protocol_that_asks_peers_for_rpc_v1() -> None:
     participant announcing client_protocol >= 1. Only v1 is spoken here: raising the announced protocol needs
     RPC v2 first, or every call from those peers to us fails."""
     assert client_info.CLIENT_PROTOCOL < 1
+
+
+# -- v2: requests and successful responses as text streams, with participants announcing client_protocol >= 1 ------
+def v2_state(*methods: str, protocols: dict[str, int] | None = None) -> RpcState:
+    known = {"bob": 2, "alice": 2} if protocols is None else protocols
+    return RpcState(lambda method: method in methods, lambda identity: known.get(identity, 0))
+
+
+def v2_attrs(request_id: str = "r1", method: str = "greet", timeout_ms: str = "10000",
+             version: str = "2") -> dict[str, str]:
+    return {"lk.rpc_request_id": request_id, "lk.rpc_request_method": method,
+            "lk.rpc_request_response_timeout_ms": timeout_ms, "lk.rpc_request_version": version}
+
+
+def test_v2_request_to_a_client_protocol_1_peer_is_a_text_stream_without_size_limit() -> None:
+    s = v2_state()
+    big = "x" * (MAX_PAYLOAD_BYTES * 3)
+    out = call(s, payload=big, response_timeout=10.0)
+    assert out == TextStreamOut("bob", "lk.rpc_request", big, {
+        "lk.rpc_request_id": "c1", "lk.rpc_request_method": "greet", "lk.rpc_request_response_timeout_ms": "10000",
+        "lk.rpc_request_version": "2"})
+    s.sent("c1", 0.0)
+    s.receive_packet(ack("bob", "c1"), 0.1)
+    s.receive_response_stream("bob", {"lk.rpc_request_id": "c1"}, "y" * 50_000)
+    assert s.outcomes() == [Outcome("c1", payload="y" * 50_000)]
+    # to a v1 peer the same call is a packet, and refused when too large
+    assert call(s, request_id="c2", destination="carol").WhichOneof("value") == "rpc_request"
+    assert call(s, request_id="c3", destination="carol", payload=big) == Failure.built_in(
+        ErrorCode.REQUEST_PAYLOAD_TOO_LARGE)
+
+
+def test_v2_errors_still_arrive_as_packets_and_bad_response_streams_are_handled() -> None:
+    s = v2_state()
+    call(s)
+    s.receive_packet(response("bob", "c1", error=m().RpcError(code=1400, message="nope")), 0.1)
+    assert s.outcomes()[0].error == Failure(1400, "nope", "")
+    call(s, request_id="c2")
+    s.receive_response_stream("mallory", {"lk.rpc_request_id": "c2"}, "forged")  # another sender: ignored
+    s.receive_response_stream("bob", {}, "no id")  # no request id: ignored
+    assert s.outcomes() == []
+    s.receive_response_stream("bob", {"lk.rpc_request_id": "c2"}, None)  # unreadable
+    assert s.outcomes() == [Outcome("c2", error=Failure.built_in(ErrorCode.APPLICATION_ERROR,
+                                                                 "Error reading RPC response payload"))]
+
+
+def test_v2_request_stream_is_acked_before_its_text_then_invoked_and_answered_by_stream() -> None:
+    s = v2_state("greet")
+    assert s.receive_request_stream("alice", v2_attrs(timeout_ms="12000"), 1.0) == "r1"
+    assert kinds(s.packets_to_send()) == ["rpc_ack"] and s.invocations() == []
+    s.receive_request_text("r1", "z" * 40_000, 1.5)
+    assert s.invocations() == [Invocation("r1", "alice", "greet", "z" * 40_000, 12.0)]
+    assert s.next_deadline() == 13.5
+    s.finish_invocation("r1", payload="w" * 40_000)
+    assert s.packets_to_send() == [TextStreamOut("alice", "lk.rpc_response", "w" * 40_000,
+                                                 {"lk.rpc_request_id": "r1"})]
+
+
+def test_v2_caller_errors_are_packets_and_v1_callers_keep_the_size_limit() -> None:
+    s = v2_state("greet", protocols={"alice": 1})
+    s.receive_request_stream("alice", v2_attrs(), 0.0)
+    s.receive_request_text("r1", "p", 0.0)
+    s.packets_to_send()
+    s.finish_invocation("r1", error=Failure(2001, "custom", "d"))
+    (packet,) = s.packets_to_send()
+    assert packet.rpc_response.error.code == 2001
+    s.receive_packet(request("carol", request_id="r2"), 0.0)  # a v1 caller
+    s.packets_to_send()
+    s.finish_invocation("r2", payload="y" * (MAX_PAYLOAD_BYTES + 1))
+    assert s.packets_to_send()[0].rpc_response.error.code == ErrorCode.RESPONSE_PAYLOAD_TOO_LARGE
+
+
+@pytest.mark.parametrize(("attrs", "answered"), [
+    ({"lk.rpc_request_id": "r1"}, True),  # method, timeout and version missing: answered with the id it has
+    (v2_attrs(timeout_ms="soon"), True),
+    ({"lk.rpc_request_method": "greet"}, False),  # no id: nothing to answer
+])
+def test_v2_malformed_request_stream_is_application_error(attrs: dict[str, str], answered: bool) -> None:
+    s = v2_state("greet")
+    assert s.receive_request_stream("alice", attrs, 0.0) is None
+    sent = s.packets_to_send()
+    if answered:
+        assert kinds(sent) == ["rpc_response"]
+        assert (sent[0].rpc_response.error.code, sent[0].rpc_response.error.message) == (
+            1500, "Application error in method handler")
+        assert sent[0].rpc_response.error.data == "RPC data stream malformed"
+    else:
+        assert sent == []
+
+
+def test_v2_other_version_unknown_method_and_unreadable_text() -> None:
+    s = v2_state("greet")
+    assert s.receive_request_stream("alice", v2_attrs(version="3"), 0.0) is None
+    sent = s.packets_to_send()
+    assert kinds(sent) == ["rpc_ack", "rpc_response"] and sent[1].rpc_response.error.code == 1404
+    assert s.receive_request_stream("alice", v2_attrs("r2", method="other"), 0.0) == "r2"
+    s.receive_request_text("r2", "x", 0.0)
+    assert s.packets_to_send()[-1].rpc_response.error.code == 1400
+    assert s.receive_request_stream("alice", v2_attrs("r3"), 0.0) == "r3"
+    s.receive_request_text("r3", None, 0.0)
+    err = s.packets_to_send()[-1].rpc_response.error
+    assert (err.code, err.data) == (1500, "Error reading RPC request payload")
+    assert s.invocations() == []
