@@ -115,14 +115,8 @@ class Rule:
 
 EXCEPTIONS: tuple[Rule, ...] = (
     # -- (i) later issues ---------------------------------------------------------------------------------------
-    Rule("later issue", DATA, "data streams (text/byte streams; the pre-connect audio buffer is sent as one)", (
-        "TextStream*", "ByteStream*", "StreamError", "DataStreamOptions", "RoomOptions.data_stream",
-        "Room.register_*_stream_handler", "Room.unregister_*_stream_handler",
-        "LocalParticipant.send_text", "LocalParticipant.send_bytes", "LocalParticipant.send_file",
-        "LocalParticipant.stream_text", "LocalParticipant.stream_bytes", "TrackPublishOptions.preconnect_buffer",
-    )),
-    Rule("later issue", DATA, "transcriptions (data packets / the lk.transcription stream)", (
-        "Transcription*", "LocalParticipant.publish_transcription",
+    Rule("later issue", DATA, "data streams: the receive-size option, and the pre-connect audio buffer (sent as one)", (
+        "DataStreamOptions", "RoomOptions.data_stream", "TrackPublishOptions.preconnect_buffer",
     )),
     Rule("later issue", RECONNECT, "reconnect/resume and the server-side scenarios that exercise it", (
         "SimulateScenarioKind", "SimulateScenarioKind.*", "Room.simulate_scenario",

@@ -34,7 +34,20 @@ if TYPE_CHECKING:  # pragma: no cover
         SignalRequestError,
         TrackInvalidError,
         PublishDataError,
+        DataStreamErrorReason,
+        StreamError,
+        DataStreamError,
     )
+    from .data_stream import (
+        ByteStreamInfo,
+        ByteStreamReader,
+        ByteStreamWriter,
+        PageFile,
+        TextStreamInfo,
+        TextStreamReader,
+        TextStreamWriter,
+    )
+    from .transcription import Transcription, TranscriptionSegment
     from .options import (
         AdaptiveStreamSettings,
         AudioCaptureOptions,
@@ -103,7 +116,11 @@ _EXPORTS = {
     "errors": ("LiveKitError", "ConnectError", "ConnectionError", "ConnectionErrorReason", "SignalProtocolError", "NegotiationError",
                "TrackError", "PublishTrackError", "DeviceError", "DeviceErrorReason", "MediaDeviceFailure", "UnsupportedError",
                "InvalidStateError", "BridgeError", "DeviceUnsupportedError", "UnexpectedConnectionState",
-               "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError", "PublishDataError"),
+               "UnsupportedServer", "RequestErrorReason", "SignalRequestError", "TrackInvalidError", "PublishDataError",
+               "DataStreamErrorReason", "StreamError", "DataStreamError"),
+    "data_stream": ("TextStreamInfo", "ByteStreamInfo", "TextStreamReader", "ByteStreamReader", "TextStreamWriter",
+                    "ByteStreamWriter", "PageFile"),
+    "transcription": ("Transcription", "TranscriptionSegment"),
     "participant": ("Participant", "LocalParticipant", "RemoteParticipant"),
     "rpc": ("RpcError", "RpcInvocationData", "RpcCallInfo", "RpcInterceptor"),
     "track": ("Track", "AudioTrack", "VideoTrack", "LocalTrack", "LocalVideoTrack", "LocalAudioTrack", "RemoteTrack", "RemoteVideoTrack",

@@ -17,6 +17,8 @@ Every failure the SDK reports is a :class:`LiveKitError`. The tree::
     ├── UnsupportedError           (the environment lacks an API, e.g. RTCPeerConnection in a Web Worker)
     ├── BridgeError                (Web Worker only: the page host serving the browser objects stopped answering)
     ├── PublishDataError           (a data packet too large, or no open data channel to send it on; code 14)
+    ├── StreamError                (a data stream failed: sending, or an incoming one ended abnormally; code 16;
+    │                               reason: DataStreamErrorReason; also importable as DataStreamError)
     └── InvalidStateError          (a call made in the wrong state, e.g. publish before connect)
 
 ``ConnectError`` is livekit.rtc's name for a failed join, so code written for the official Python SDK catches
@@ -54,6 +56,9 @@ __all__ = [
     "RequestErrorReason",
     "SignalRequestError",
     "TrackInvalidError",
+    "DataStreamErrorReason",
+    "StreamError",
+    "DataStreamError",
 ]
 
 
@@ -281,3 +286,49 @@ class PublishDataError(LiveKitError):
     room in its buffer. The channel itself stays usable after a refused packet."""
 
     code = 14
+
+
+class DataStreamErrorReason(enum.Enum):
+    """Why a data stream failed: livekit-client's ``DataStreamErrorReason`` (same names and values)."""
+
+    AlreadyOpened = 0
+    """A stream with this id is already being read."""
+    AbnormalEnd = 1
+    """The sender closed it with a reason, left the room mid-stream, or we disconnected."""
+    DecodeFailed = 2
+    """Its content is not valid UTF-8 (text), or not valid raw deflate (compressed)."""
+    LengthExceeded = 3
+    """More bytes arrived than the header's ``total_length``."""
+    Incomplete = 4
+    """Fewer bytes than ``total_length`` at the trailer, or a chunk is missing."""
+    HandlerAlreadyRegistered = 7
+    EncryptionTypeMismatch = 8
+    HeaderTooLarge = 9
+    """The header packet (mostly its attributes) exceeds the 15,000-byte budget: nothing was sent."""
+    PayloadTooLarge = 10
+    """A compressed stream inflates beyond the receiver's limit."""
+
+
+class StreamError(LiveKitError):
+    """A data stream operation failed, or an incoming stream ended abnormally (livekit.rtc's ``StreamError``;
+    livekit-client's ``DataStreamError``, code 16, also this class's alias).
+
+    Attributes:
+        description: the message (livekit.rtc's attribute).
+        reason: see :class:`DataStreamErrorReason` (None where none applies, e.g. a write after close).
+        reason_name: the reason's name, as livekit-client's ``reasonName`` ("" when no reason).
+    """
+
+    code = 16
+
+    def __init__(self, description: str, reason: DataStreamErrorReason | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.reason = reason
+        self.reason_name = reason.name if reason is not None else ""
+
+    def __repr__(self) -> str:
+        return f"StreamError({self.description!r}, reason={self.reason_name or None})"
+
+
+DataStreamError = StreamError

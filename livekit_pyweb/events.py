@@ -366,6 +366,17 @@ class TrackSubscriptionPermissionChanged(RoomEvent):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TranscriptionReceived(RoomEvent):
+    """A ``transcription`` data packet: ``segments`` (list of TranscriptionSegment) of ``participant``'s track
+    ``publication`` (either None when not known here), as livekit.rtc emits it."""
+
+    name: ClassVar[str] = "transcription_received"
+    segments: list[Any]
+    participant: Participant | None
+    publication: TrackPublication | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Emitted:
     """A participant or track event as ``participant.events()``/``track.events()`` give it: its name and the
     arguments its handlers get."""

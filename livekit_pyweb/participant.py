@@ -50,6 +50,8 @@ from .track import LocalAudioTrack, LocalTrack, LocalVideoTrack
 from .track_publication import LocalTrackPublication, RemoteTrackPublication, TrackPublication, _CodecSender
 
 if TYPE_CHECKING:
+    from .data_stream import ByteStreamInfo, ByteStreamWriter, TextStreamInfo, TextStreamWriter
+    from .transcription import Transcription
     from .room import Room
 
 logger = logging.getLogger("livekit_pyweb.participant")
@@ -931,6 +933,131 @@ class LocalParticipant(Participant):
             await self.unpublish_track(sid)
 
     # -- subscription permissions ------------------------------------------------------------------------
+    # -- data streams (livekit.rtc's signatures; see livekit_pyweb.data_stream) ----------------------------------
+    async def send_text(
+        self,
+        text: str,
+        *,
+        destination_identities: list[str] | None = None,
+        topic: str = "",
+        attributes: dict[str, str] | None = None,
+        reply_to_id: str | None = None,
+        compress: bool = True,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> TextStreamInfo:
+        """Send ``text`` as one text stream to everyone (or to ``destination_identities``) on ``topic`` (e.g.
+        ``"lk.chat"``); returns once every packet is on the data channel.
+
+        As livekit-client 2.23: when every recipient reads data streams v2 and it fits, the whole text rides in one
+        packet; else a header, 15,000-byte chunks and a trailer. With ``compress`` (default) the text is
+        deflate-compressed when every recipient can inflate it. ``on_progress(fraction)`` (livekit-client
+        ``onProgress``) follows the chunks sent.
+
+        Raises:
+            StreamError: the header is too large (``HeaderTooLarge``: attributes).
+            InvalidStateError: the room is not connected. PublishDataError: the data channel refused a packet.
+        """
+        return await self._room._data_streams.send_text(
+            text, destination_identities=destination_identities, topic=topic, attributes=attributes,
+            reply_to_id=reply_to_id, compress=compress, on_progress=on_progress)
+
+    async def stream_text(
+        self,
+        *,
+        destination_identities: list[str] | None = None,
+        topic: str = "",
+        attributes: dict[str, str] | None = None,
+        stream_id: str | None = None,
+        reply_to_id: str | None = None,
+        total_size: int | None = None,
+        sender_identity: str | None = None,
+    ) -> TextStreamWriter:
+        """Open a text stream (its header is sent now): ``await writer.write(text)`` as often as needed, then
+        ``await writer.aclose()``. ``sender_identity`` is accepted as livekit.rtc does; the server stamps the real
+        sender on every packet anyway."""
+        del sender_identity  # the server overwrites a packet's participant_identity with the real sender
+        return await self._room._data_streams.stream_text(
+            destination_identities=destination_identities, topic=topic, attributes=attributes, stream_id=stream_id,
+            reply_to_id=reply_to_id, total_size=total_size)
+
+    async def send_bytes(
+        self,
+        data: bytes,
+        *,
+        topic: str = "",
+        name: str | None = None,
+        mime_type: str | None = None,
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
+        stream_id: str | None = None,
+        compress: bool = True,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> ByteStreamInfo:
+        """Send ``data`` as one byte stream (``name`` "unknown" and ``mime_type`` "application/octet-stream" by
+        default); single-packet and compressed as :meth:`send_text`."""
+        return await self._room._data_streams.send_bytes(
+            data, destination_identities=destination_identities, topic=topic,
+            name=name if name is not None else "unknown",
+            mime_type=mime_type if mime_type is not None else "application/octet-stream", attributes=attributes,
+            stream_id=stream_id, compress=compress, on_progress=on_progress)
+
+    async def stream_bytes(
+        self,
+        name: str,
+        *,
+        total_size: int | None = None,
+        mime_type: str = "application/octet-stream",
+        attributes: dict[str, str] | None = None,
+        stream_id: str | None = None,
+        destination_identities: list[str] | None = None,
+        topic: str = "",
+    ) -> ByteStreamWriter:
+        """Open a byte stream named ``name``: ``await writer.write(data)``..., then ``await writer.aclose()``."""
+        return await self._room._data_streams.stream_bytes(
+            name, total_size=total_size, mime_type=mime_type, attributes=attributes, stream_id=stream_id,
+            destination_identities=destination_identities, topic=topic)
+
+    async def send_file(
+        self,
+        file_path: Any,
+        *,
+        topic: str = "",
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
+        stream_id: str | None = None,
+        compress: bool = True,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> ByteStreamInfo:
+        """Send a file as a byte stream named after it, its mime type guessed from the name.
+
+        ``file_path``: a path in Pyodide's file system (as livekit.rtc), or a browser ``File``/``Blob`` (read in
+        chunks by the platform: on the page, or where Python runs in a Web Worker), or a
+        :class:`~livekit_pyweb.data_stream.PageFile` naming a file of an ``<input type=file>`` on the page (a worker
+        cannot hold the page's File objects; the page host reads it). As livekit-client's ``sendFile``: never a
+        single packet; compressed when every recipient can inflate (``compress``).
+
+        Raises:
+            FileNotFoundError / OSError: the path cannot be read.
+        """
+        return await self._room._data_streams.send_file(
+            file_path, topic=topic, destination_identities=destination_identities, attributes=attributes,
+            stream_id=stream_id, compress=compress, on_progress=on_progress)
+
+    async def publish_transcription(self, transcription: Transcription) -> None:
+        """Send a ``transcription`` data packet: the segments of ``transcription.participant_identity``'s track
+        ``transcription.track_sid`` (every participant's ``transcription_received`` fires with them).
+
+        Raises:
+            InvalidStateError: the room is not connected. PublishDataError: the data channel refused it.
+        """
+        m = proto.models()
+        packet = m.DataPacket(kind=m.DataPacket.Kind.RELIABLE, transcription=m.Transcription(
+            transcribed_participant_identity=transcription.participant_identity,
+            track_id=transcription.track_sid,
+            segments=[m.TranscriptionSegment(id=s.id, text=s.text, start_time=s.start_time, end_time=s.end_time,
+                                             final=s.final, language=s.language) for s in transcription.segments]))
+        await self._room._data_streams.send(packet)
+
     def set_track_subscription_permissions(
         self, *, allow_all_participants: bool,
         participant_permissions: Sequence[ParticipantTrackPermission] | None = None,

@@ -58,9 +58,11 @@ from .events import (
     TrackUnmuted,
     TrackUnpublished,
     TrackUnsubscribed,
+    TranscriptionReceived,
 )
 from .enums import ConnectionState, DataPacketKind, DisconnectReason, StreamState, SubscriptionStatus
 from .options import RoomOptions
+from .data_stream import ByteStreamHandler, StreamManager, TextStreamHandler
 from .participant import LocalParticipant, Participant, RemoteParticipant
 from .rpc import RpcDriver
 from .track import LocalTrack, RemoteAudioTrack, RemoteTrack, RemoteVideoTrack
@@ -177,6 +179,7 @@ class Room(EventEmitter[EventName]):
         self._device_listener: Any = None
         self._known_devices: list[MediaDeviceInfo] = []  # as the last device change listed them
         self._rpc: RpcDriver | None = None  # RPC of the current connection (made at join, closed at teardown)
+        self._data_streams = StreamManager(self)  # data streams: handlers by topic, readers and writers in flight
 
     # -- properties --------------------------------------------------------------------------------------
     @property
@@ -563,6 +566,44 @@ class Room(EventEmitter[EventName]):
     @property
     def server_info(self) -> Any:
         return self._engine.join_response.server_info if self._engine and self._engine.join_response else None
+
+    # -- data streams (handlers stay registered across connections, as livekit.rtc) ----------------------------
+    def register_text_stream_handler(self, topic: str, handler: TextStreamHandler) -> None:
+        """Call ``handler(reader, participant_identity)`` for each incoming text stream on ``topic`` (e.g.
+        ``"lk.chat"``, ``"lk.transcription"``); streams of a topic nobody handles are ignored. ``handler`` may be a
+        coroutine function (run as a task).
+
+        Raises:
+            ValueError: a handler for ``topic`` is already set.
+        """
+        self._data_streams.register_text_stream_handler(topic, handler)
+
+    def unregister_text_stream_handler(self, topic: str) -> None:
+        self._data_streams.unregister_text_stream_handler(topic)
+
+    def register_byte_stream_handler(self, topic: str, handler: ByteStreamHandler) -> None:
+        """As :meth:`register_text_stream_handler`, for byte streams (``send_bytes``, ``send_file``,
+        ``stream_bytes``): the handler gets a :class:`~livekit_pyweb.data_stream.ByteStreamReader`."""
+        self._data_streams.register_byte_stream_handler(topic, handler)
+
+    def unregister_byte_stream_handler(self, topic: str) -> None:
+        self._data_streams.unregister_byte_stream_handler(topic)
+
+    def _on_transcription(self, received: Any) -> None:
+        """A ``transcription`` data packet (``_core.data_streams.TranscriptionReceived``): livekit.rtc's and
+        livekit-client's ``transcription_received(segments, participant, publication)``; the participant is the
+        transcribed one (None if unknown), the publication its track ``track_sid`` (None if unknown)."""
+        from .transcription import TranscriptionSegment
+
+        segments = [TranscriptionSegment(id=s.id, text=s.text, start_time=int(s.start_time), end_time=int(s.end_time),
+                                         language=s.language, final=bool(s.final)) for s in received.segments]
+        participant: Participant | None = None
+        if self._local is not None and received.participant_identity == self._local.identity:
+            participant = self._local
+        else:
+            participant = self._remote.get(received.participant_identity)
+        publication = participant.track_publications.get(received.track_sid) if participant is not None else None
+        self._emit_or_defer(TranscriptionReceived(segments, participant, publication))
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def connect(self, url: str, token: str, options: RoomOptions | None = None) -> None:
@@ -1042,6 +1083,7 @@ class Room(EventEmitter[EventName]):
                 self._rpc.participant_left(participant.identity)
             self._emit_or_defer(ParticipantDisconnected(participant))
             participant._end_streams()
+            self._data_streams.participant_left(participant.identity)
 
     def _participant_by_sid(self, sid: str) -> RemoteParticipant | None:
         for participant in self.remote_participants.values():
@@ -1167,6 +1209,7 @@ class Room(EventEmitter[EventName]):
                 task.cancel()
         if self._local is not None:
             self._local._stop_all()
+        self._data_streams.close()
         self._deferred.clear()
         self._pending_qualities.clear()
         self._signal_requests.clear()
