@@ -34,6 +34,7 @@ from .._core import bridge as wire
 from .._core.ports import ElementView, TransportClosed
 from ..errors import BridgeError, LiveKitError, UnsupportedError
 from ._errors import _DEVICE_REASONS
+from . import files
 from ._proxies import ProxyBag, nullish
 from .websocket import explain_failed_open, open_timeout_error
 
@@ -822,6 +823,20 @@ class BridgePlatform:
         await self.start()
         value = await self._call("host.capabilities")
         return {str(k): bool(v) for k, v in _py(value).items()} if value is not None else {}
+
+    async def file_info(self, file: Any) -> dict[str, Any]:
+        """A page's file (``{"selector", "index"}``): the page host reads it; a File/Blob this worker holds: read
+        here (Blob is a worker API too)."""
+        if not isinstance(file, dict):
+            return files.file_info(file)
+        info = _py(await self._call("file.info", str(file["selector"]), int(file.get("index", 0))))
+        return {"name": str(info.get("name") or ""), "size": int(info["size"]), "type": str(info.get("type") or "")}
+
+    async def read_file(self, file: Any, offset: int, length: int) -> bytes:
+        if not isinstance(file, dict):
+            return await files.read_file(file, offset, length)
+        data = _py(await self._call("file.read", str(file["selector"]), int(file.get("index", 0)), offset, length))
+        return bytes(data or b"")
 
     async def send_codecs(self, kind: str) -> list[str] | None:
         mimes = await self._call("media.sendCodecs", kind)

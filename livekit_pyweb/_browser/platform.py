@@ -10,6 +10,7 @@ from typing import Any
 
 from .media import (BrowserTrack, DeviceChangeListener, enumerate_devices, get_display_media, get_user_media,
                     prepare_connection, send_codecs, start_audio, start_video, user_agent)
+from .files import file_info, read_file
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
@@ -71,6 +72,12 @@ class BrowserPlatform:
 
     async def capabilities(self) -> dict[str, bool]:
         return dict(_capabilities_function()().to_py())
+
+    async def file_info(self, file: Any) -> dict[str, Any]:
+        return file_info(file)
+
+    async def read_file(self, file: Any, offset: int, length: int) -> bytes:
+        return await read_file(file, offset, length)
 
     def close(self) -> None:
         pass  # every adapter releases its own proxies when it closes

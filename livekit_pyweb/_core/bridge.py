@@ -151,8 +151,9 @@ OPS = POSTED_OPS | frozenset(
      "receiver.getStats", "sender.setActive", "sender.getStats", "ws.open", "media.startAudio", "media.startVideo",
      "sender.setDegradationPreference", "sender.getParameters", "track.clone", "media.sendCodecs", "net.prepare",
      "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId", "sender.replaceTrack",
-     "sender.setEncodings", "dc.state", "track.detectSilence"}
+     "sender.setEncodings", "dc.state", "track.detectSilence", "file.info", "file.read"}
 )
+FILE_OPS = frozenset({"file.info", "file.read"})
 DEVICE_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia", "media.enumerateDevices", "element.setSinkId"})
 WS_OPS = frozenset({"ws.open"})
 NEGOTIATION_OPS = frozenset(
@@ -334,15 +335,18 @@ def parse(message: Any) -> Incoming:
 
 def error_from_reply(
     op: str, error: ReplyError, device_reasons: Mapping[str, DeviceErrorReason]
-) -> LiveKitError | TransportClosed:
+) -> LiveKitError | TransportClosed | OSError:
     """The typed error for a failed call: ``device_reasons`` maps DOMException names to DeviceErrorReason (the
     direct path's table, ``_browser/_errors.py``); a WebSocket that closed before it opened is
-    :class:`TransportClosed`, as the worker's own socket would say."""
+    :class:`TransportClosed`, as the worker's own socket would say; a page file that is not there
+    ``FileNotFoundError``, as the direct path says."""
     if error.name == "WebSocketClosed" and op in WS_OPS:
         return TransportClosed(error.code if error.code is not None else 1006, error.reason)
     text = f"{op} failed on the page: {error.name}: {error.message}" if error.message else f"{op} failed: {error.name}"
     if error.name == "UnsupportedError":
         return UnsupportedError(text)
+    if op in FILE_OPS and error.name == "NotFoundError":
+        return FileNotFoundError(error.message or text)
     if op in DEVICE_OPS:
         return DeviceError(text, device_reasons.get(error.name, DeviceErrorReason.Other), error.name)
     if op in NEGOTIATION_OPS:

@@ -350,6 +350,20 @@ class Platform(Protocol):
         livekit-client's support helpers test it: ``RTCPeerConnection`` (the constructor exists), ``addTransceiver``
         and ``addTrack`` (on its prototype), ``ResizeObserver``, ``IntersectionObserver``."""
 
+    async def file_info(self, file: Any) -> dict[str, Any]:
+        """``{"name", "size", "type"}`` of a file to send (``LocalParticipant.send_file``): ``file`` is a browser
+        ``File``/``Blob`` held by Python here (read where Python runs: the page, or the worker itself), or
+        ``{"selector": css, "index": i}``, the ``i``-th file of the page's ``<input type=file>`` that ``css`` finds
+        (the page reads it; a worker cannot hold the page's File objects). A Blob has no name: "".
+
+        Raises:
+            FileNotFoundError: no such input on the page, or it holds no ``i``-th file.
+        """
+
+    async def read_file(self, file: Any, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes of ``file`` (as :meth:`file_info` takes it) from ``offset``
+        (``blob.slice(offset, offset + length).arrayBuffer()``)."""
+
     def close(self) -> None:
         """Posted: release everything this platform still holds (the bridge says goodbye: the page side then
         closes what is left and forgets its handles). A Room closes the platform it created when it disconnects;

@@ -27,6 +27,15 @@ function randomHex(bytes) {
   return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// A file of an <input type=file> on this page, for send_file in a worker (which cannot hold the page's File objects):
+// ops file.info (name/size/type) and file.read (a slice as bytes).
+function pageFile(selector, index) {
+  const input = typeof document !== "undefined" ? document.querySelector(selector) : null;
+  const file = input && input.files ? input.files[index] : undefined;
+  if (!file) throw named("NotFoundError", `no file ${index} in an <input type=file> matching ${selector} on this page`);
+  return file;
+}
+
 function named(name, message) {
   const e = new Error(message);
   e.name = name;
@@ -698,6 +707,14 @@ const OPS = {
     return stream.getTracks().map((track) => ({
       h: this._newTrack(track, undefined), id: track.id, kind: track.kind, settings: track.getSettings(),
     }));
+  },
+  "file.info"(selector, index) {
+    const file = pageFile(selector, index);
+    return { name: file.name || "", size: file.size, type: file.type || "" };
+  },
+  async "file.read"(selector, index, offset, length) {
+    const file = pageFile(selector, index);
+    return new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
   },
   async "media.enumerateDevices"() {
     const devices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;

@@ -327,6 +327,9 @@ class FakePlatform:
         self.granted = False  # labels are empty until a capture succeeded (as browsers do)
         self.device_listeners: list[Any] = []
         self.device_handles: list[_Handle] = []
+        # send_file: the page's <input type=file> files by (selector, index): (name, type, content)
+        self.page_files: dict[tuple[str, int], tuple[str, str, bytes]] = {}
+        self.file_reads: list[tuple[int, int]] = []  # (offset, length) of each read_file
 
     name = "fake"
 
@@ -431,6 +434,20 @@ class FakePlatform:
     async def capabilities(self) -> dict[str, bool]:
         self.started += 1
         return dict(self.caps)
+
+    def _page_file(self, file: Any) -> tuple[str, str, bytes]:
+        found = self.page_files.get((file["selector"], int(file.get("index", 0))))
+        if found is None:
+            raise FileNotFoundError(f"no file in {file['selector']!r}")
+        return found
+
+    async def file_info(self, file: Any) -> dict[str, Any]:
+        name, type_, content = self._page_file(file)
+        return {"name": name, "size": len(content), "type": type_}
+
+    async def read_file(self, file: Any, offset: int, length: int) -> bytes:
+        self.file_reads.append((offset, length))
+        return self._page_file(file)[2][offset:offset + length]
 
     async def send_codecs(self, kind: str) -> list[str] | None:
         codecs = self.codecs.get(kind)

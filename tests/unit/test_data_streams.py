@@ -12,7 +12,8 @@ import random
 import pytest
 
 from .fakes import connected_room, participant, until
-from livekit_pyweb import (ByteStreamReader, DataStreamErrorReason, InvalidStateError, StreamError, TextStreamReader,
+from livekit_pyweb import (ByteStreamReader, DataStreamErrorReason, InvalidStateError, PageFile, StreamError,
+                           TextStreamReader,
                            Transcription, TranscriptionSegment)
 from livekit_pyweb._core import proto
 
@@ -165,6 +166,26 @@ async def test_send_file_from_pyodide_fs_path(tmp_path):
     assert got["data"] == data and got["info"].name == "report.pdf" and got["info"].attributes == {"x": "y"}
     with pytest.raises(FileNotFoundError):
         await sender.local_participant.send_file(str(tmp_path / "missing"))
+
+
+async def test_send_file_of_a_page_input_reads_it_in_pieces_through_the_platform():
+    sender, receiver, sent = await _pair()  # an old client: plain chunks
+    platform = sender._platform
+    data = random.Random(7).randbytes(700_000)
+    platform.page_files[("#pick", 0)] = ("photo.jpg", "image/jpeg", data)
+    got: dict = {}
+
+    async def on_file(reader, identity):
+        got["data"], got["info"] = await reader.read_all(), reader.info
+
+    receiver.register_byte_stream_handler("photos", on_file)
+    info = await sender.local_participant.send_file(PageFile("#pick"), topic="photos")
+    assert (info.name, info.mime_type, info.size) == ("photo.jpg", "image/jpeg", 700_000)
+    assert platform.file_reads == [(0, 262_144), (262_144, 262_144), (524_288, 175_712)]  # never read whole
+    await until(lambda: "data" in got)
+    assert got["data"] == data and got["info"].name == "photo.jpg" and got["info"].mime_type == "image/jpeg"
+    with pytest.raises(FileNotFoundError):
+        await sender.local_participant.send_file(PageFile("#pick", index=1))
 
 
 async def test_handlers_register_once_and_unhandled_topics_are_ignored():
