@@ -11,7 +11,18 @@ So we parse ``navigator.userAgent`` ourselves and fill ``browser``, ``browser_ve
 and ``device_model``, using the family names the server's uaparser would produce ("Chrome", "Firefox",
 "Safari", "Edge", "Linux", "Mac OS X", ...), so the Firefox and Safari special cases apply exactly as they would
 to livekit-client on the same browser. ``protocol`` is the signalling protocol level we speak (17, as
-livekit-client 2.x), ``client_protocol`` 0: RPC and data streams v2 are not spoken yet, so peers use v1 RPC.
+livekit-client 2.x).
+
+``client_protocol`` is for the other participants, not the server: livekit-server 1.13 only copies it (and
+``capabilities``) into our ``ParticipantInfo`` (``pkg/rtc/participant.go`` ``ToProtoWithVersion``). livekit-client
+2.23 announces 2 and reads a peer's value as levels (``version.ts``): >= 1 ("data stream RPC") makes it send us RPC
+requests, and answer ours, as text streams on ``lk.rpc_request``/``lk.rpc_response`` instead of ``RpcRequest``/
+``RpcResponse`` packets; >= 2 ("data streams v2") lets it send a whole data stream inside its header
+(``inline_content``) and, when we also list ``CAP_COMPRESSION_DEFLATE_RAW``, raw-deflate it. Our data streams read
+both (``_core/data_streams.py``) and we send them the same way to peers that announce them; but announcing >= 1
+promises RPC over data streams, which the RPC layer (``_core/rpc.py``, v1 packets) does not speak: so we announce 0,
+and peers send us plain chunked streams and v1 RPC. Raise it to 2 together with RPC v2. ``capabilities`` lists
+``CAP_COMPRESSION_DEFLATE_RAW``, true of us (zlib inflates raw deflate), and inert while we announce 0.
 """
 
 from __future__ import annotations
@@ -109,6 +120,7 @@ def make_client_info(browser: BrowserInfo) -> Any:
         os=browser.os,
         os_version=browser.os_version,
         device_model=browser.device_model,
+        capabilities=[m.ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW],
     )
 
 

@@ -659,6 +659,8 @@ async def test_a_deadline_already_past_when_scheduled_still_fires_on_a_loop_that
     with pytest.raises(BridgeError, match="stopped answering"):
         await asyncio.wait_for(pending, 0.5)
     assert len(lost) == 1
+
+
 def test_page_files_for_send_file_are_awaited_ops_and_a_missing_one_is_file_not_found():
     assert {"file.info", "file.read"} <= B.OPS and not ({"file.info", "file.read"} & B.POSTED_OPS)
     error = B.error_from_reply("file.info", B.ReplyError("NotFoundError", "no file 0 in #x"), {})

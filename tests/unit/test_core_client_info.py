@@ -14,3 +14,5 @@ def test_both_spellings_say_the_same_version_and_protocols():
     assert (info.version, info.protocol, info.client_protocol) == (__version__, 17, 0)
     assert (fields["version"], fields["protocol"], fields["client_protocol"]) == (__version__, "17", "0")
     assert fields["sdk"] == "python"
+    # We can inflate raw-deflate data streams; inert for livekit-client while client_protocol is below 2.
+    assert list(info.capabilities) == [info.Capability.CAP_COMPRESSION_DEFLATE_RAW]

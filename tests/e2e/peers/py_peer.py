@@ -50,6 +50,20 @@ Commands: one JSON object per line on stdin, answered by an event line carrying 
       → done with "ms": the round trip of each of count sequential calls
   → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
 
+Data streams (livekit.rtc's own calls; "to" = destination identities, optional):
+    {"cmd": "listen_streams", "text_topics": ["lk.chat"], "byte_topics": ["files"]}   register stream handlers:
+        each stream read whole → {"event": "text_stream", "participant", "topic", "stream_id", "mime_type", "size",
+        "attributes", "attachments", "text", "chunks"} or {"event": "byte_stream", ..., "name", "length", "sha256"},
+        or {"event": "stream_error", "topic", "stream_id", "message"}
+    {"cmd": "send_text", "text": "hi", "topic": "lk.chat", "attributes": {...}}              → done + "stream_id"
+    {"cmd": "stream_text", "chunks": ["a", "b"], "topic": ..., "attributes": {...}, "trailer_attributes": {...}}
+    {"cmd": "send_bytes", "size": 5000000, "seed": 1, "topic": ..., "name": ..., "mime_type": ..., "attributes": ...}
+    {"cmd": "send_file", "size": 40000, "seed": 2, "name": "notes.txt", "topic": ..., "attributes": ...}
+        send_bytes/send_file send random.Random(seed).randbytes(size) → done + "sha256" (+ "name", "mime_type")
+    {"cmd": "publish_transcription", "participant_identity": ..., "track_sid": ..., "segments": [{id, text,
+        start_time, end_time, language, final}]}
+Transcriptions received: {"event": "transcription_received", "participant", "track_sid", "segments": [...]}.
+
 Errors: {"event": "error", "message": ...} and exit code 1. The peer exits cleanly on SIGTERM/SIGINT, on stdin
 EOF (unless --no-stdin), or after --duration seconds.
 """
@@ -62,8 +76,10 @@ import hashlib
 import json
 import math
 import os
+import random
 import signal
 import sys
+import tempfile
 import time
 import warnings
 
@@ -328,10 +344,79 @@ async def run(args: argparse.Namespace) -> int:
                         raise RuntimeError(f"rpc_bench call failed: {out}")
                     times.append(out["ms"])
                 emit("done", id=cid, cmd=name, ms=times)
+            elif name == "listen_streams":
+                for topic in cmd.get("text_topics", []):
+                    room.register_text_stream_handler(topic, lambda r, who: tasks.append(
+                        asyncio.ensure_future(read_text(r, who))))
+                for topic in cmd.get("byte_topics", []):
+                    room.register_byte_stream_handler(topic, lambda r, who: tasks.append(
+                        asyncio.ensure_future(read_bytes(r, who))))
+                emit("done", id=cid, cmd=name)
+            elif name == "send_text":
+                info = await room.local_participant.send_text(
+                    cmd["text"], topic=cmd.get("topic", ""), attributes=cmd.get("attributes"),
+                    destination_identities=cmd.get("to"))
+                emit("done", id=cid, cmd=name, stream_id=info.stream_id)
+            elif name == "stream_text":
+                writer = await room.local_participant.stream_text(
+                    topic=cmd.get("topic", ""), attributes=cmd.get("attributes"), destination_identities=cmd.get("to"))
+                for chunk in cmd["chunks"]:
+                    await writer.write(chunk)
+                await writer.aclose(attributes=cmd.get("trailer_attributes"))
+                emit("done", id=cid, cmd=name, stream_id=writer.info.stream_id)
+            elif name in ("send_bytes", "send_file"):
+                data = random.Random(cmd.get("seed", 0)).randbytes(int(cmd["size"]))
+                if name == "send_bytes":
+                    info = await room.local_participant.send_bytes(
+                        data, topic=cmd.get("topic", ""), name=cmd.get("name"), mime_type=cmd.get("mime_type"),
+                        attributes=cmd.get("attributes"), destination_identities=cmd.get("to"))
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        path = os.path.join(tmp, cmd["name"])
+                        with open(path, "wb") as f:
+                            f.write(data)
+                        info = await room.local_participant.send_file(
+                            path, topic=cmd.get("topic", ""), attributes=cmd.get("attributes"),
+                            destination_identities=cmd.get("to"))
+                emit("done", id=cid, cmd=name, stream_id=info.stream_id, name=info.name, mime_type=info.mime_type,
+                     sha256=hashlib.sha256(data).hexdigest())
+            elif name == "publish_transcription":
+                await room.local_participant.publish_transcription(rtc.Transcription(
+                    participant_identity=cmd["participant_identity"], track_sid=cmd.get("track_sid", ""),
+                    segments=[rtc.TranscriptionSegment(**seg) for seg in cmd["segments"]]))
+                emit("done", id=cid, cmd=name)
             else:
                 raise ValueError(f"unknown command {name!r}")
         except Exception as e:
             emit("command_failed", id=cid, cmd=name, message=repr(e))
+
+    def stream_fields(reader, who: str) -> dict:
+        info = reader.info
+        return {"participant": who, "topic": info.topic, "stream_id": info.stream_id, "mime_type": info.mime_type,
+                "size": info.size, "timestamp": info.timestamp}
+
+    async def read_text(reader: rtc.TextStreamReader, who: str) -> None:
+        try:
+            chunks = [chunk async for chunk in reader]
+        except Exception as e:
+            emit("stream_error", **stream_fields(reader, who), message=repr(e))
+            return
+        text = "".join(chunks)
+        emit("text_stream", **stream_fields(reader, who), attributes=dict(reader.info.attributes or {}),
+             attachments=list(reader.info.attachments), text=text if len(text) <= 4096 else None,
+             length=len(text), sha256=hashlib.sha256(text.encode()).hexdigest(), chunks=len(chunks))
+
+    async def read_bytes(reader: rtc.ByteStreamReader, who: str) -> None:
+        digest, length = hashlib.sha256(), 0
+        try:
+            async for chunk in reader:
+                digest.update(chunk)
+                length += len(chunk)
+        except Exception as e:
+            emit("stream_error", **stream_fields(reader, who), message=repr(e))
+            return
+        emit("byte_stream", **stream_fields(reader, who), name=reader.info.name,
+             attributes=dict(reader.info.attributes or {}), length=length, sha256=digest.hexdigest())
 
     if not args.no_stdin:
         def _stdin_readable() -> None:
@@ -409,6 +494,13 @@ async def run(args: argparse.Namespace) -> int:
              kind="reliable" if packet.kind == rtc.DataPacketKind.KIND_RELIABLE else "lossy", topic=packet.topic,
              size=len(packet.data), sha256=hashlib.sha256(packet.data).hexdigest(),
              head=packet.data[:48].decode("utf-8", "replace"))
+
+    @room.on("transcription_received")
+    def _tr(segments, participant, publication) -> None:
+        emit("transcription_received", participant=participant.identity if participant else None,
+             track_sid=publication.sid if publication else None,
+             segments=[{"id": s.id, "text": s.text, "start_time": s.start_time, "end_time": s.end_time,
+                        "language": s.language, "final": s.final} for s in segments])
 
     @room.on("disconnected")
     def _dc(reason) -> None:
