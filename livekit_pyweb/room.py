@@ -777,9 +777,7 @@ class Room(EventEmitter[EventName]):
             if self._rpc is not None:
                 self._rpc.handle_packet(packet)
         elif which in ("stream_header", "stream_chunk", "stream_trailer", "transcription"):
-            # Data streams and transcriptions (issue 10 item 3): the `streams` work puts
-            # ``self._streams.handle_packet(packet)`` here.
-            logger.debug("data packet %s ignored: data streams are not wired yet", which)
+            self._data_streams.handle_packet(packet)  # data streams and transcriptions (data_stream.py)
         elif which in IGNORED_DATA_PACKETS:
             logger.debug("data packet %s ignored: %s", which, IGNORED_DATA_PACKETS[which])
         elif which is None:

@@ -40,7 +40,7 @@ async def _pair(receiver_protocol: int = 0, deflate: bool = False):
         delivered = type(packet)()
         delivered.CopyFrom(packet)
         delivered.participant_identity = "alice"
-        receiver._data_streams.handle_packet(delivered)
+        receiver._on_data_packet(delivered)  # as the engine hands it over
 
     sender._engine.send_data = send_data
     return sender, receiver, sent
