@@ -41,16 +41,21 @@ AUDIO_LOUD_PEAK = 0.03
 AUDIO_SILENT_PEAK = 0.001
 
 
-def make_token(identity: str, room: str, *, secret: str = API_SECRET, name: str | None = None) -> str:
+def make_token(identity: str, room: str, *, secret: str = API_SECRET, name: str | None = None,
+               kind: str | None = None) -> str:
+    """``kind="agent"``: the participant joins as an agent (the server forwards only an agent's transcription
+    packets: livekit-server ``handleReceivedDataMessage``)."""
     from livekit import api
 
-    return (
+    token = (
         api.AccessToken(API_KEY, secret)
         .with_identity(identity)
         .with_name(name or identity)
         .with_grants(api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True))
-        .to_jwt()
     )
+    if kind is not None:
+        token = token.with_kind(kind)
+    return token.to_jwt()
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +82,9 @@ def room_name() -> str:
 class PyPeer:
     """The official LiveKit Python SDK in a subprocess; its JSON-line events are collected as they arrive."""
 
-    def __init__(self, identity: str, room: str, *, video: bool, audio: bool) -> None:
+    def __init__(self, identity: str, room: str, *, video: bool, audio: bool, kind: str | None = None) -> None:
         self.identity = identity
-        args = [sys.executable, str(PEER_SCRIPT), "--url", LIVEKIT_URL, "--token", make_token(identity, room),
+        args = [sys.executable, str(PEER_SCRIPT), "--url", LIVEKIT_URL, "--token", make_token(identity, room, kind=kind),
                 "--duration", "300"]
         if video:
             args.append("--publish-video")
@@ -210,9 +215,9 @@ class PyPeer:
 def py_peer(livekit_server: str) -> Iterator[Callable[..., PyPeer]]:
     peers: list[PyPeer] = []
 
-    def start(identity: str, room: str, *, video: bool = True, audio: bool = True) -> PyPeer:
-        """Start a peer and wait until it has joined."""
-        peer = PyPeer(identity, room, video=video, audio=audio)
+    def start(identity: str, room: str, *, video: bool = True, audio: bool = True, kind: str | None = None) -> PyPeer:
+        """Start a peer and wait until it has joined (``kind="agent"``: as an agent)."""
+        peer = PyPeer(identity, room, video=video, audio=audio, kind=kind)
         peers.append(peer)
         peer.wait_for(lambda e: e["event"] == "connected", 30, f"the Python SDK peer {identity} to connect")
         return peer
