@@ -115,8 +115,8 @@ class Rule:
 
 EXCEPTIONS: tuple[Rule, ...] = (
     # -- (i) later issues ---------------------------------------------------------------------------------------
-    Rule("later issue", DATA, "data streams: the receive-size option, and the pre-connect audio buffer (sent as one)", (
-        "DataStreamOptions", "RoomOptions.data_stream", "TrackPublishOptions.preconnect_buffer",
+    Rule("later issue", DATA, "the pre-connect audio buffer (sent as a data stream)", (
+        "TrackPublishOptions.preconnect_buffer",
     )),
     Rule("later issue", RECONNECT, "reconnect/resume and the server-side scenarios that exercise it", (
         "SimulateScenarioKind", "SimulateScenarioKind.*", "Room.simulate_scenario",

@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .transcription import Transcription, TranscriptionSegment
     from .options import (
+        DataStreamOptions,
         AdaptiveStreamSettings,
         AudioCaptureOptions,
         AudioEncoding,
@@ -102,7 +103,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _EXPORTS = {
     "room": ("Room", "RtcStats", "DataPacket"),
-    "options": ("RoomOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions",
+    "options": ("RoomOptions", "DataStreamOptions", "RtcConfiguration", "IceServer", "TrackPublishOptions", "VideoCaptureOptions", "AudioCaptureOptions",
                 "AdaptiveStreamSettings",
                 "VideoEncoding", "AudioEncoding", "VideoResolution", "VideoPreset", "VideoPresets", "VideoPresets43",
                 "ScreenSharePresets", "BackupCodecPolicy", "ScreenShareCaptureOptions", "ParticipantTrackPermission"),

@@ -313,6 +313,10 @@ class StreamManager:
         if packet.WhichOneof("value") == "transcription":
             self._room._on_transcription(core.parse_transcription(packet))
             return
+        limits = self._room.options.data_stream
+        self._incoming.max_payload_length = (
+            limits.max_payload_byte_length if limits is not None and limits.max_payload_byte_length is not None
+            else core.DEFAULT_MAX_PAYLOAD_LENGTH)
         self._apply(self._incoming.handle(packet, self._wants))
 
     def participant_left(self, identity: str) -> None:

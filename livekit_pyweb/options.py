@@ -160,6 +160,23 @@ class AdaptiveStreamSettings:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class DataStreamOptions:
+    """Incoming data streams (livekit.rtc's ``RoomOptions.data_stream``).
+
+    Attributes:
+        max_payload_byte_length: the most bytes (after decompression) one incoming stream may bring; a stream that
+            goes beyond fails its reader with ``StreamError`` (``PayloadTooLarge``). None: livekit-client's default
+            guard, 5 GB.
+    """
+
+    max_payload_byte_length: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_payload_byte_length is not None and self.max_payload_byte_length <= 0:
+            raise ValueError(f"max_payload_byte_length must be positive, not {self.max_payload_byte_length!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RoomOptions:
     """How a :class:`~livekit_pyweb.Room` connects.
 
@@ -190,6 +207,7 @@ class RoomOptions:
         audio_capture_defaults: the same for the microphone.
         publish_defaults: the publish options used when ``publish_track`` / ``set_*_enabled`` get none (its
             ``source`` is replaced by the track's); livekit-client ``publishDefaults``.
+        data_stream: limits for incoming data streams (:class:`DataStreamOptions`; None: the defaults).
     """
 
     auto_subscribe: bool = True
@@ -208,6 +226,7 @@ class RoomOptions:
     video_capture_defaults: VideoCaptureOptions | None = None
     audio_capture_defaults: AudioCaptureOptions | None = None
     publish_defaults: TrackPublishOptions | None = None
+    data_stream: DataStreamOptions | None = None
 
     @property
     def adaptive_stream_settings(self) -> AdaptiveStreamSettings | None:

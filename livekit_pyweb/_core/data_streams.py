@@ -15,7 +15,7 @@ The wire format is livekit-client 2.23's (``data-stream/``) and the protocol's `
 
 Receiving follows livekit-client's rules: a stream without a handler for its topic is ignored (its chunks dropped);
 a duplicate chunk index is dropped, a gap fails the stream (``Incomplete``), more bytes than ``total_length`` fail it
-(``LengthExceeded``), fewer at the trailer fail it (``Incomplete``), a compressed stream inflating beyond
+(``LengthExceeded``), fewer at the trailer fail it (``Incomplete``), a stream (inflated, if compressed) beyond
 ``max_payload_length`` fails it (``PayloadTooLarge``), and a sender leaving mid-stream fails its streams
 (``AbnormalEnd``). Nothing here does I/O or reads a clock; the caller passes timestamps and ids in.
 """
@@ -36,7 +36,8 @@ STREAM_CHUNK_SIZE = 15_000
 ``STREAM_CHUNK_SIZE_BYTES``)."""
 
 DEFAULT_MAX_PAYLOAD_LENGTH = 5_000_000_000
-"""How many decompressed bytes one incoming compressed stream may produce (livekit-client's default guard)."""
+"""How many bytes (decompressed) one incoming stream may bring (livekit-client's default guard, for compressed
+streams; livekit.rtc's ``DataStreamOptions.max_payload_byte_length`` bounds every stream)."""
 
 CLIENT_PROTOCOL_DATA_STREAM_RPC = 1
 CLIENT_PROTOCOL_DATA_STREAM_V2 = 2
@@ -332,10 +333,11 @@ class _Incoming:
                     data += self.inflater.flush()
             except zlib.error as exc:
                 raise StreamFailure(f"cannot inflate data stream {stream_id}: {exc}", DECODE_FAILED) from None
-            if self.inflater.unconsumed_tail or self.received + len(data) > self.max_payload:
-                raise StreamFailure(
-                    f"data stream {stream_id} exceeds the maximum payload size of {self.max_payload} bytes",
-                    PAYLOAD_TOO_LARGE)
+        # (an inflater that kept input back stopped at the limit it was given: more output was coming)
+        if self.received + len(data) > self.max_payload or (self.inflater is not None and self.inflater.unconsumed_tail):
+            raise StreamFailure(
+                f"data stream {stream_id} exceeds the maximum payload size of {self.max_payload} bytes",
+                PAYLOAD_TOO_LARGE)
         self.received += len(data)
         if self.total is not None and self.received > self.total:
             raise StreamFailure(

@@ -166,6 +166,14 @@ def test_inflating_beyond_the_limit_fails_with_payload_too_large():
     assert events[-1].reason == ds.PAYLOAD_TOO_LARGE
 
 
+def test_an_uncompressed_stream_beyond_the_limit_fails_too():
+    out = ds.OutgoingStream(_fields(name="z"))
+    incoming = ds.IncomingStreams(max_payload_length=20_000)
+    events = _collect(incoming, _from("a", [out.header(), *out.chunks(b"x" * 30_000), out.trailer()]))
+    assert events[-1].reason == ds.PAYLOAD_TOO_LARGE and incoming.open_stream_ids == []
+    assert sum(len(e.content) for e in events if isinstance(e, ds.StreamData)) == 15_000  # the first chunk only
+
+
 def test_garbage_text_fails_with_decode_failed():
     out = ds.OutgoingStream(_fields())
     events = _collect(ds.IncomingStreams(), _from("a", [out.header(), *out.chunks(b"\xff\xfe"), out.trailer()]))

@@ -246,6 +246,21 @@ async def test_bad_input_is_refused_before_anything_is_sent():
         await sender.local_participant.send_text("after")
 
 
+async def test_room_options_data_stream_bounds_what_a_stream_may_bring():
+    from livekit_pyweb import DataStreamOptions, RoomOptions
+
+    with pytest.raises(ValueError):
+        DataStreamOptions(max_payload_byte_length=0)
+    sender, receiver, sent = await _pair()
+    receiver.options = RoomOptions(data_stream=DataStreamOptions(max_payload_byte_length=10_000))
+    readers: list = []
+    receiver.register_byte_stream_handler("b", lambda r, i: readers.append(r))
+    await sender.local_participant.send_bytes(b"\0" * 20_000, topic="b")
+    with pytest.raises(StreamError) as err:
+        await readers[0].read_all()
+    assert err.value.reason is DataStreamErrorReason.PayloadTooLarge
+
+
 async def test_a_closed_reader_drops_what_comes_after():
     sender, receiver, sent = await _pair()
     readers: list = []
