@@ -2,7 +2,8 @@
 own chunking in Rust), both directions in one room: text (``lk.chat`` with attributes), a text stream written in
 pieces with trailer attributes, a file with topic/attributes/mime type, a 5 MB byte stream compared by SHA-256,
 and a transcription the peer publishes reaching ``transcription_received`` with its participant and publication.
-The same text-stream round trip (and a file picked in the page's ``<input type=file>``) through the worker bridge.
+A file picked in the page's ``<input type=file>`` (``PageFile``), read in pieces on the main thread; the same
+text-stream round trip and page file through the worker bridge (the page host reads it: ops file.info/file.read).
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ json.dumps(sent)
 """
 
 
+# An <input type=file id=pick> holding one file, as a user's pick (or drop) would fill it.
+PICK = """
+const input = document.createElement("input");
+input.type = "file"; input.id = "pick"; document.body.append(input);
+const dt = new DataTransfer();
+dt.items.add(new File([Uint8Array.from(arguments[0])], "picked.png", {type: "image/png"}));
+input.files = dt.files;
+"""
+
+
 def _by_topic(events: list[dict[str, Any]], topic: str) -> dict[str, Any]:
     found = [e for e in events if e["topic"] == topic]
     assert len(found) == 1, (topic, events)
@@ -100,7 +111,7 @@ def test_streams_both_ways_with_the_python_sdk(selenium_standalone, py_peer, roo
     # An agent: the server forwards transcription packets from agents only (livekit-server handleReceivedDataMessage).
     peer = py_peer("py-peer", room_name, video=False, audio=True, kind="agent")
     mic = peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "audio", 30, "its microphone")
-    peer.send("listen_streams", text_topics=["lk.chat", "notes"], byte_topics=["files", "blobs"])
+    peer.send("listen_streams", text_topics=["lk.chat", "notes"], byte_topics=["files", "blobs", "photos"])
     open_page(selenium)
     seen = run_py(selenium, RECEIVE + f"""
 room = Room()
@@ -127,6 +138,18 @@ json.dumps([peer_info.client_protocol, list(peer_info.capabilities)])
     assert [doc["stream_id"], doc["name"], doc["mime_type"], doc["sha256"]] == sent["file"]
     assert doc["attributes"] == {"kind": "doc"} and doc["length"] == doc["size"] == 40_000
     assert not [e for e in peer.events if e["event"] == "stream_error"]
+    # A file the user picked in the page's <input type=file>, read in pieces on the main thread (File.slice).
+    photo = random.Random(8).randbytes(300_000)
+    selenium.driver.execute_script(PICK, list(photo))
+    picked = run_py(selenium, """
+from livekit_pyweb import PageFile
+info = await room.local_participant.send_file(PageFile("#pick"), topic="photos", attributes={"album": "x"})
+json.dumps([info.name, info.mime_type, info.size])
+""")
+    assert picked == ["picked.png", "image/png", 300_000]
+    got_photo = peer.wait_for(lambda e: e["event"] == "byte_stream" and e["topic"] == "photos", 30, "the picked file")
+    assert (got_photo["name"], got_photo["mime_type"], got_photo["sha256"], got_photo["attributes"]) == (
+        "picked.png", "image/png", hashlib.sha256(photo).hexdigest(), {"album": "x"})
 
     # The Python SDK -> ours.
     chat_id = peer.send("send_text", text="bonjour from livekit.rtc 🐍", topic="lk.chat",
@@ -194,14 +217,7 @@ def test_text_stream_round_trip_and_a_page_file_through_the_worker_bridge(seleni
     open_worker_page(driver, dist_url)
     # A file the user picked on the page (an <input type=file> filled as a drop would fill it).
     content = random.Random(9).randbytes(300_000)
-    driver.execute_script("""
-        const input = document.createElement("input");
-        input.type = "file"; input.id = "pick"; document.body.append(input);
-        const bytes = Uint8Array.from(arguments[0]);
-        const dt = new DataTransfer();
-        dt.items.add(new File([bytes], "picked.png", {type: "image/png"}));
-        input.files = dt.files;
-    """, list(content))
+    driver.execute_script(PICK, list(content))
     started = run_worker(driver, WORKER.format(url=LIVEKIT_URL, token=make_token("pyweb-worker", room_name)))
     assert started["platform"] == "bridge" and started["file"] == ["picked.png", "image/png", 300_000], started
     chat = peer.wait_for(lambda e: e["event"] == "text_stream", 30, "the worker's text stream")
