@@ -92,6 +92,9 @@ ParticipantEventName = Literal[
     "is_speaking_changed",  # (speaking)
     "track_subscription_permission_changed",  # (publication, status)   a remote publisher allowed/denied us
     "media_devices_error",  # (error, kind)        the local participant: a capture failed
+    "track_stream_state_changed",  # (publication, state)     the server paused/resumed forwarding it to us
+    "track_subscription_status_changed",  # (publication, status)
+    "track_subscription_failed",  # (track_sid, error)         the server could not subscribe us
 ]
 
 TrackEventName = Literal[
@@ -105,6 +108,7 @@ TrackEventName = Literal[
     "video_playback_started",  # ()                a remote video track's element (holding no audio) plays
     "video_playback_failed",  # (error_name)       the browser refused its play()
     "audio_silence_detected",  # ()                 a local audio track seems entirely silent (just published)
+    "ended",  # (track)                             its MediaStreamTrack ended by itself (sharing stopped, device gone)
     "restarted",  # (track)                        a local track captures anew (restart_track, a device switch)
 ]
 

@@ -970,6 +970,7 @@ class Room(EventEmitter[EventName]):
             state = convert.stream_state(info.state)
             if state is not pub.track._stream_state:
                 pub.track._stream_state = state
+                participant._emit_args("track_stream_state_changed", pub, state)
                 self._emit_or_defer(TrackStreamStateChanged(pub, state, participant))
             if state is StreamState.STATE_ACTIVE:
                 # adaptive stream: re-evaluate visibility (a track attached nowhere gets paused), as
@@ -986,6 +987,7 @@ class Room(EventEmitter[EventName]):
             logger.debug("subscription to %s failed (%s); no participant of ours publishes it", msg.track_sid, error)
             return
         logger.info("the server could not subscribe us to %s of %s: %s", msg.track_sid, participant.identity, error)
+        participant._emit_args("track_subscription_failed", msg.track_sid, error)
         self._emit_or_defer(TrackSubscriptionFailed(participant, msg.track_sid, error))
 
     def _on_local_track_subscribed(self, msg: Any) -> None:
@@ -1106,6 +1108,7 @@ class Room(EventEmitter[EventName]):
     def _status_changed(self, pub: RemoteTrackPublication, participant: RemoteParticipant,
                         before: SubscriptionStatus) -> None:
         if pub.subscription_status is not before:
+            participant._emit_args("track_subscription_status_changed", pub, pub.subscription_status)
             self._emit_or_defer(TrackSubscriptionStatusChanged(pub, pub.subscription_status, participant))
 
     def _set_subscribed(self, pub: RemoteTrackPublication, subscribed: bool) -> None:

@@ -172,7 +172,9 @@ class LocalTrack(Track):
         self._restart_lock = asyncio.Lock()
 
     def _on_ended(self) -> None:
-        """The page says the capture ended by itself (the user stopped sharing the screen, a device went away)."""
+        """The page says the capture ended by itself (the user stopped sharing the screen, a device went away):
+        the track's ``ended`` event (livekit-client's TrackEvent.Ended), then the publication's handling."""
+        self._emit_args("ended", self)
         if self._ended_hook is not None:
             self._ended_hook(self)
 
@@ -332,6 +334,7 @@ class RemoteTrack(Track):
         super().__init__(port, kind, source)
         self.sid = sid
         self._receiver = receiver
+        port.on_ended = lambda: self._emit_args("ended", self)  # the page says the received track ended
 
     async def get_stats(self) -> dict[str, Any]:
         """The receiver's ``inbound-rtp`` statistics (``framesDecoded``, ``bytesReceived``, ...), or ``{}``."""

@@ -36,7 +36,8 @@ class BrowserTrack:
         self.kind = str(track.kind)
         self.settings: dict[str, Any] = settings if settings is not None else {}
         self.on_play: Callable[[bool, str], None] | None = None
-        self.on_ended: Callable[[], None] | None = None
+        self._on_ended: Callable[[], None] | None = None
+        self._watching_ended = False
         self._bag: ProxyBag | None = None
         self._report: Any = None  # the proxy the page calls with play() results, made at the first attach
         self._watches: list[ElementWatch] = []
@@ -46,14 +47,29 @@ class BrowserTrack:
             self._bag = ProxyBag()
         return self._bag
 
+    @property
+    def on_ended(self) -> Callable[[], None] | None:
+        return self._on_ended
+
+    @on_ended.setter
+    def on_ended(self, fn: Callable[[], None] | None) -> None:
+        """Set by the SDK (see the port); a received track starts listening then: a track event nothing binds
+        (a receive transceiver with no publication) holds no proxy."""
+        self._on_ended = fn
+        if fn is not None:
+            self.watch_ended()
+
     def watch_ended(self) -> None:
-        """A captured track: hear its ``ended`` event (the user stopped sharing, the device went away); one
-        listener, removed on :meth:`release` (``stop()`` itself fires no ``ended``)."""
-        self._proxies().listen(self._track, "ended", self._ended)
+        """Hear the track's ``ended`` event (captured: the user stopped sharing, the device went away; received:
+        the peer connection stopped its transceiver); one listener, removed on :meth:`release` (``stop()`` itself
+        fires no ``ended``)."""
+        if not self._watching_ended:
+            self._watching_ended = True
+            self._proxies().listen(self._track, "ended", self._ended)
 
     def _ended(self, _event: Any) -> None:
-        if self.on_ended is not None:
-            self.on_ended()
+        if self._on_ended is not None:
+            self._on_ended()
 
     @property
     def native(self) -> Any:
@@ -116,8 +132,9 @@ class BrowserTrack:
             self._bag.close()
             self._bag = None
         self._report = None
+        self._watching_ended = False
         self.on_play = None
-        self.on_ended = None
+        self._on_ended = None
 
 
 class ElementWatch:

@@ -216,7 +216,7 @@ class BrowserPeerConnection:
             return
         streams = [str(s.id) for s in event.streams]
         mid = None if nullish(event.transceiver) else event.transceiver.mid
-        track = BrowserTrack(event.track)
+        track = BrowserTrack(event.track)  # its ended listener comes with the SDK's on_ended (see BrowserTrack)
         self.on_track(TrackEvent(track, streams, "" if nullish(mid) else str(mid), BrowserReceiver(event.receiver)))
 
     def _state(self, _event: Any) -> None:

@@ -139,8 +139,9 @@ class MediaTrackPort(Protocol):
     mode). An element holding audio and video whose ``play()`` is refused is muted and played again, so that at
     least its video plays (livekit-client)."""
     on_ended: Callable[[], None] | None
-    """Set by the SDK: a captured track ended by itself (page state, pushed): the user stopped sharing the screen
-    from the browser's own UI, a device went away. Not called for our own :meth:`stop`."""
+    """Set by the SDK: the track ended by itself (page state, pushed; the MediaStreamTrack's ``ended`` event): a
+    captured one when the user stopped sharing the screen from the browser's own UI or a device went away, a
+    received one when its transceiver stopped. Not called for our own :meth:`stop`."""
 
     @property
     def native(self) -> Any:

@@ -323,6 +323,13 @@ await wait_until(lambda: pending, 10, "the click handler")
 result = await pending[0]
 state = {"result": result, "changes": changes, "can": room.can_playback_video, "paused": bool(element.paused),
          "frames": await frames_in(1.0), "audio_can": room.can_playback_audio}
+# A received track whose MediaStreamTrack ends (dispatched here: what the page fires when its transceiver stops):
+# the direct port hears it too (it listens on every track it hands over, as the bridge's host): the track's ended.
+ended = []
+video.on("ended", lambda t: ended.append(t.sid))
+js.eval("(t) => t.dispatchEvent(new Event('ended'))")(video.media_stream_track)
+await wait_until(lambda: ended, 5, "the remote track's ended event")
+state["ended"] = ended == [video.sid]
 js.document.getElementById("start-video").removeEventListener("click", click)
 click.destroy()
 await room.disconnect()
@@ -361,6 +368,7 @@ def test_refused_video_play_then_start_video_from_a_click(policy_driver, py_peer
     after = _run(driver, VIDEO_AFTER_CLICK)
     assert after["result"] is True and after["can"] is True and after["changes"] == [False, True], after
     assert after["paused"] is False and after["frames"] >= 10 and after["audio_can"] is True, after
+    assert after["ended"] is True, after
     assert after["leaked_proxies"] == 0 and after["logged"] == [], after
 
 

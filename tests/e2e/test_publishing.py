@@ -41,6 +41,7 @@ AFTER_SHARE_CLICK = """
 await wait_until(lambda: sharing and sharing[0].done(), 20, "the screen share to publish")
 pub = sharing[0].result()
 track = pub.track
+track.on("ended", lambda t: log.append(["track_ended", t.sid]))
 json.dumps({{"sid": pub.sid, "source": source_name(pub), "kind": pub.kind.name, "name": pub.name,
             "width": pub.width, "height": pub.height, "label": str(track.media_stream_track.label),
             "enabled": room.local_participant.is_screen_share_enabled}})
@@ -87,6 +88,9 @@ def test_screen_share_after_a_click_reaches_the_peer_and_ends_with_the_capture(s
     mark = peer.mark()
     ended = run_py(selenium, END_SHARE.format())
     assert ["local_track_unpublished", shared["sid"]] in ended["log"], ended
+    # the track's own ended event (livekit-client's TrackEvent.Ended) first, then the unpublication
+    assert ended["log"].index(["track_ended", shared["sid"]]) < ended["log"].index(
+        ["local_track_unpublished", shared["sid"]]), ended
     assert ended["ready_state"] == "ended" and ended["leaked_proxies"] == 0, ended
     peer.wait_for(lambda e: e["event"] == "track_unpublished" and e["sid"] == shared["sid"], 20,
                   "the peer to see the share unpublished", since=mark)
@@ -327,6 +331,7 @@ json.dumps({{"platform": room._platform.name, "channel": room._platform.channel,
 WORKER_SHARE = """
 pub = await room.local_participant.set_screen_share_enabled(True, ScreenShareCaptureOptions(audio=True))
 audio = room.local_participant.get_track_publication(TrackSource.SOURCE_SCREENSHARE_AUDIO)
+pub.track.on("ended", lambda t: unpublished.append("ended " + t.sid))
 json.dumps({"sid": pub.sid, "source": pub.source.name, "handle": pub.track._port.handle, "width": pub.width,
             "audio": audio.sid if audio is not None else None})
 """
@@ -376,6 +381,8 @@ def test_screen_share_through_the_worker_bridge(selenium_standalone, dist_url, p
                           ".dispatchEvent(new Event('ended'))", joined["channel"], shared["handle"])
     ended = run_worker(driver, f"platform_ref = room._platform\nshare_sid = {shared['sid']!r}\n" + WORKER_ENDED)
     assert shared["sid"] in ended["unpublished"], ended  # the audio stays until the room leaves (its own ended)
+    # the track's ended event (through the bridge's pushed ended) before its unpublication
+    assert ended["unpublished"].index("ended " + shared["sid"]) < ended["unpublished"].index(shared["sid"]), ended
     assert ended["proxies_open"] == 1 and ended["logged"] == [] and ended["leaked_proxies"] == 0, ended
     assert ended["counts"]["handles"] == 0 and ended["counts"]["pcs"] == 0, ended
     peer.wait_for(lambda e: e["event"] == "track_unpublished" and e["sid"] == shared["sid"], 20, "unpublished")

@@ -112,7 +112,8 @@ async def test_remote_track_events_fire_on_track_then_participant_then_room() ->
     assert isinstance(first, Emitted) and (first.name, first.args[0].sid) == ("track_muted", "TR_m")
     await room.disconnect()
     rest = [e.name async for e in stream]  # the stream ends with the participant
-    assert rest[-2:] == ["track_unsubscribed", "track_unpublished"] and "is_speaking_changed" in rest
+    assert rest[-3:] == ["track_unsubscribed", "track_subscription_status_changed", "track_unpublished"]
+    assert "is_speaking_changed" in rest
 
 
 async def test_local_track_events_fire_on_track_then_participant_then_room() -> None:
