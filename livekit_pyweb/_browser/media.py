@@ -12,7 +12,6 @@ from pyodide.ffi import to_js
 
 from .._core.ports import ElementView
 from ..errors import DeviceError, DeviceErrorReason, UnsupportedError
-from ._errors import device_errors
 from ._proxies import ProxyBag, nullish
 
 
@@ -191,8 +190,9 @@ async def get_display_media(options: dict[str, Any]) -> list[BrowserTrack]:
     if nullish(devices) or nullish(getattr(devices, "getDisplayMedia", None)):
         raise UnsupportedError("getDisplayMedia is not available here (a Web Worker, an insecure page, or a "
                                "browser without screen capture)")
-    with device_errors("getDisplayMedia"):
-        stream = await devices.getDisplayMedia(_js(options))
+    # The promise stays in JS (_SETTLE_CALL), as getUserMedia's: a rejected media promise awaited in Pyodide can
+    # fail to settle (measured for getUserMedia's OverconstrainedError) and loses the DOMException's name.
+    stream = await _device_call("getDisplayMedia", devices, "getDisplayMedia", _js(options))
     return _captured(stream)
 
 

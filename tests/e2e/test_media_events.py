@@ -137,3 +137,82 @@ def test_a_sounding_microphone_is_not_reported(selenium_standalone, room_name):
     assert result["silence"] == [] and result["track_silence"] == [], result
     assert result["order"] == ["local_track_published"], result
     assert logged_warnings(selenium) == []
+
+
+@pytest.fixture
+def denying_driver() -> Any:
+    """A Chromium whose fake permission prompt says no (``--use-fake-ui-for-media-stream=deny``)."""
+    from .test_devices import _driver
+
+    yield from _driver("--use-fake-ui-for-media-stream", "--use-fake-ui-for-media-stream=deny")
+
+
+DENIED_SHARE = """
+from livekit_pyweb import DeviceError, UnsupportedError
+room = Room()
+errors = []
+room.on("media_devices_error", lambda error, kind: errors.append(
+    [type(error).__name__, getattr(getattr(error, "reason", None), "name", None), kind]))
+await room.connect({url!r}, {token!r})
+async def share():
+    t0 = js.performance.now()
+    try:
+        async with asyncio.timeout(10):   # a hang fails here, named
+            await room.local_participant.set_screen_share_enabled(True)
+        return ["shared", js.performance.now() - t0]
+    except DeviceError as exc:
+        return ["DeviceError", exc.reason.name, exc.name, js.performance.now() - t0]
+    except UnsupportedError as exc:
+        return ["UnsupportedError", exc.code, js.performance.now() - t0]
+    except TimeoutError:
+        return ["hang", js.performance.now() - t0]
+denied = await share()
+{unsupported}
+state = {{"denied": denied, "unsupported": unsupported, "errors": errors,
+         "published": len(room.local_participant.track_publications), "platform": room._platform.name}}
+await room.disconnect()
+state["leaked_proxies"] = live_proxy_count() - base_proxies
+state["logged"] = logged
+json.dumps(state)
+"""
+# A browser without getDisplayMedia (e.g. a mobile one): the page's own navigator.mediaDevices loses it.
+UNSUPPORTED_MAIN = """
+js.eval("navigator.mediaDevices.getDisplayMedia = undefined")
+unsupported = await share()
+"""
+UNSUPPORTED_WORKER = """
+unsupported = None   # set by the page between the two calls (see the test)
+"""
+
+
+def test_a_refused_or_unsupported_screen_share_raises_at_once(denying_driver, room_name, dist_url):
+    """getDisplayMedia refused (the fake prompt denies) is DeviceError PermissionDenied (NotAllowedError) within a
+    second, not a hang (a rejected media promise awaited in Pyodide can hang: measured for getUserMedia), also
+    media_devices_error(error, None), nothing published; a browser without getDisplayMedia is UnsupportedError
+    (code 21). On the main thread and through the worker bridge."""
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = denying_driver
+    driver.get(f"{dist_url}/devices.html")
+    deadline = time.monotonic() + 90
+    while driver.execute_script("return window.lkpw.state") == "booting":
+        assert time.monotonic() < deadline, "Pyodide did not boot"
+        time.sleep(0.2)
+    _run(driver, PRELUDE)
+    main = _run(driver, DENIED_SHARE.format(url=LIVEKIT_URL, token=make_token("deny-main", room_name),
+                                            unsupported=UNSUPPORTED_MAIN))
+    assert main["denied"][:3] == ["DeviceError", "PermissionDenied", "NotAllowedError"], main
+    assert main["denied"][3] < 1000, main
+    assert main["unsupported"][:2] == ["UnsupportedError", 21] and main["unsupported"][2] < 1000, main
+    assert main["errors"] == [["DeviceError", "PermissionDenied", None], ["UnsupportedError", None, None]], main
+    assert main["published"] == 0 and main["leaked_proxies"] == 0 and main["logged"] == [], main
+
+    open_worker_page(driver, dist_url)
+    run_worker(driver, PRELUDE)
+    worker = run_worker(driver, DENIED_SHARE.format(url=LIVEKIT_URL, token=make_token("deny-worker", room_name),
+                                                    unsupported=UNSUPPORTED_WORKER))
+    assert worker["platform"] == "bridge", worker
+    assert worker["denied"][:3] == ["DeviceError", "PermissionDenied", "NotAllowedError"], worker
+    assert worker["denied"][3] < 1000, worker
+    assert worker["errors"] == [["DeviceError", "PermissionDenied", None]], worker
+    assert worker["published"] == 0 and worker["leaked_proxies"] == 0 and worker["logged"] == [], worker
