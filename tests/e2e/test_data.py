@@ -248,3 +248,61 @@ def test_data_with_livekit_client_both_ways(selenium_standalone, py_peer, room_n
     assert "js-to-carol" in _heads(_wait_data(carol, lambda r: "js-to-carol" in _heads(r), "js-peer's packet"))
     run_py(selenium, "await room.disconnect()\njson.dumps(0)")
     assert logged_warnings(selenium) == []
+
+
+# -- through the worker bridge ---------------------------------------------------------------------------------------
+WORKER_SETUP = """
+import asyncio, json, js, logging
+from livekit_pyweb import Room, PublishDataError
+from livekit_pyweb._core import proto
+logged = []
+
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
+
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out after {{timeout}} s waiting for {{what}}; logged={{logged}}")
+        await asyncio.sleep(0.05)
+
+room = Room()
+got = []
+
+def on_data(packet):
+    got.append([packet.participant.identity if packet.participant else None, packet.kind.name, packet.topic,
+                packet.data.decode("utf-8", "replace")[:64]])
+
+room.on("data_received", on_data)
+await room.connect({url!r}, {token!r})
+await wait_until(lambda: "agent" in room.remote_participants, 15, "the agent")
+json.dumps(room._platform.name)
+"""
+
+
+@pytest.mark.driver_timeout(240)
+def test_data_through_the_worker_bridge(selenium_standalone, dist_url, py_peer, room_name):
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = selenium_standalone.driver
+    agent = py_peer("agent", room_name, video=False, audio=False)
+    open_worker_page(driver, dist_url)
+    assert run_worker(driver, WORKER_SETUP.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name))) == "bridge"
+    _knows_pyweb(agent)
+    # publish through the bridge: the page host's channel, its bufferedAmount reported back (see BridgeDataChannel)
+    bulk = run_worker(driver, BULK.format(dest="agent", count=300))
+    received = _wait_data(agent, lambda r: "after-oversize" in _heads(r), "the bulk packets", timeout=120)
+    _check_bulk(bulk, received, "pyweb")
+    # receive through the bridge
+    agent.send("publish_data", payload="from-agent", topic="t2")
+    agent.send("publish_data", payload="agent-lossy", reliable=False)
+    agent.send("publish_data", payload="agent-to-pyweb", destinations=["pyweb"], topic="private")
+    got = run_worker(driver, RECEIVED.format(expected=[
+        ["agent", "KIND_RELIABLE", "t2", "from-agent"], ["agent", "KIND_LOSSY", "", "agent-lossy"],
+        ["agent", "KIND_RELIABLE", "private", "agent-to-pyweb"]]))
+    assert [g[3] for g in got if g[1] == "KIND_RELIABLE"] == ["from-agent", "agent-to-pyweb"]
+    assert run_worker(driver, "await room.disconnect()\njson.dumps(logged)") == []
