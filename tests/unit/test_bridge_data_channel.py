@@ -1,0 +1,107 @@
+"""The worker bridge's data channel (``_browser/bridge.py`` BridgeDataChannel) on CPython: how it accounts for the
+page-owned ``bufferedAmount`` (bytes it posted, bytes and ``bufferedAmount`` the page reported) and when it tells
+the SDK the buffer is low. ``js`` and ``pyodide.ffi`` are stand-ins here; the page side is a fake platform."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def bridge() -> Iterator[Any]:
+    names = ("js", "pyodide", "pyodide.ffi", "livekit_pyweb._browser", "livekit_pyweb._browser.bridge",
+             "livekit_pyweb._browser._proxies", "livekit_pyweb._browser._errors", "livekit_pyweb._browser.websocket")
+    saved = {name: sys.modules.get(name) for name in names}
+    package = importlib.import_module("livekit_pyweb")
+    had_browser = "_browser" in vars(package)
+    js = types.ModuleType("js")
+    pyodide = types.ModuleType("pyodide")
+    ffi = types.ModuleType("pyodide.ffi")
+    for attr in ("JsException", "JsProxy"):
+        setattr(ffi, attr, type(attr, (Exception,), {}))
+    ffi.create_proxy = lambda fn: fn  # type: ignore[attr-defined]
+    ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
+    pyodide.ffi = ffi  # type: ignore[attr-defined]
+    sys.modules.update({"js": js, "pyodide": pyodide, "pyodide.ffi": ffi})
+    for name in names[3:]:
+        sys.modules.pop(name, None)
+    try:
+        yield importlib.import_module("livekit_pyweb._browser.bridge")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = value
+        if not had_browser:
+            vars(package).pop("_browser", None)
+
+
+class FakePage:
+    """What BridgeDataChannel needs of its BridgePlatform: posts recorded, ``dc.state`` answered by the test."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[Any, ...]] = []
+        self.routes: dict[int, Any] = {}
+        self.state: dict[str, Any] = {}
+        self.asked = 0
+
+    def _post(self, op: str, *args: Any) -> None:
+        self.posted.append((op, *args))
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        assert op == "dc.state"
+        self.asked += 1
+        await asyncio.sleep(0.01)
+        return dict(self.state)
+
+    def _route(self, handle: int, target: Any) -> None:
+        self.routes[handle] = target
+
+    def _forget(self, handle: int) -> None:
+        self.routes.pop(handle, None)
+
+
+async def test_buffered_amount_is_what_the_page_reported_plus_what_it_had_not_handled(bridge):
+    page = FakePage()
+    channel = bridge.BridgeDataChannel(page, 7, "_reliable")
+    lows: list[int] = []
+    channel.on_buffered_amount_low = lambda: lows.append(channel.buffered_amount)
+    channel.buffered_amount_low_threshold = 65536
+    assert page.posted == [("dc.setThreshold", 7, 65536)] and channel.buffered_amount_low_threshold == 65536
+    channel._event("open", None)
+    for _ in range(20):
+        channel.send(b"x" * 60_000)
+    assert channel.buffered_amount == 1_200_000  # nothing reported yet: all of it may be buffered
+    # the page handled 18 sends and drained to 60,000 bytes: the 2 sends on their way still count
+    channel._event("bufferedamountlow", {"buffered": 60_000, "sent": 18 * 60_000})
+    assert channel.buffered_amount == 60_000 + 2 * 60_000
+    await asyncio.sleep(0.05)
+    assert page.asked == 1 and lows == []  # above the threshold: it asked the page, which has not answered low yet
+    page.state = {"buffered": 30_000, "sent": 20 * 60_000, "readyState": "open"}
+    channel._event("bufferedamountlow", {"buffered": 30_000, "sent": 19 * 60_000})  # 1 still on its way
+    await asyncio.sleep(0.05)
+    assert page.asked == 2 and lows == [30_000]  # the answer came after that send: exact, and low
+    channel._event("bufferedamountlow", {"buffered": 0, "sent": 20 * 60_000})
+    assert lows == [30_000, 0] and page.asked == 2  # all handled: low at once, no question
+
+
+async def test_close_events_and_sends_after_close(bridge):
+    page = FakePage()
+    channel = bridge.BridgeDataChannel(page, 9, "_lossy")
+    closed: list[str] = []
+    channel.on_close = lambda: closed.append(channel.ready_state)
+    channel._event("open", None)
+    assert channel.ready_state == "open"
+    channel._event("close", None)
+    assert closed == ["closed"]
+    channel.close()
+    channel.send(b"late")
+    assert ("dc.send", 9, b"late") not in page.posted and 9 not in page.routes
