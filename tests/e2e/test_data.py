@@ -175,7 +175,8 @@ def test_data_with_the_python_sdk_both_ways_and_1000_packets_in_order(selenium_s
     megabytes = sum(bulk["sizes"]) / 1e6
     print(f"1000 packets, {megabytes:.1f} MB handed to the channel in {bulk['send_ms']:.0f} ms; "
           f"peak bufferedAmount {bulk['peak']}")
-    run_py(selenium, "await room.disconnect()\njson.dumps(0)")
+    # every data channel listener (bufferedamountlow, close, message, open) released with its connection
+    assert run_py(selenium, "await room.disconnect()\njson.dumps(live_proxy_count() - base_proxies)") == 0
     assert logged_warnings(selenium) == []
 
 
@@ -246,7 +247,8 @@ def test_data_with_livekit_client_both_ways(selenium_standalone, py_peer, room_n
     assert "js-to-carol" not in [g[3] for g in got], got
     assert [g[3] for g in got if g[1] == "KIND_RELIABLE"] == ["from-js", "js-to-pyweb", "js-end"]
     assert "js-to-carol" in _heads(_wait_data(carol, lambda r: "js-to-carol" in _heads(r), "js-peer's packet"))
-    run_py(selenium, "await room.disconnect()\njson.dumps(0)")
+    # every data channel listener (bufferedamountlow, close, message, open) released with its connection
+    assert run_py(selenium, "await room.disconnect()\njson.dumps(live_proxy_count() - base_proxies)") == 0
     assert logged_warnings(selenium) == []
 
 
