@@ -190,11 +190,15 @@ class Engine:
 
     def _data_channel_closed(self, kind: int, channel: DataChannelPort) -> None:
         self._data_changed[kind].set()
-        if self._closing or self._data_out.get(kind) is not channel:
+        if self._closing or self._lost is not None or self._data_out.get(kind) is not channel:
             return
-        # As livekit-client: a publisher channel closing while the session is up is what an oversized or
-        # overfilled send does to it; surface it.
-        logger.error("data channel %s closed unexpectedly", datapkt.LABELS[kind])
+        # As livekit-client: a publisher channel closing while the session is up and the publisher connection is
+        # still connected is what an oversized or overfilled send does to it; surface it. (Closing with its
+        # connection, or after the session was lost, is no news.)
+        if self.publisher is not None and self.publisher.connection_state == "connected":
+            logger.error("data channel %s closed unexpectedly", datapkt.LABELS[kind])
+        else:
+            logger.debug("data channel %s closed with its connection", datapkt.LABELS[kind])
 
     def _data_message(self, data: bytes) -> None:
         packet = proto.models().DataPacket()

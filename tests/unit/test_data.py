@@ -173,6 +173,17 @@ async def test_a_channel_closing_under_a_waiting_send_fails_it(expect_log):
     await room.disconnect()
 
 
+async def test_a_channel_closing_with_its_connection_or_after_the_session_was_lost_is_no_error():
+    room, socket, pc = await connected_room()
+    pc.connection_state = "disconnected"
+    pc.data_channels["_lossy"].remote_close()  # the connection is going: debug only
+    pc.connection_state = "connected"
+    socket.push(leave=proto.rtc().LeaveRequest(reason=proto.models().DisconnectReason.SERVER_SHUTDOWN))
+    await until(lambda: room._engine is None or room._engine._lost is not None)
+    pc.data_channels["_reliable"].remote_close()  # the server left us: no error either (conftest: no WARNING+)
+    await room.disconnect()
+
+
 async def test_a_send_before_the_channel_opens_waits_for_it_and_not_connected_is_refused():
     room, socket, pc = await connected_room()
     reliable = pc.data_channels["_reliable"]
