@@ -20,7 +20,7 @@ import dataclasses
 import inspect
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
 
 from ._core import rpc as core
@@ -168,7 +168,7 @@ class RpcDriver:
 
     def __init__(self, room: Room) -> None:
         self._room = room
-        self._state = core.RpcState(self._has_handler)
+        self._state = core.RpcState(self._has_handler, self._client_protocol_of)
         self._loop = asyncio.get_running_loop()
         self._calls: dict[str, asyncio.Future[str]] = {}
         self._running: dict[str, tuple[asyncio.Task[None], RpcInvocationData]] = {}
@@ -176,6 +176,17 @@ class RpcDriver:
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
         self._closed = False
+        # RPC v2: requests and successful responses that arrive as text streams on these topics
+        self._stream_topics: list[str] = []
+        self._readers: set[asyncio.Task[None]] = set()  # v2 streams being read
+        for topic, handler in ((core.REQUEST_TOPIC, self._on_request_stream),
+                               (core.RESPONSE_TOPIC, self._on_response_stream)):
+            try:
+                room._data_streams.register_text_stream_handler(topic, handler)
+                self._stream_topics.append(topic)
+            except ValueError:  # the application registered a handler for it: it keeps it (livekit-client's topics)
+                logger.warning("text stream topic %s has an application handler: RPC over data streams from "
+                               "peers will not be answered", topic)
 
     # -- inputs ------------------------------------------------------------------------------------------
     def handle_packet(self, packet: Any) -> None:
@@ -193,6 +204,11 @@ class RpcDriver:
         if self._closed:
             return
         self._closed = True
+        for topic in self._stream_topics:
+            self._room._data_streams.unregister_text_stream_handler(topic)
+        self._stream_topics.clear()
+        for reading in list(self._readers):
+            reading.cancel()
         self._state.close()
         self._settle_calls()
         for task, data in self._running.values():
@@ -227,7 +243,7 @@ class RpcDriver:
         self._drive()
         try:
             try:
-                await engine.send_data(packet, reliable=True)
+                await self._send(packet)
             except LiveKitError as exc:
                 self._state.send_failed(request_id)
                 raise RpcError._built_in(core.ErrorCode.SEND_FAILED, str(exc)) from exc
@@ -243,6 +259,47 @@ class RpcDriver:
                 self._drive()
 
     # -- driving -----------------------------------------------------------------------------------------
+    def _client_protocol_of(self, identity: str) -> int:
+        participant = self._room._remote.get(identity)
+        return int(participant._info.client_protocol) if participant is not None else 0
+
+    def _on_request_stream(self, reader: Any, caller: str) -> None:
+        """An ``lk.rpc_request`` text stream opened (RPC v2): acked now, run once its text is read."""
+        request_id = self._state.receive_request_stream(caller, dict(reader.info.attributes or {}),
+                                                        self._loop.time())
+        self._drive()
+        if request_id is not None:
+            self._spawn(self._read_request(reader, request_id))
+
+    def _on_response_stream(self, reader: Any, sender: str) -> None:
+        """An ``lk.rpc_response`` text stream (RPC v2): a successful response, once read."""
+        self._spawn(self._read_response(reader, sender))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+
+    async def _read_request(self, reader: Any, request_id: str) -> None:
+        text: str | None
+        try:
+            text = await reader.read_all()
+        except LiveKitError as exc:
+            logger.debug("RPC request stream %s could not be read: %s", request_id, exc)
+            text = None
+        self._state.receive_request_text(request_id, text, self._loop.time())
+        self._drive()
+
+    async def _read_response(self, reader: Any, sender: str) -> None:
+        text: str | None
+        try:
+            text = await reader.read_all()
+        except LiveKitError as exc:
+            logger.debug("RPC response stream from %s could not be read: %s", sender, exc)
+            text = None
+        self._state.receive_response_stream(sender, dict(reader.info.attributes or {}), text)
+        self._drive()
+
     def _has_handler(self, method: str) -> bool:
         local = self._room._local
         return local is not None and (method in local._rpc_handlers or bool(local._rpc_interceptors))
@@ -295,15 +352,28 @@ class RpcDriver:
         """Acks and responses, one at a time in order (an ack never overtakes nor follows its response)."""
         while True:
             packet = await self._outbox.get()
-            engine = self._room._engine
-            if engine is None:
+            if self._room._engine is None:
                 continue
             try:
-                await engine.send_data(packet, reliable=True)
+                await self._send(packet)
             except LiveKitError as exc:
-                what = packet.WhichOneof("value")
-                logger.warning("could not send an RPC %s to %s: %s", what,
-                               ", ".join(packet.destination_identities), exc)
+                if isinstance(packet, core.TextStreamOut):
+                    what, to = "response stream", packet.destination
+                else:
+                    what, to = packet.WhichOneof("value"), ", ".join(packet.destination_identities)
+                logger.warning("could not send an RPC %s to %s: %s", what, to, exc)
+
+    async def _send(self, item: Any) -> None:
+        """A ``DataPacket``, reliably, or a :class:`~livekit_pyweb._core.rpc.TextStreamOut` as a text stream."""
+        if isinstance(item, core.TextStreamOut):
+            await self._room._data_streams.send_text(
+                item.text, destination_identities=[item.destination], topic=item.topic, attributes=item.attributes,
+                reply_to_id=None, compress=True)
+        else:
+            engine = self._room._engine
+            if engine is None:
+                raise RpcError._built_in(core.ErrorCode.SEND_FAILED, "the room is not connected")
+            await engine.send_data(item, reliable=True)
 
     # -- callee ------------------------------------------------------------------------------------------
     async def _invoke(self, data: RpcInvocationData) -> None:

@@ -19,12 +19,10 @@ livekit-client 2.x).
 requests, and answer ours, as text streams on ``lk.rpc_request``/``lk.rpc_response`` instead of ``RpcRequest``/
 ``RpcResponse`` packets; >= 2 ("data streams v2") lets it send a whole data stream inside its header
 (``inline_content``) and, when we also list ``CAP_COMPRESSION_DEFLATE_RAW``, raw-deflate it. Our data streams read
-both (``_core/data_streams.py``) and we send them the same way to peers that announce them; but announcing >= 1
-promises RPC over data streams: until the room answers ``lk.rpc_request`` streams and reads ``lk.rpc_response`` ones
-(``_core/rpc.py`` has RPC v2, the room's ``StreamManager`` carries it: ``register_text_stream_handler`` for those two
-topics, ``send_text(..., topic=, attributes=, destination_identities=)``) we announce 0, and peers send us plain
-chunked streams and v1 RPC. Raise it to 2 (both levels at once, as livekit-client) when RPC v2 is wired. ``capabilities`` lists
-``CAP_COMPRESSION_DEFLATE_RAW``, true of us (zlib inflates raw deflate), and inert while we announce 0.
+both (``_core/data_streams.py``) and we send them the same way to peers that announce them, and RPC speaks both
+versions (``_core/rpc.py``: v1 packets to and from peers below 1, v2 streams otherwise): so we announce 2, as
+livekit-client 2.23. ``capabilities`` lists ``CAP_COMPRESSION_DEFLATE_RAW``, true of us (zlib inflates raw
+deflate).
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ from ..version import __version__
 from . import proto
 
 PROTOCOL_VERSION = 17
-CLIENT_PROTOCOL = 0
+CLIENT_PROTOCOL = 2
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import uuid
+import sys
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -328,7 +329,8 @@ class _Incoming:
         data = content
         if self.inflater is not None:
             try:
-                data = self.inflater.decompress(content, self.max_payload - self.received + 1)
+                # max_length is a C ssize_t: 32-bit in Pyodide (wasm32), where the default limit (5e9) overflows
+                data = self.inflater.decompress(content, min(self.max_payload - self.received + 1, sys.maxsize))
                 if final:
                     data += self.inflater.flush()
             except zlib.error as exc:

@@ -370,11 +370,9 @@ def test_built_in_codes_and_messages_match_livekit_rtc() -> None:
         c.name: msg for c, msg in Official.ErrorMessage.items()}
 
 
-def test_we_announce_a_client_protocol_that_asks_peers_for_rpc_v1() -> None:
-    """Peers (livekit-client 2.23, livekit.rtc 1.2) send requests and responses as data streams ("RPC v2") to a
-    participant announcing client_protocol >= 1. Only v1 is spoken here: raising the announced protocol needs
-    RPC v2 first, or every call from those peers to us fails."""
-    assert client_info.CLIENT_PROTOCOL < 1
+def test_we_announce_the_client_protocol_of_livekit_client_2_23() -> None:
+    """client_protocol >= 1 makes peers speak RPC v2 with us (text streams), >= 2 data streams v2: both spoken."""
+    assert client_info.CLIENT_PROTOCOL == 2
 
 
 # -- v2: requests and successful responses as text streams, with participants announcing client_protocol >= 1 ------

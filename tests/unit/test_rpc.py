@@ -453,3 +453,88 @@ async def test_interceptors_wrap_both_directions_first_added_outermost() -> None
     request(wire, "r3", "echo", "plain")
     assert (await answer(wire, "r3")).payload == "plain" and log == []
     await room.disconnect()
+
+
+# -- RPC v2 (text streams) between two rooms on the fakes, each seeing the other announce client_protocol 2 ---------
+async def linked_rooms(protocol: int = 2) -> tuple[Any, Any, list[Any]]:
+    """Room ``alice`` (sees ``bob``) and room ``bob`` (sees ``alice``), each peer announcing ``protocol``; what one
+    sends reliably is delivered to the other as the server forwards it. Returns (alice, bob, packets sent)."""
+    def peer(identity: str) -> Any:
+        info = participant("PA_" + identity, identity)
+        info.client_protocol = protocol
+        info.capabilities.append(m().ClientInfo.Capability.CAP_COMPRESSION_DEFLATE_RAW)
+        return info
+
+    alice, _, _ = await connected_room(others=[peer("bob")])
+    bob, _, _ = await connected_room(others=[peer("alice")])
+    sent: list[Any] = []
+
+    def link(room: Any, other: Any, me: str) -> None:
+        async def send_data(packet: Any, *, reliable: bool) -> None:
+            assert reliable
+            delivered = type(packet)()
+            delivered.CopyFrom(packet)
+            delivered.participant_identity = me
+            sent.append(delivered)
+            other._on_data_packet(delivered)
+
+        room._engine.send_data = send_data
+
+    link(alice, bob, "alice")
+    link(bob, alice, "bob")
+    return alice, bob, sent
+
+
+async def test_v2_round_trip_carries_payloads_over_the_v1_limit_as_text_streams() -> None:
+    alice, bob, sent = await linked_rooms()
+    seen: list[RpcInvocationData] = []
+
+    @bob.local_participant.register_rpc_method("echo")
+    async def echo(data: RpcInvocationData) -> str:
+        seen.append(data)
+        return data.payload.upper()
+
+    big = "x" * 40_000
+    assert await alice.local_participant.perform_rpc(destination_identity="bob", method="echo", payload=big) == \
+        big.upper()
+    assert seen[0].caller_identity == "alice" and seen[0].payload == big and seen[0].response_timeout == 15.0
+    by_sender = [(p.participant_identity, p.WhichOneof("value")) for p in sent]
+    assert ("alice", "rpc_request") not in by_sender and ("bob", "rpc_response") not in by_sender
+    topics = [(p.participant_identity, p.stream_header.topic) for p in sent if p.WhichOneof("value") == "stream_header"]
+    assert topics == [("alice", "lk.rpc_request"), ("bob", "lk.rpc_response")]
+    assert by_sender.index(("bob", "rpc_ack")) < by_sender.index(("bob", "stream_header"))  # acked first
+    request = next(p.stream_header for p in sent if p.WhichOneof("value") == "stream_header")
+    assert dict(request.attributes) == {
+        "lk.rpc_request_id": seen[0].request_id, "lk.rpc_request_method": "echo",
+        "lk.rpc_request_response_timeout_ms": "15000", "lk.rpc_request_version": "2"}
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_v2_errors_and_unknown_methods_come_back_as_packets() -> None:
+    alice, bob, sent = await linked_rooms()
+
+    @bob.local_participant.register_rpc_method("fail")
+    def fail(data: RpcInvocationData) -> str:
+        raise RpcError(2001, "custom failure", "d")
+
+    for method, expected in (("fail", (2001, "custom failure", "d")), ("nope", (1400, "Method not supported at "
+                                                                                  "destination", ""))):
+        with pytest.raises(RpcError) as caught:
+            await alice.local_participant.perform_rpc(destination_identity="bob", method=method, payload="p")
+        assert (caught.value.code, caught.value.message, caught.value.data) == expected
+    assert [p.WhichOneof("value") for p in sent if p.participant_identity == "bob"].count("rpc_response") == 2
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_peer_below_client_protocol_1_gets_v1_packets() -> None:
+    alice, bob, sent = await linked_rooms(protocol=0)
+    bob.local_participant.register_rpc_method("echo", lambda data: data.payload)
+    assert await alice.local_participant.perform_rpc(destination_identity="bob", method="echo", payload="v1") == "v1"
+    assert [p.WhichOneof("value") for p in sent] == ["rpc_request", "rpc_ack", "rpc_response"]
+    with pytest.raises(RpcError) as caught:
+        await alice.local_participant.perform_rpc(destination_identity="bob", method="echo", payload="x" * 15361)
+    assert caught.value.code == 1402
+    await alice.disconnect()
+    await bob.disconnect()
