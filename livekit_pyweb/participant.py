@@ -217,7 +217,8 @@ class LocalParticipant(Participant):
         Args:
             destination_identity: the identity of the participant to call.
             method: the method name.
-            payload: the request (at most 15 360 UTF-8 bytes).
+            payload: the request (at most 15 360 UTF-8 bytes to a peer announcing client_protocol 0, which speaks
+                RPC v1 only; no limit otherwise: RPC v2 sends it as a text stream).
             response_timeout: seconds to wait for the response once the request is sent (default 15; the callee
                 is told at least ``max_round_trip_latency`` + 1).
             max_round_trip_latency: seconds to wait for the callee's acknowledgement (default 7).
@@ -225,7 +226,7 @@ class LocalParticipant(Participant):
         Raises:
             RpcError: the callee's error (its code, message and data), or a built-in one: ``UNSUPPORTED_METHOD``,
                 ``APPLICATION_ERROR`` (the handler failed), ``CONNECTION_TIMEOUT`` (no ack), ``RESPONSE_TIMEOUT``,
-                ``RECIPIENT_DISCONNECTED`` (the callee left, or we disconnected), ``REQUEST_PAYLOAD_TOO_LARGE``,
+                ``RECIPIENT_DISCONNECTED`` (the callee left, or we disconnected), ``REQUEST_PAYLOAD_TOO_LARGE`` (v1),
                 ``UNSUPPORTED_SERVER``, ``SEND_FAILED`` (not connected, or the data channel refused it).
             TypeError, ValueError: a bad argument.
         """
