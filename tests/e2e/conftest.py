@@ -242,9 +242,10 @@ def room_service(call: Callable[[Any], Awaitable[Any]], url: str = LIVEKIT_URL) 
 class PrivateServer:
     """A livekit-server of a test's own, in the same network namespace as the shared one but on other ports (HTTP
     ``port``, ``port + 1`` TCP ICE, ``port + 2`` UDP ICE), so that a test may pause or kill it. Started as
-    build/server.sh starts the shared one: the same binary, flags and config apart from the ports."""
+    build/server.sh starts the shared one: the same binary, flags and config apart from the ports (and
+    ``rtc_extra``: YAML lines added under ``rtc:``, e.g. ``congestion_control: {allow_pause: true}``)."""
 
-    def __init__(self, port: int, run_dir: Path) -> None:
+    def __init__(self, port: int, run_dir: Path, rtc_extra: tuple[str, ...] = ()) -> None:
         root = Path(__file__).resolve().parents[2]
         binary = subprocess.run(["bash", str(root / "build" / "server.sh"), "path"], check=True, text=True,
                                 capture_output=True).stdout.strip().splitlines()[-1]
@@ -252,6 +253,10 @@ class PrivateServer:
         for key, shared, own in (("port", 7880, port), ("tcp_port", 7881, port + 1), ("udp_port", 7882, port + 2)):
             config, n = re.subn(rf"(?m)^(\s*){key}: {shared}$", rf"\g<1>{key}: {own}", config)
             assert n == 1, f"build/livekit.yaml: expected one '{key}: {shared}' line"
+        if rtc_extra:
+            config, n = re.subn(r"(?m)^rtc:$", "rtc:\n" + "".join(f"  {line}\n" for line in rtc_extra).rstrip("\n"),
+                                config)
+            assert n == 1, "build/livekit.yaml: expected one 'rtc:' line"
         run_dir.mkdir(parents=True, exist_ok=True)
         config_path = run_dir / "livekit.yaml"
         config_path.write_text(config)

@@ -4,6 +4,11 @@
   plays a silent WAV file made here (``--use-file-for-fake-audio-capture``): publishing it gives the room event
   (after ``local_track_published``) and the track's ``audio_silence_detected``, on the main thread and through the
   worker bridge; Chromium's default fake microphone (its beeps, with the default audio processing) gives none.
+* a refused or unsupported screen share raises at once (never a hang), main thread and worker bridge.
+* ``track_stream_state_changed`` from the real server: a private livekit-server whose congestion control may pause
+  (``allow_pause: true``) pauses the video it forwards to a subscriber whose bandwidth is limited with the
+  SimulateScenario ``subscriber_bandwidth`` signal request (livekit-client's ``simulateScenario('subscriber-bandwidth',
+  n)``) and resumes it when the limit is lifted.
 """
 
 from __future__ import annotations
@@ -216,3 +221,96 @@ def test_a_refused_or_unsupported_screen_share_raises_at_once(denying_driver, ro
     assert worker["denied"][3] < 1000, worker
     assert worker["errors"] == [["DeviceError", "PermissionDenied", None]], worker
     assert worker["published"] == 0 and worker["leaked_proxies"] == 0 and worker["logged"] == [], worker
+
+
+@pytest.fixture
+def pausing_server(livekit_server: str, tmp_path: Path) -> Any:
+    """A private livekit-server whose stream allocator may pause a subscriber's tracks (the default config does not:
+    ``congestion_control.allow_pause`` is false in livekit-server v1.13.5)."""
+    from .conftest import PrivateServer
+
+    server = PrivateServer(7980, tmp_path / "pausing-server",
+                           rtc_extra=("congestion_control:", "  enabled: true", "  allow_pause: true"))
+    yield server
+    server.close()
+
+
+STREAM_STATE = """
+from livekit_pyweb._core import codec, proto
+publisher = Room()
+await publisher.connect({url!r}, {pub_token!r})
+await publisher.local_participant.set_camera_enabled(True)
+# /rtc (two peer connections): the server's allow_pause applies. On /rtc/v1 the join request's
+# connection_settings.subscriber_allow_pause (unset: false) overrides it, for livekit-client 2.x too (rtcservice.go).
+sub = Room(RoomOptions(single_peer_connection=False))
+states = []
+sub.on("track_stream_state_changed",
+       lambda pub, state, participant: states.append(["room", pub.sid, state.name, participant.identity]))
+await sub.connect({url!r}, {sub_token!r})
+who = sub.remote_participants["publisher"]
+who.on("track_stream_state_changed", lambda pub, state: states.append(["participant", pub.sid, state.name]))
+
+def video_pub():
+    return next((p for p in who.track_publications.values() if p.track is not None), None)
+await wait_until(lambda: video_pub() is not None, 20, "the camera to be subscribed")
+pub = video_pub()
+
+def simulate(bps):  # livekit-client's room.simulateScenario('subscriber-bandwidth', bps): a real signal request
+    sub._engine.session._send(codec.request(simulate=proto.rtc().SimulateScenario(subscriber_bandwidth=bps)))
+    sub._engine._flush()
+
+async def received_in(seconds):
+    first = int((await pub.track.get_stats()).get("bytesReceived", 0))
+    await asyncio.sleep(seconds)
+    return int((await pub.track.get_stats()).get("bytesReceived", 0)) - first
+
+def last_state():
+    return states[-1][2] if states else None
+
+flowing = await received_in(1.0)
+before = list(states)
+# 10 kbps: less than the lowest layer needs. Each request re-allocates; the allocator pauses only once it knows the
+# layers' bitrates (measured: a request within ~1 s of the subscription was once applied without a pause), so the
+# request is repeated every 2 s until it pauses.
+for _ in range(10):
+    simulate(10_000)
+    try:
+        await wait_until(lambda: last_state() == "STATE_PAUSED", 2, "the server to pause the video")
+        break
+    except AssertionError:
+        pass
+await wait_until(lambda: last_state() == "STATE_PAUSED", 1, "the server to pause the video")
+await asyncio.sleep(0.5)   # packets already in flight
+paused = await received_in(1.5)
+paused_state = pub.track.stream_state.name
+simulate(100_000_000)   # lifted far above what the layers need: the allocator resumes at once
+await wait_until(lambda: last_state() == "STATE_ACTIVE", 20, "the server to resume the video")
+resumed = await received_in(1.0)
+simulate(0)
+result = {{"before": before, "states": states, "sid": pub.sid, "flowing": flowing, "paused": paused,
+          "paused_state": paused_state, "resumed": resumed, "state": pub.track.stream_state.name}}
+await sub.disconnect()
+await publisher.disconnect()
+room = sub   # for logged_warnings
+json.dumps(result)
+"""
+
+
+@pytest.mark.driver_timeout(120)
+def test_the_server_pauses_and_resumes_a_subscribed_video(selenium_standalone, pausing_server, room_name):
+    """track_stream_state_changed against the real server: paused under a simulated 10 kbps subscriber bandwidth
+    (no bytes received), active again when lifted (bytes again); each change on the participant, then the room."""
+    selenium = selenium_standalone
+    open_page(selenium)
+    result = run_py(selenium, STREAM_STATE.format(url=pausing_server.url, pub_token=make_token("publisher", room_name),
+                                                  sub_token=make_token("subscriber", room_name)))
+    sid = result["sid"]
+    changes = result["states"][len(result["before"]):]
+    assert changes == [["participant", sid, "STATE_PAUSED"], ["room", sid, "STATE_PAUSED", "publisher"],
+                       ["participant", sid, "STATE_ACTIVE"], ["room", sid, "STATE_ACTIVE", "publisher"]], result
+    assert result["before"] in ([], [["participant", sid, "STATE_ACTIVE"], ["room", sid, "STATE_ACTIVE", "publisher"]]), result
+    # bytes received per window (measured: ~9-10 kB/s of the fake camera's lowest layer, 0 while paused)
+    rates = (result["flowing"], result["paused"], result["resumed"])
+    assert rates[0] > 3_000 and rates[1] == 0 and rates[2] > 3_000, rates
+    assert result["paused_state"] == "STATE_PAUSED" and result["state"] == "STATE_ACTIVE", result
+    assert logged_warnings(selenium) == []
