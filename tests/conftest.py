@@ -53,6 +53,24 @@ def _get_driver_with_fresh_profile(self, *args, **kwargs):
 
 SeleniumChromeRunner.get_driver = _get_driver_with_fresh_profile
 
+# pytest-pyodide loads Pyodide under its 20 s default script timeout. On a loaded 2-core machine (parallel e2e runs)
+# a cold load took longer and the test errored in setup before it began. The load gets 60 s; every script after it
+# keeps the 20 s default (or the test's driver_timeout), so a hanging test fails as soon as before.
+_LOAD_PYODIDE_TIMEOUT = 60
+_original_load_pyodide = SeleniumChromeRunner.load_pyodide
+
+
+def _load_pyodide_with_more_time(self, *args, **kwargs):
+    default = self.script_timeout
+    self.set_script_timeout(max(default, _LOAD_PYODIDE_TIMEOUT))
+    try:
+        return _original_load_pyodide(self, *args, **kwargs)
+    finally:
+        self.set_script_timeout(default)
+
+
+SeleniumChromeRunner.load_pyodide = _load_pyodide_with_more_time
+
 
 def pytest_configure(config: pytest.Config) -> None:
     dist = Path(config.option.dist_dir).resolve()
