@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ._core import convert, proto
+from ._core import convert, proto, wire
 from ._core import simulcast
 from ._core.simulcast import Layer, announced_layers
 from .errors import (DeviceError, DeviceErrorReason, InvalidStateError, PublishTrackError, RequestErrorReason,
@@ -129,7 +129,7 @@ class Participant(EventEmitter[ParticipantEventName]):
     @property
     def permissions(self) -> Any:
         """The participant's ``ParticipantPermission`` (can_publish, can_subscribe, can_publish_data, ...)."""
-        return self._info.permission
+        return wire.to_proto(self._info.permission)
 
     @property
     def connection_quality(self) -> ConnectionQuality:
@@ -609,7 +609,7 @@ class LocalParticipant(Participant):
         if publication is None or publication.muted == muted:
             return
         info = proto.models().TrackInfo()
-        info.CopyFrom(publication._info)
+        info.CopyFrom(wire.to_proto(publication._info))
         info.muted = muted
         for backup in publication._backups.values():
             backup.port.set_enabled(not muted)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._core import model as core_model
 from ._core import platforms
-from ._core import convert, proto
+from ._core import convert, proto, wire
 from ._core.dynacast import codec_name, subscribed_qualities
 from ._core.join import JoinState
 from ._core.model import RoomModel, parse_stream_id
@@ -565,7 +565,8 @@ class Room(EventEmitter[EventName]):
 
     @property
     def server_info(self) -> Any:
-        return self._engine.join_response.server_info if self._engine and self._engine.join_response else None
+        join = self._engine.join_response if self._engine else None
+        return wire.to_proto(join.server_info) if join is not None else None
 
     # -- data streams (handlers stay registered across connections, as livekit.rtc) ----------------------------
     def register_text_stream_handler(self, topic: str, handler: TextStreamHandler) -> None:

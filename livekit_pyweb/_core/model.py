@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from . import proto
+from . import proto, wire
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +112,7 @@ class RoomModel:
             for t in info.tracks:
                 if t.sid == track_sid:
                     updated = proto.models().ParticipantInfo()
-                    updated.CopyFrom(info)
+                    updated.CopyFrom(wire.to_proto(info))
                     del updated.tracks[:]
                     updated.tracks.extend(x for x in info.tracks if x.sid != track_sid)
                     self.participants[psid] = updated

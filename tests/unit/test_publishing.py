@@ -111,7 +111,11 @@ async def test_screen_share_refused_by_permissions_captures_nothing():
     m = proto.models()
     platform = FakePlatform()
     room, socket, _ = await connected_room(platform)
-    room.local_participant._info.permission.can_publish_sources[:] = [m.TrackSource.CAMERA]
+    # the server narrows our permissions (a participant update naming us): camera only
+    socket.push(update=proto.rtc().ParticipantUpdate(participants=[m.ParticipantInfo(
+        sid="PA_me", identity="me", version=2, permission=m.ParticipantPermission(
+            can_publish=True, can_subscribe=True, can_publish_sources=[m.TrackSource.CAMERA]))]))
+    await until(lambda: list(room.local_participant.permissions.can_publish_sources) == [m.TrackSource.CAMERA])
     with pytest.raises(PublishTrackError) as err:
         await room.local_participant.set_screen_share_enabled(True)
     assert err.value.status == 403 and platform.display_captures == []
