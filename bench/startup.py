@@ -1,21 +1,33 @@
-"""Start-up bench: livekit_pyweb (the demo page) against livekit-client (js-peer.html), measured in the same run.
+"""Start-up and hot-path bench: livekit_pyweb (web/index.html) against livekit-client (web/js-peer.html) and a bare
+``loadPyodide()`` page (web/bare.html, the floor), all measured in the same run; then the per-message decode time
+(bench/decode.mjs on the server's real frames, bench/frames.py) and the wheel sizes.
 
-Each round starts a fresh Chromium (empty cache: a first visit), opens one page, joins a room where the official
-Python SDK publishes video, and reads the page's own timings; then the same for the other page. Prints medians and
-the ratio ours / livekit-client. No assertion: targets are read from the ratios, not enforced as timings.
+Each round starts one fresh Chromium per page (empty cache) and visits the page twice: the first visit is "cold"
+(nothing cached), the second "warm" (HTTP cache filled by the first). The SDK pages join a room where the official
+Python SDK publishes video and report their own timings (navigation → SDK usable, connect() → connected and → first
+remote frame decoded, navigation → first remote frame); after the first frame (the bare page: once Python is ready)
+the bench forces a GC and reads the JS heap and the Pyodide wasm memory. Medians over the rounds; ratio = ours /
+livekit-client. The table is printed as Markdown in the shape README's "Measured" section records.
 
-Run with bench/run.sh (it starts the server inside a private network namespace).
+    bash bench/run.sh [--rounds 5] [--gate README.md]
+
+``--gate README.md``: the one timing gate (CI: .ci/run, ``--rounds 3``): exit status 1 when a ratio measured in this
+run is worse than twice the ratio README records for the same row (never an absolute time).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -30,76 +42,183 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
 
+OURS, THEIRS, BARE = "livekit_pyweb", "livekit-client", "bare"
+PAGES = {OURS: ("index.html", "lkpw", "firstFrameAtMs"),
+         THEIRS: ("js-peer.html", "jsPeer", "firstFrameAtMs"),
+         BARE: ("bare.html", "bare", "sdkReadyMs")}
+ROOM = "bench"
+PUBLISHER = "bench-publisher"
 
-def measure(base: str, page: str, state_name: str, room: str, identity: str, reload: bool) -> dict[str, float]:
+# (README row label, timing key): each row is "cold / warm"; ratio = ours / livekit-client
+TIME_ROWS = [
+    ("navigation → SDK usable, cold / warm", "sdkReadyMs"),
+    ("navigation → first remote frame, cold / warm", "firstFrameAtMs"),
+    ("`connect()` → connected, cold / warm", "connectMs"),
+    ("`connect()` → first remote frame, cold / warm", "firstRemoteFrameMs"),
+]
+MEMORY_ROW = "JS heap + wasm memory, cold"
+GATE_FACTOR = 2.0
+
+
+def _visit(driver: Any, url: str, state_name: str, done_key: str) -> dict[str, float]:
+    driver.get(url)
+    deadline = time.monotonic() + 60
+    while True:
+        state = json.loads(driver.execute_script(f"return JSON.stringify(window.{state_name} || null)") or "null")
+        if state and state.get("timings", {}).get(done_key):
+            break
+        if state and state.get("state") == "error":
+            raise RuntimeError(f"{url.split('?')[0]}: {state.get('error')}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url.split('?')[0]}: not done in 60 s; state={state}")
+        time.sleep(0.02)
+    out = {k: float(v) for k, v in state["timings"].items() if isinstance(v, (int, float))}
+    if "sdkReadyMs" not in out and "navigationToBootMs" in out:  # an index.html that does not stamp it
+        out["sdkReadyMs"] = out["navigationToBootMs"] + out.get("wheelLoadImportMs", 0.0)
+    driver.execute_script("if (window.gc) gc();")
+    out["jsHeapMB"] = driver.execute_script("return performance.memory.usedJSHeapSize") / 1e6
+    out["wasmMB"] = driver.execute_script(
+        "return window.lkpwPyodide ? lkpwPyodide._module.HEAP8.byteLength : 0") / 1e6
+    return out
+
+
+def measure(base: str, name: str, tag: str) -> tuple[dict[str, float], dict[str, float]]:
+    """One fresh browser, two visits of one page: (cold, warm) timings and memory."""
+    page, state_name, done_key = PAGES[name]
     options = webdriver.ChromeOptions()
     for flag in chromium_flags():
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     try:
-        url = f"{base}/{page}?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": make_token(identity, room)})
-        driver.get(url)
-        if reload:  # second visit: HTTP cache warm
-            time.sleep(1)
-            driver.get(url)
-        deadline = time.monotonic() + 60
-        while True:
-            state = json.loads(driver.execute_script(f"return JSON.stringify(window.{state_name} || null)") or "null")
-            if state and state.get("timings", {}).get("firstFrameAtMs"):
-                break
-            if state and state.get("state") == "error":
-                raise RuntimeError(f"{page}: {state.get('error')}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{page}: no first frame; state={state}")
-            time.sleep(0.05)
-        out = dict(state["timings"])
-        out["jsHeapMB"] = driver.execute_script("return performance.memory.usedJSHeapSize") / 1e6
-        wasm = driver.execute_script("return window.lkpwPyodide ? lkpwPyodide._module.HEAP8.byteLength : 0")
-        out["wasmMB"] = wasm / 1e6
-        return out
+        visits = []
+        for visit in ("cold", "warm"):
+            token = make_token(f"{name}-{tag}-{visit}", ROOM)
+            url = f"{base}/{page}?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": token})
+            visits.append(_visit(driver, url, state_name, done_key))
+            driver.get("about:blank")  # leave the room before the next visit joins
+        return visits[0], visits[1]
     finally:
         driver.quit()
+
+
+def wheel_sizes() -> dict[str, int]:
+    """Bytes of our wheel and of every wheel the loader fetches with it (the pruned lock's dependency closure)."""
+    lock = json.loads((ROOT / "dist" / "pyodide-lock.json").read_text())["packages"]
+    todo, seen = ["livekit-pyweb"], set()
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in lock:
+            seen.add(name)
+            todo.extend(lock[name].get("depends", []))
+    return {name: (ROOT / "dist" / lock[name]["file_name"]).stat().st_size for name in sorted(seen)}
+
+
+def decode_bench(n: int) -> dict[str, Any]:
+    """bench/decode.mjs (Pyodide on Node) on frames captured from this run's server (bench/frames.py)."""
+    import frames as frames_mod  # bench/frames.py
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, data in frames_mod.capture("bench-frames").items():
+            (Path(tmp) / f"{kind}.bin").write_bytes(data)
+        out = subprocess.run(["node", str(ROOT / "bench" / "decode.mjs"), str(ROOT / "dist"), tmp, str(n)],
+                             check=True, capture_output=True, text=True, timeout=300).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def _ratio(v: float) -> str:
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
+def readme_ratios(readme: Path) -> dict[str, list[float]]:
+    """The ratios README's "Measured" table records, per row label (``[cold, warm]`` or ``[value]``)."""
+    text = readme.read_text()
+    section = text.split("\n## Measured", 1)[1].split("\n## ", 1)[0]
+    header = next(line for line in section.splitlines() if line.startswith("|") and "ratio" in line)
+    cells = [c.strip() for c in header.strip("|").split("|")]
+    col = cells.index("ratio")
+    recorded: dict[str, list[float]] = {}
+    for line in section.splitlines():
+        if not line.startswith("|"):
+            continue
+        row = [c.strip() for c in line.strip("|").split("|")]
+        if len(row) > col and row[0] in {label for label, _ in TIME_ROWS} | {MEMORY_ROW}:
+            recorded[row[0]] = [float(x) for x in re.findall(r"[\d.]+", row[col])]
+    return recorded
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--decode-n", type=int, default=1000)
+    parser.add_argument("--gate", type=Path, help="README.md whose Measured ratios this run must stay within 2x of")
     args = parser.parse_args()
+    started = time.monotonic()
+    recorded = readme_ratios(args.gate) if args.gate else {}
+    if args.gate and len(recorded) != len(TIME_ROWS) + 1:
+        sys.exit(f"bench: {args.gate} records ratios for {sorted(recorded)}; the gate needs every row of the table")
     base = serve_dist()
-    peer = PyPeer("bench-publisher", "bench", video=True, audio=False)
+    peer = PyPeer(PUBLISHER, ROOM, video=True, audio=False)
     peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
-    results: dict[tuple[str, bool], list[dict[str, float]]] = {}
+    results: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {n: [] for n in PAGES}
     try:
-        for warm in (False, True):
-            for i in range(args.rounds):
-                for name, page, state in (("livekit_pyweb", "index.html", "lkpw"),
-                                          ("livekit-client", "js-peer.html", "jsPeer")):
-                    results.setdefault((name, warm), []).append(
-                        measure(base, page, state, "bench", f"{name}-{int(warm)}-{i}", warm))
+        for i in range(args.rounds):
+            for name in PAGES:
+                results[name].append(measure(base, name, str(i)))
+            print(f"bench: round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     finally:
         peer.close()
+    decode = decode_bench(args.decode_n)
+    wheels = wheel_sizes()
 
     def med(name: str, warm: bool, key: str) -> float:
-        values = [r[key] for r in results[(name, warm)] if key in r]
+        values = [r[1 if warm else 0][key] for r in results[name] if key in r[1 if warm else 0]]
         return statistics.median(values) if values else float("nan")
 
-    rows = [
-        ("SDK ready (navigation → SDK usable)", "pyodideBootMs+wheelLoadImportMs", "sdkReadyMs"),
-        ("connect() → connected", "connectMs", "connectMs"),
-        ("connect() → first remote frame", "firstRemoteFrameMs", "firstRemoteFrameMs"),
-        ("navigation → first remote frame", "firstFrameAtMs", "firstFrameAtMs"),
-        ("JS heap (MB)", "jsHeapMB", "jsHeapMB"),
-    ]
-    for warm in (False, True):
-        print(f"\n{'warm' if warm else 'cold'} cache, median of {args.rounds} (Chromium headless, loopback SFU)")
-        print(f"{'measure':40s} {'livekit_pyweb':>14s} {'livekit-client':>15s} {'ratio':>7s}")
-        for label, ours_key, theirs_key in rows:
-            ours = sum(med("livekit_pyweb", warm, k) for k in ours_key.split("+"))
-            theirs = med("livekit-client", warm, theirs_key)
-            print(f"{label:40s} {ours:14.1f} {theirs:15.1f} {ours / theirs:7.2f}")
-        print(f"{'  of which Pyodide boot (ms)':40s} {med('livekit_pyweb', warm, 'pyodideBootMs'):14.1f}")
-        print(f"{'  of which wheel load + import (ms)':40s} {med('livekit_pyweb', warm, 'wheelLoadImportMs'):14.1f}")
-        print(f"{'  Pyodide wasm memory (MB)':40s} {med('livekit_pyweb', warm, 'wasmMB'):14.1f}")
+    measured: dict[str, list[float]] = {}
+    print(f"\nbench/startup.py: median of {args.rounds} rounds (Chromium headless, a fresh browser per round: first "
+          f"visit cold, second warm; loopback SFU)\n")
+    print(f"| | {OURS} | {THEIRS} | ratio | bare `loadPyodide()` |")
+    print("|---|---|---|---|---|")
+    for label, key in TIME_ROWS:
+        ours = [med(OURS, w, key) for w in (False, True)]
+        theirs = [med(THEIRS, w, key) for w in (False, True)]
+        measured[label] = [a / b for a, b in zip(ours, theirs)]
+        bare = f"{_fmt(med(BARE, False, key))} / {_fmt(med(BARE, True, key))} ms" if key == "sdkReadyMs" else ""
+        print(f"| {label} | {' / '.join(map(_fmt, ours))} ms | {' / '.join(map(_fmt, theirs))} ms | "
+              f"{' / '.join(_ratio(r) for r in measured[label])} | {bare} |")
+    mem = {n: (med(n, False, "jsHeapMB"), med(n, False, "wasmMB")) for n in PAGES}
+    measured[MEMORY_ROW] = [sum(mem[OURS]) / sum(mem[THEIRS])]
+    print(f"| {MEMORY_ROW} | {mem[OURS][0]:.1f} + {mem[OURS][1]:.1f} MB | {mem[THEIRS][0]:.1f} MB | "
+          f"{_ratio(measured[MEMORY_ROW][0])} | {mem[BARE][0]:.1f} + {mem[BARE][1]:.1f} MB |")
+    frames = decode["frames"]
+    names = {"join": "JoinResponse", "update": "ParticipantUpdate"}
+    print(f"\nper-message decode in Pyodide (Node, median of {args.decode_n}, bytes → what the room model reads): "
+          + ", ".join(f"{names.get(k, k)} {f['bytes']} B {f['median_ms']:.3f} ms = {f['ms_per_kb']:.2f} ms/KB"
+                      for k, f in sorted(frames.items())))
+    print(f"import of the protocol (livekit.protocol rtc + models) in Pyodide on Node: {decode['import_ms']} ms")
+    total = sum(wheels.values())
+    print(f"wheels the loader fetches: {total / 1024:.0f} KB = "
+          + " + ".join(f"{name} {size / 1024:.0f} KB" for name, size in wheels.items()))
+    print(f"(bench took {time.monotonic() - started:.0f} s)")
+
+    if args.gate:
+        failed = []
+        print(f"\ngate: every ratio must stay within {GATE_FACTOR:g}x the ratio {args.gate.name} records")
+        for label, now in measured.items():
+            limit = [GATE_FACTOR * r for r in recorded[label]]
+            bad = [n > lim for n, lim in zip(now, limit)]
+            verdict = "FAIL" if any(bad) else "ok"
+            print(f"  {verdict:4s} {label}: {' / '.join(_ratio(n) for n in now)} "
+                  f"(recorded {' / '.join(_ratio(r) for r in recorded[label])}, limit "
+                  f"{' / '.join(_ratio(lim) for lim in limit)})")
+            if any(bad):
+                failed.append(label)
+        if failed:
+            sys.exit(f"bench gate: {len(failed)} ratio(s) worse than {GATE_FACTOR:g}x the recorded figure: {failed}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ async def test_v1_join_offer_in_request_then_answer_then_connected():
     assert request.client_info.browser == "Chrome" and request.connection_settings.auto_subscribe
     assert pc.recv_transceivers == ["audio"] * 3 + ["video"] * 3
     assert pc.channels == ["_reliable", "_lossy"]
+    # Once the JoinResponse gave the ICE servers, the offer is applied without waiting for the answer.
+    await _until(lambda: ("local", "offer", "offer-1") in pc.calls)
+    assert pc.calls[:2] == [("set_configuration",), ("local", "offer", "offer-1")]
+    assert not pc.has_remote_description
 
     # A candidate that arrives before the answer waits for the remote description.
     socket.push(trickle=proto.rtc().TrickleRequest(candidateInit='{"candidate": "c1", "sdpMid": "0"}', target=1))
