@@ -22,7 +22,7 @@ from ..errors import SignalProtocolError
 
 # kind codes, one per wire decoding
 _VARINT, _SIGNED, _BOOL, _ZIGZAG, _FIXED32, _FIXED64, _SFIXED32, _SFIXED64, _FLOAT, _DOUBLE = range(10)
-_STRING, _BYTES, _MESSAGE, _MAP = 10, 11, 12, 13
+_STRING, _BYTES, _MESSAGE, _MAP, _PACKED = 10, 11, 12, 13, 14  # length-delimited: every op >= _STRING
 
 # FieldDescriptorProto.Type numbers (google/protobuf/descriptor.proto; a unit test checks them against the
 # runtime's FieldDescriptor.TYPE_*): spelled here so importing this module does not import the protobuf runtime.
@@ -41,6 +41,7 @@ _KINDS = {
 }
 _WIRE_OF = {_VARINT: 0, _SIGNED: 0, _BOOL: 0, _ZIGZAG: 0, _FIXED64: 1, _SFIXED64: 1, _DOUBLE: 1,
             _STRING: 2, _BYTES: 2, _MESSAGE: 2, _MAP: 2, _FIXED32: 5, _SFIXED32: 5, _FLOAT: 5}
+_new = object.__new__
 _U32 = struct.Struct("<I").unpack_from
 _U64 = struct.Struct("<Q").unpack_from
 _I32 = struct.Struct("<i").unpack_from
@@ -54,7 +55,7 @@ class View:
     the defaults."""
 
     _descriptor: Any = None
-    _fields: dict[int, tuple[str, int, bool, Any, tuple[str, ...]]] = {}
+    _fields: dict[int, tuple[str, int, bool, Any, tuple[str, ...]]] = {}  # by tag
     _lazy_defaults: dict[str, Any] = {}
     _oneofs: dict[str, tuple[str, ...]] = {}
     _raw: bytes = b""
@@ -128,7 +129,10 @@ def view_class(descriptor: Any) -> type[View]:
                 setattr(cls, field.name, _default(field))
         oneof = field.containing_oneof
         siblings = tuple(f.name for f in oneof.fields if f is not field) if oneof is not None else ()
-        fields[field.number] = (field.name, kind, repeated and kind != _MAP, sub, siblings)
+        # keyed by the whole tag (number and wire type): one dict lookup finds the field and how to read it
+        fields[field.number << 3 | _WIRE_OF[kind]] = (field.name, kind, repeated and kind != _MAP, sub, siblings)
+        if repeated and _WIRE_OF[kind] != 2:  # a packed run of scalars
+            fields[field.number << 3 | 2] = (field.name, _PACKED, True, kind, ())
     cls._fields = fields
     cls._lazy_defaults = lazy
     cls._oneofs = {o.name: tuple(f.name for f in o.fields) for o in descriptor.oneofs}
@@ -199,7 +203,7 @@ def _skip(buf: bytes, pos: int, wire: int) -> int:
 
 
 def _parse(cls: type[View], buf: bytes, pos: int, end: int) -> View:
-    obj = cls()
+    obj = _new(cls)
     d = obj.__dict__
     d["_raw"] = buf[pos:end]
     fields = cls._fields
@@ -209,13 +213,12 @@ def _parse(cls: type[View], buf: bytes, pos: int, end: int) -> View:
             pos += 1
         else:
             tag, pos = _varint(buf, pos)
-        spec = fields.get(tag >> 3)
-        wire = tag & 7
-        if spec is None:
-            pos = _skip(buf, pos, wire)
+        spec = fields.get(tag)
+        if spec is None:  # unknown field, or a known one with a wire type its type never has: skipped, as protobuf
+            pos = _skip(buf, pos, tag & 7)
             continue
-        name, kind, repeated, sub, siblings = spec
-        if wire == 2 and kind >= _STRING:
+        name, op, repeated, sub, siblings = spec
+        if op >= _STRING:  # length-delimited
             n = buf[pos]
             if n < 0x80:
                 pos += 1
@@ -224,13 +227,13 @@ def _parse(cls: type[View], buf: bytes, pos: int, end: int) -> View:
             stop = pos + n
             if stop > end:
                 raise ValueError("truncated field")
-            if kind == _STRING:
+            if op == _STRING:
                 value: Any = buf[pos:stop].decode("utf-8")
-            elif kind == _MESSAGE:
+            elif op == _MESSAGE:
                 value = _parse(sub, buf, pos, stop)
-            elif kind == _BYTES:
+            elif op == _BYTES:
                 value = buf[pos:stop]
-            else:  # map entry
+            elif op == _MAP:
                 key, val = _map_entry(sub, buf, pos, stop)
                 entries = d.get(name)
                 if entries is None:
@@ -238,22 +241,18 @@ def _parse(cls: type[View], buf: bytes, pos: int, end: int) -> View:
                 entries[key] = val
                 pos = stop
                 continue
+            else:  # packed repeated scalars; ``sub`` is their kind
+                items = d.get(name)
+                if items is None:
+                    items = d[name] = []
+                while pos < stop:
+                    value, pos = _scalar(sub, buf, pos)
+                    items.append(value)
+                if pos != stop:
+                    raise ValueError("packed field overruns its length")
+                continue
             pos = stop
-        elif wire == 2 and repeated:  # packed scalars
-            n, pos = _varint(buf, pos)
-            stop = pos + n
-            if stop > end:
-                raise ValueError("truncated field")
-            items = d.get(name)
-            if items is None:
-                items = d[name] = []
-            while pos < stop:
-                value, pos = _scalar(kind, buf, pos)
-                items.append(value)
-            if pos != stop:
-                raise ValueError("packed field overruns its length")
-            continue
-        elif wire == 0 and kind <= _ZIGZAG:
+        elif op <= _ZIGZAG:
             value = buf[pos]
             pos += 1
             if value >= 0x80:  # inline varint: timestamps, ssrcs and bitrates take 3-10 bytes
@@ -268,17 +267,17 @@ def _parse(cls: type[View], buf: bytes, pos: int, end: int) -> View:
                     shift += 7
                     if shift >= 70:
                         raise ValueError("varint too long")
-            if kind == _SIGNED:
+            if op == _SIGNED:
                 if value >= 1 << 63:
                     value -= 1 << 64
-            elif kind == _BOOL:
+            elif op == _BOOL:
                 value = value != 0
-            elif kind == _ZIGZAG:
+            elif op == _ZIGZAG:
                 value = (value >> 1) ^ -(value & 1)
-        elif wire == _WIRE_OF[kind]:
-            value, pos = _scalar(kind, buf, pos)
         else:
-            raise ValueError(f"field {name!r}: wire type {wire} does not match its type")
+            value, pos = _scalar(op, buf, pos)
+            if pos > end:
+                raise ValueError("truncated field")
         if repeated:
             items = d.get(name)
             if items is None:
