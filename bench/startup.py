@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,9 @@ apply_selenium_env()
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
-from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
+from tests.e2e.conftest import LIVEKIT_URL, PyPeer, _QuietHandler, make_token  # noqa: E402
+
+from gate import FACTOR, MEMORY_ROW, ROWS, TIME_ROWS, check, readme_ratios  # noqa: E402  (bench/gate.py)
 
 OURS, THEIRS, BARE = "livekit_pyweb", "livekit-client", "bare"
 PAGES = {OURS: ("index.html", "lkpw", "firstFrameAtMs"),
@@ -49,15 +50,6 @@ PAGES = {OURS: ("index.html", "lkpw", "firstFrameAtMs"),
 ROOM = "bench"
 PUBLISHER = "bench-publisher"
 
-# (README row label, timing key): each row is "cold / warm"; ratio = ours / livekit-client
-TIME_ROWS = [
-    ("navigation → SDK usable, cold / warm", "sdkReadyMs"),
-    ("navigation → first remote frame, cold / warm", "firstFrameAtMs"),
-    ("`connect()` → connected, cold / warm", "connectMs"),
-    ("`connect()` → first remote frame, cold / warm", "firstRemoteFrameMs"),
-]
-MEMORY_ROW = "JS heap + wasm memory, cold"
-GATE_FACTOR = 2.0
 
 
 def _visit(driver: Any, url: str, state_name: str, done_key: str) -> dict[str, float]:
@@ -101,26 +93,36 @@ def measure(base: str, name: str, tag: str) -> tuple[dict[str, float], dict[str,
         driver.quit()
 
 
-def wheel_sizes() -> dict[str, int]:
+def serve(dist: Path) -> str:
+    """Serve ``dist`` on 127.0.0.1 as the e2e tests do (a daemon thread); returns its base URL."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler.make(dist))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def wheel_sizes(dist: Path) -> dict[str, int]:
     """Bytes of our wheel and of every wheel the loader fetches with it (the pruned lock's dependency closure)."""
-    lock = json.loads((ROOT / "dist" / "pyodide-lock.json").read_text())["packages"]
+    lock = json.loads((dist / "pyodide-lock.json").read_text())["packages"]
     todo, seen = ["livekit-pyweb"], set()
     while todo:
         name = todo.pop()
         if name not in seen and name in lock:
             seen.add(name)
             todo.extend(lock[name].get("depends", []))
-    return {name: (ROOT / "dist" / lock[name]["file_name"]).stat().st_size for name in sorted(seen)}
+    return {name: (dist / lock[name]["file_name"]).stat().st_size for name in sorted(seen)}
 
 
-def decode_bench(n: int) -> dict[str, Any]:
+def decode_bench(dist: Path, n: int) -> dict[str, Any]:
     """bench/decode.mjs (Pyodide on Node) on frames captured from this run's server (bench/frames.py)."""
     import frames as frames_mod  # bench/frames.py
 
     with tempfile.TemporaryDirectory() as tmp:
         for kind, data in frames_mod.capture("bench-frames").items():
             (Path(tmp) / f"{kind}.bin").write_bytes(data)
-        out = subprocess.run(["node", str(ROOT / "bench" / "decode.mjs"), str(ROOT / "dist"), tmp, str(n)],
+        out = subprocess.run(["node", str(ROOT / "bench" / "decode.mjs"), str(dist), tmp, str(n)],
                              check=True, capture_output=True, text=True, timeout=300).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -133,34 +135,19 @@ def _ratio(v: float) -> str:
     return f"{v:.2f}" if v < 10 else f"{v:.1f}"
 
 
-def readme_ratios(readme: Path) -> dict[str, list[float]]:
-    """The ratios README's "Measured" table records, per row label (``[cold, warm]`` or ``[value]``)."""
-    text = readme.read_text()
-    section = text.split("\n## Measured", 1)[1].split("\n## ", 1)[0]
-    header = next(line for line in section.splitlines() if line.startswith("|") and "ratio" in line)
-    cells = [c.strip() for c in header.strip("|").split("|")]
-    col = cells.index("ratio")
-    recorded: dict[str, list[float]] = {}
-    for line in section.splitlines():
-        if not line.startswith("|"):
-            continue
-        row = [c.strip() for c in line.strip("|").split("|")]
-        if len(row) > col and row[0] in {label for label, _ in TIME_ROWS} | {MEMORY_ROW}:
-            recorded[row[0]] = [float(x) for x in re.findall(r"[\d.]+", row[col])]
-    return recorded
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--decode-n", type=int, default=1000)
     parser.add_argument("--gate", type=Path, help="README.md whose Measured ratios this run must stay within 2x of")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist",
+                        help="the dist folder to serve (default: this checkout's; another build for before/after)")
     args = parser.parse_args()
     started = time.monotonic()
     recorded = readme_ratios(args.gate) if args.gate else {}
-    if args.gate and len(recorded) != len(TIME_ROWS) + 1:
-        sys.exit(f"bench: {args.gate} records ratios for {sorted(recorded)}; the gate needs every row of the table")
-    base = serve_dist()
+    if args.gate and sorted(recorded) != sorted(ROWS):
+        sys.exit(f"bench: {args.gate} records ratios for {sorted(recorded)}; the gate needs every row: {ROWS}")
+    base = serve(args.dist)
     peer = PyPeer(PUBLISHER, ROOM, video=True, audio=False)
     peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
     results: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {n: [] for n in PAGES}
@@ -171,8 +158,8 @@ def main() -> None:
             print(f"bench: round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     finally:
         peer.close()
-    decode = decode_bench(args.decode_n)
-    wheels = wheel_sizes()
+    decode = decode_bench(args.dist, args.decode_n)
+    wheels = wheel_sizes(args.dist)
 
     def med(name: str, warm: bool, key: str) -> float:
         values = [r[1 if warm else 0][key] for r in results[name] if key in r[1 if warm else 0]]
@@ -206,19 +193,13 @@ def main() -> None:
     print(f"(bench took {time.monotonic() - started:.0f} s)")
 
     if args.gate:
-        failed = []
-        print(f"\ngate: every ratio must stay within {GATE_FACTOR:g}x the ratio {args.gate.name} records")
-        for label, now in measured.items():
-            limit = [GATE_FACTOR * r for r in recorded[label]]
-            bad = [n > lim for n, lim in zip(now, limit)]
-            verdict = "FAIL" if any(bad) else "ok"
-            print(f"  {verdict:4s} {label}: {' / '.join(_ratio(n) for n in now)} "
-                  f"(recorded {' / '.join(_ratio(r) for r in recorded[label])}, limit "
-                  f"{' / '.join(_ratio(lim) for lim in limit)})")
-            if any(bad):
-                failed.append(label)
+        print(f"\ngate: every ratio must stay within {FACTOR:g}x the ratio {args.gate.name} records")
+        verdicts = check(measured, recorded)
+        for _, ok, text in verdicts:
+            print(f"  {'ok' if ok else 'FAIL':4s} {text}")
+        failed = [label for label, ok, _ in verdicts if not ok]
         if failed:
-            sys.exit(f"bench gate: {len(failed)} ratio(s) worse than {GATE_FACTOR:g}x the recorded figure: {failed}")
+            sys.exit(f"bench gate: {len(failed)} ratio(s) worse than {FACTOR:g}x the recorded figure: {failed}")
 
 
 if __name__ == "__main__":
