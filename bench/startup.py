@@ -43,8 +43,9 @@ from tests.e2e.conftest import LIVEKIT_URL, PyPeer, _QuietHandler, make_token  #
 
 from gate import FACTOR, MEMORY_ROW, ROWS, TIME_ROWS, check, readme_ratios  # noqa: E402  (bench/gate.py)
 
-OURS, THEIRS, BARE = "livekit_pyweb", "livekit-client", "bare"
+OURS, THEIRS, BARE, BEFORE = "livekit_pyweb", "livekit-client", "bare", "livekit_pyweb before"
 PAGES = {OURS: ("index.html", "lkpw", "firstFrameAtMs"),
+         BEFORE: ("index.html", "lkpw", "firstFrameAtMs"),  # --compare: the same page from another build
          THEIRS: ("js-peer.html", "jsPeer", "firstFrameAtMs"),
          BARE: ("bare.html", "bare", "sdkReadyMs")}
 ROOM = "bench"
@@ -74,7 +75,7 @@ def _visit(driver: Any, url: str, state_name: str, done_key: str) -> dict[str, f
     return out
 
 
-def measure(base: str, name: str, tag: str) -> tuple[dict[str, float], dict[str, float]]:
+def measure(base: str, name: str, room: str, tag: str) -> tuple[dict[str, float], dict[str, float]]:
     """One fresh browser, two visits of one page: (cold, warm) timings and memory."""
     page, state_name, done_key = PAGES[name]
     options = webdriver.ChromeOptions()
@@ -84,7 +85,7 @@ def measure(base: str, name: str, tag: str) -> tuple[dict[str, float], dict[str,
     try:
         visits = []
         for visit in ("cold", "warm"):
-            token = make_token(f"{name}-{tag}-{visit}", ROOM)
+            token = make_token(f"{name}-{tag}-{visit}", room)
             url = f"{base}/{page}?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": token})
             visits.append(_visit(driver, url, state_name, done_key))
             driver.get("about:blank")  # leave the room before the next visit joins
@@ -142,22 +143,35 @@ def main() -> None:
     parser.add_argument("--gate", type=Path, help="README.md whose Measured ratios this run must stay within 2x of")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist",
                         help="the dist folder to serve (default: this checkout's; another build for before/after)")
+    parser.add_argument("--compare", type=Path, metavar="BEFORE_DIST",
+                        help="also measure livekit_pyweb from this other build, alternating with ours in every round "
+                             "(a before/after on a busy machine: both see the same load)")
     args = parser.parse_args()
     started = time.monotonic()
     recorded = readme_ratios(args.gate) if args.gate else {}
     if args.gate and sorted(recorded) != sorted(ROWS):
         sys.exit(f"bench: {args.gate} records ratios for {sorted(recorded)}; the gate needs every row: {ROWS}")
     base = serve(args.dist)
-    peer = PyPeer(PUBLISHER, ROOM, video=True, audio=False)
-    peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
+    bases = {name: base for name in PAGES}
+    names = [OURS, THEIRS, BARE]
+    if args.compare:
+        bases[BEFORE] = serve(args.compare)
+        names = [BEFORE, OURS, THEIRS, BARE]
     results: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {n: [] for n in PAGES}
-    try:
-        for i in range(args.rounds):
-            for name in PAGES:
-                results[name].append(measure(base, name, str(i)))
-            print(f"bench: round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
-    finally:
-        peer.close()
+    for i in range(args.rounds):
+        # A publisher per round, in a room of its own (the official SDK peer runs 5 minutes at most).
+        room = f"{ROOM}-{i}"
+        peer = PyPeer(PUBLISHER, room, video=True, audio=False)
+        try:
+            peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
+            for name in names:
+                results[name].append(measure(bases[name], name, room, str(i)))
+                cold, warm = results[name][-1]
+                print(f"  {name}: " + ", ".join(f"{k} {cold.get(k, 0):.0f}/{warm.get(k, 0):.0f}"
+                                                for _, k in TIME_ROWS), file=sys.stderr)
+        finally:
+            peer.close()
+        print(f"bench: round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     decode = decode_bench(args.dist, args.decode_n)
     wheels = wheel_sizes(args.dist)
 
@@ -177,10 +191,22 @@ def main() -> None:
         bare = f"{_fmt(med(BARE, False, key))} / {_fmt(med(BARE, True, key))} ms" if key == "sdkReadyMs" else ""
         print(f"| {label} | {' / '.join(map(_fmt, ours))} ms | {' / '.join(map(_fmt, theirs))} ms | "
               f"{' / '.join(_ratio(r) for r in measured[label])} | {bare} |")
-    mem = {n: (med(n, False, "jsHeapMB"), med(n, False, "wasmMB")) for n in PAGES}
+    mem = {n: (med(n, False, "jsHeapMB"), med(n, False, "wasmMB")) for n in names}
     measured[MEMORY_ROW] = [sum(mem[OURS]) / sum(mem[THEIRS])]
     print(f"| {MEMORY_ROW} | {mem[OURS][0]:.1f} + {mem[OURS][1]:.1f} MB | {mem[THEIRS][0]:.1f} MB | "
           f"{_ratio(measured[MEMORY_ROW][0])} | {mem[BARE][0]:.1f} + {mem[BARE][1]:.1f} MB |")
+    if args.compare:
+        print(f"\nbefore ({args.compare}) → after ({args.dist}), alternating in every round, ratio to livekit-client "
+              "of the same round set:\n")
+        print(f"| | before | after | before ratio | after ratio |")
+        print("|---|---|---|---|---|")
+        for label, key in TIME_ROWS:
+            before = [med(BEFORE, w, key) for w in (False, True)]
+            after = [med(OURS, w, key) for w in (False, True)]
+            theirs = [med(THEIRS, w, key) for w in (False, True)]
+            print(f"| {label} | {' / '.join(map(_fmt, before))} ms | {' / '.join(map(_fmt, after))} ms | "
+                  f"{' / '.join(_ratio(a / b) for a, b in zip(before, theirs))} | "
+                  f"{' / '.join(_ratio(a / b) for a, b in zip(after, theirs))} |")
     frames = decode["frames"]
     names = {"join": "JoinResponse", "update": "ParticipantUpdate"}
     print(f"\nper-message decode in Pyodide (Node, median of {args.decode_n}, bytes → what the room model reads): "

@@ -41,3 +41,25 @@ def test_missing_livekit_protocol_says_what_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None)
     with pytest.raises(ImportError, match=r"pip install livekit-protocol"):
         proto.rtc()
+
+
+def test_importing_the_sdk_loads_no_protobuf_and_the_protocol_only_what_a_room_needs():
+    # A fresh interpreter: the package, a Room and the fast decoder's module import no protobuf at all; the
+    # protocol comes at first use (proto.rtc()), and then only rtc, models and what rtc itself imports.
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "import livekit_pyweb, livekit_pyweb.room\n"
+        "from livekit_pyweb import Room\n"
+        "from livekit_pyweb._core import codec, wire\n"
+        "Room()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('google', 'livekit.'))))\n"
+        "from livekit_pyweb._core import proto\n"
+        "proto.rtc(); proto.models()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('livekit.protocol')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "[]"
+    assert out[1] == str(["livekit.protocol", "livekit.protocol.logger_pb", "livekit.protocol.logger_pb.options",
+                          "livekit.protocol.metrics", "livekit.protocol.models", "livekit.protocol.rtc"])
