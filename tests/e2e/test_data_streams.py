@@ -53,7 +53,23 @@ async def read_bytes(reader, who):
     got["bytes"].append({**_info(reader, who), "name": reader.info.name, "length": length,
                          "sha256": digest.hexdigest(), "last_progress": progress[-1] if progress else None})
 
+wire = {"in": [], "out": []}  # each stream header as it went over the wire: [topic, single packet?, compressed?]
+
+def _header(packet):
+    h = packet.stream_header
+    return [h.topic, h.HasField("inline_content"), h.compression != 0]
+
 def listen(room):
+    received, send = room._on_data_packet, room._data_streams.send
+    def on_packet(packet):
+        if packet.WhichOneof("value") == "stream_header":
+            wire["in"].append(_header(packet))
+        received(packet)
+    async def sending(packet):
+        if packet.WhichOneof("value") == "stream_header":
+            wire["out"].append(_header(packet))
+        await send(packet)
+    room._on_data_packet, room._data_streams.send = on_packet, sending
     for topic in ("lk.chat", "notes"):
         room.register_text_stream_handler(topic, read_text)
     for topic in ("files", "blobs"):
@@ -183,6 +199,14 @@ json.dumps(got)
     assert (dump["name"], dump["sha256"], dump["length"], dump["size"], dump["stream_id"]) == (
         "dump.bin", blob["sha256"], BIG, BIG, blob["stream_id"])
     assert dump["last_progress"] == 1.0
+    wire = run_py(selenium, "json.dumps(wire)")
+    print("stream headers on the wire [topic, single packet, compressed]:", wire)
+    # Both sides announce client_protocol 2 and deflate: short texts travel in one packet, files compressed (ours as
+    # livekit-client: a one-shot payload that does not fit one packet is compressed; the Rust SDK sent its 5 MB of
+    # random bytes plain, measured).
+    assert wire["out"] == [["lk.chat", True, False], ["notes", False, False], ["files", False, True],
+                           ["blobs", False, True], ["photos", False, True]]
+    assert ["lk.chat", True, False] in wire["in"] and ["files", False, True] in wire["in"]
     assert got["transcriptions"] == [{"participant": "py-peer", "track_sid": mic["sid"],
                                       "segments": [["seg-1", "hello world", 100, 900, "en", True]]}]
     assert logged_warnings(selenium) == []

@@ -230,4 +230,10 @@ json.dumps(got)
         js_sent["file"][0], "slides.pdf", "application/pdf", js_sent["file"][1], 70_000)
     assert (big["stream_id"], big["name"], big["sha256"], big["length"], big["attributes"]) == (
         js_sent["big"][0], "dump.bin", js_sent["big"][1], BIG, {"k": "v"})
+    wire = run_py(selenium, "json.dumps(wire)")
+    print("stream headers on the wire [topic, single packet, compressed]:", wire)
+    # The same choices both ways: a short text in one packet, an incremental stream plain, one-shot payloads that do
+    # not fit one packet compressed.
+    expected = [["lk.chat", True, False], ["notes", False, False], ["files", False, True], ["blobs", False, True]]
+    assert wire == {"in": expected, "out": expected}
     assert logged_warnings(selenium) == []
