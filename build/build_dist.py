@@ -15,7 +15,11 @@ dist/ then holds
   * web/* copied as-is, and livekit-client's UMD bundle as livekit-client.umd.js,
   * the worker bridge's page host livekit_pyweb/_static/host.mjs as lkpw-host.mjs,
   * PyScript's core (npm @pyscript/core, its dist/ without source maps) in dist/pyscript/, for the pages in
-    web/pyscript/ (their config points the interpreter at our /pyodide.mjs: no CDN).
+    web/pyscript/ (their config points the interpreter at our /loader.mjs: no CDN),
+  * a Pyodide memory snapshot with livekit_pyweb and the protocol modules imported (build/make_snapshot.mjs, run
+    with Node: lkpw-snapshot-<hash>.bin gzipped + its manifest lkpw-snapshot.json), which web/loader.mjs restores
+    instead of booting Python and importing; cached in ~/.cache/livekit-pyweb/snapshots by a hash of its inputs.
+    `--no-snapshot` (or LKPW_SNAPSHOT=0) leaves it out: the loader then boots normally.
 
 The stock lock's 357 entries point at a CDN this project cannot reach and its sha256 values never match PyPI
 wheels, so it is not shipped. `depends` are taken from each wheel's own Requires-Dist, not from the stock lock
@@ -52,6 +56,9 @@ BUILD_REQS_FILE = ROOT / "build" / "requirements-build.txt"
 WEB_DIR = ROOT / "web"
 DEFAULT_DIST = ROOT / "dist"
 DEFAULT_CACHE = Path.home() / ".cache" / "livekit-pyweb" / "wheels"
+SNAPSHOT_CACHE = Path.home() / ".cache" / "livekit-pyweb" / "snapshots"
+SNAPSHOT_SCRIPT = ROOT / "build" / "make_snapshot.mjs"
+SNAPSHOT_MANIFEST = "lkpw-snapshot.json"
 
 OWN_PACKAGE = "livekit-pyweb"
 # Files of the source tree that go into the temporary copy our wheel is built from (building in place would
@@ -476,10 +483,44 @@ def copy_web(stage: Path, generated: set[str]) -> int:
     return n
 
 
+def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
+    """Run build/make_snapshot.mjs on the stage (or reuse a cached result for the same inputs); returns a summary."""
+    key = hashlib.sha256()
+    inputs = [SNAPSHOT_SCRIPT, stage / "snapshot_imports.py", stage / "pyodide-lock.json"]
+    inputs += [stage / f for f in CORE_REQUIRED] + [stage / p.name for p in wheels.values()]
+    for f in inputs:
+        key.update(f.name.encode() + b"\0" + sha256(f).encode())
+    cached = SNAPSHOT_CACHE / key.hexdigest()[:32]
+    if not (cached / SNAPSHOT_MANIFEST).is_file():
+        node = shutil.which("node") or die("node not found on PATH (needed for the Pyodide snapshot)")
+        tmp = Path(tempfile.mkdtemp(prefix="lkpw-snapshot-"))
+        try:
+            out = run([node, str(SNAPSHOT_SCRIPT), str(stage)])
+            print(out.rstrip(), flush=True)
+            cached.mkdir(parents=True, exist_ok=True)
+            manifest = json.loads((stage / SNAPSHOT_MANIFEST).read_text())
+            for f in (manifest["file"], SNAPSHOT_MANIFEST):
+                shutil.copy2(stage / f, tmp / f)
+            for f in tmp.iterdir():
+                shutil.move(str(f), cached / f.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        how = "made"
+    else:
+        manifest = json.loads((cached / SNAPSHOT_MANIFEST).read_text())
+        for f in (manifest["file"], SNAPSHOT_MANIFEST):
+            shutil.copy2(cached / f, stage / f)
+        how = f"reused from {cached}"
+    return (f"snapshot {manifest['file']} ({manifest['bytes'] / 1e6:.1f} MB, {manifest['gzipBytes'] / 1e6:.1f} MB "
+            f"gzipped, {manifest['modules']} modules) {how}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dist", type=Path, default=DEFAULT_DIST, help="output folder (default: %(default)s)")
     ap.add_argument("--wheel-cache", type=Path, default=DEFAULT_CACHE, help="PyPI wheel cache (default: %(default)s)")
+    ap.add_argument("--no-snapshot", action="store_true", default=os.environ.get("LKPW_SNAPSHOT") == "0",
+                    help="leave out the Pyodide memory snapshot (also LKPW_SNAPSHOT=0)")
     args = ap.parse_args()
     dist: Path = args.dist.resolve()
     cache: Path = args.wheel_cache.expanduser().resolve()
@@ -586,6 +627,12 @@ def main() -> None:
         n_web = copy_web(stage, generated)
         log(f"assembled: {len(core)} core files, {len(wheels)} wheels, pyodide-lock.json, "
             f"livekit-client.umd.js (from {umd_src}), {len(pyscript_files)} PyScript files, {n_web} web/ files ({time.monotonic() - t:.2f}s)")
+
+        if args.no_snapshot:
+            log("no snapshot (--no-snapshot / LKPW_SNAPSHOT=0): web/loader.mjs will boot Pyodide normally")
+        else:
+            t = time.monotonic()
+            log(f"{make_snapshot(stage, wheels)} ({time.monotonic() - t:.2f}s)")
 
         # Replace dist/ with the stage.
         if dist.exists():

@@ -18,6 +18,7 @@ import argparse
 import http.server
 import json
 import os
+import re
 import secrets
 import urllib.parse
 from functools import partial
@@ -28,6 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # Cross-origin isolation for the PyScript pages (tests/e2e/conftest.py's test server sends the same).
 ISOLATED_PREFIX = "/pyscript/"
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+
+
+def cache_control(path: str) -> str:
+    """HTTP caching that makes a second visit warm and never stale: the content-named Pyodide snapshot
+    (lkpw-snapshot-<sha256 prefix>.bin, tens of MB unpacked) is immutable; every other file keeps its name across
+    rebuilds, so it is revalidated (``no-cache``: an unchanged file costs a 304, answered from ``If-Modified-Since``).
+    tests/e2e/conftest.py serves dist/ with the same rule."""
+    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]):
+        return "public, max-age=31536000, immutable"
+    return "no-cache"
 
 
 def make_handler(dist: Path, livekit_url: str, key: str, secret: str) -> type[http.server.SimpleHTTPRequestHandler]:
@@ -61,9 +72,12 @@ def make_handler(dist: Path, livekit_url: str, key: str, secret: str) -> type[ht
             self.wfile.write(body)
 
         def end_headers(self) -> None:
-            if urllib.parse.urlsplit(self.path).path.startswith(ISOLATED_PREFIX):
+            path = urllib.parse.urlsplit(self.path).path
+            if path.startswith(ISOLATED_PREFIX):
                 for name, value in ISOLATION_HEADERS.items():
                     self.send_header(name, value)
+            if path != "/token":  # the token answer says no-store itself
+                self.send_header("Cache-Control", cache_control(path))
             super().end_headers()
 
         def log_message(self, fmt: str, *args: object) -> None:

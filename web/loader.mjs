@@ -1,28 +1,200 @@
-// livekit_pyweb loader: boots Pyodide from this same folder (the project's offline dist) and loads our wheel.
+// livekit_pyweb loader: boots Pyodide from this same folder (the project's offline dist) with livekit_pyweb ready.
 //
 //   import { bootLivekitPyweb } from "./loader.mjs";
-//   const { pyodide, timings } = await bootLivekitPyweb();
+//   const { pyodide, timings, snapshot } = await bootLivekitPyweb();
 //   await pyodide.runPythonAsync("from livekit_pyweb import Room; ...");
 //
-// Everything is fetched relative to this file: pyodide.mjs, pyodide-lock.json (the pruned lock listing only the
-// wheels that are really here) and the wheels. Nothing is loaded from a CDN.
-import { loadPyodide } from "./pyodide.mjs";
+// Everything is fetched relative to this file: nothing from a CDN.
+//
+// Fast path: the build (build/make_snapshot.mjs) ships a Pyodide memory snapshot taken on Node with livekit_pyweb
+// and the protocol modules a room needs already imported (snapshot_imports.py). The loader reads its manifest
+// (lkpw-snapshot.json), fetches and gunzips the snapshot while the wasm downloads and compiles, restores it, then
+// writes the files of site-packages (the unpacked wheels, shipped after the memory in the same file) back: the
+// snapshot holds memory, not files, and a module imported later is read from them. No wheel is fetched.
+// Fallback: when the snapshot is missing, corrupt (gzip CRC or length, bad header) or from another Pyodide build (its
+// version or build id), Pyodide boots normally: the wheels (through the pruned pyodide-lock.json) download while
+// Pyodide boots, not after, and the same modules are imported. The outcome is in `snapshot`: {used: true} or
+// {used: false, reason: "missing: ..." | "corrupt: ..." | "mismatch: ..." | "disabled"}, and a fallback is logged
+// once (console.info when there is no snapshot, console.warn when there is one that cannot be used); the fast path
+// logs nothing.
+//
+// `loadPyodide` is exported too, with Pyodide's signature, for loaders that take a Pyodide module URL (PyScript's
+// `interpreter`): it boots through the snapshot, then loads whatever `packages` the snapshot does not hold.
+import { loadPyodide as stockLoadPyodide, version } from "./pyodide.mjs";
 
-export async function bootLivekitPyweb({ packages = ["livekit-pyweb"], preimport = true } = {}) {
-  const base = new URL("./", import.meta.url).href;
-  const timings = {};
-  const t0 = performance.now();
-  const pyodide = await loadPyodide({ indexURL: base, lockFileURL: base + "pyodide-lock.json" });
-  timings.pyodideBootMs = performance.now() - t0;
-  timings.navigationToBootMs = performance.now();
-  const t1 = performance.now();
-  await pyodide.loadPackage(packages, { messageCallback: () => {} });
-  if (preimport) {
-    // Importing the protocol here keeps its ~0.6 s of descriptor building off the connect() path.
-    await pyodide.runPythonAsync(
-      "import livekit_pyweb, livekit_pyweb.room\nfrom livekit_pyweb._core import proto\nproto.rtc(); proto.models()"
-    );
+export { version };
+
+const BASE = new URL("./", import.meta.url).href;
+
+class Fallback extends Error {}
+
+function fallback(kind, detail) {
+  return new Fallback(`${kind}: ${detail}`);
+}
+
+async function fetchOk(url, what, init) {
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (err) {
+    throw fallback("missing", `${what}: ${err}`);
   }
-  timings.wheelLoadImportMs = performance.now() - t1;
-  return { pyodide, timings };
+  if (!response.ok) throw fallback("missing", `${what}: HTTP ${response.status}`);
+  return response;
+}
+
+// Gunzip the snapshot file as it arrives into `out` (the memory snapshot, then the files of site-packages).
+async function fetchSnapshot(manifest, out) {
+  const response = await fetchOk(BASE + manifest.file, manifest.file);
+  // A server that sends the file with Content-Encoding: gzip has it decoded by the browser already.
+  const encoded = /gzip/i.test(response.headers.get("Content-Encoding") || "");
+  let offset = 0;
+  try {
+    const stream = encoded ? response.body : response.body.pipeThrough(new DecompressionStream("gzip"));
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (offset + value.length > out.length) {
+        await reader.cancel();
+        throw fallback("corrupt", `${manifest.file} holds more than the ${out.length} bytes its manifest says`);
+      }
+      out.set(value, offset);
+      offset += value.length;
+    }
+  } catch (err) {
+    throw err instanceof Fallback ? err : fallback("corrupt", `${manifest.file}: ${err}`);
+  }
+  if (offset !== out.length) throw fallback("corrupt", `${manifest.file}: ${offset} bytes, not ${out.length}`);
+  const header = new Uint32Array(out.buffer, 0, 2);
+  if (header[0] !== manifest.magic || header[1] !== manifest.heapOffset) {
+    throw fallback("corrupt", `${manifest.file}: not a Pyodide snapshot (header)`);
+  }
+}
+
+// Boot from the snapshot; throws a Fallback (or Pyodide's own error) when it cannot be used.
+async function bootFromSnapshot(manifestPromise, options, timings) {
+  const manifest = await manifestPromise;
+  if (manifest.pyodideVersion !== version) {
+    throw fallback("mismatch", `snapshot made with Pyodide ${manifest.pyodideVersion}, this is ${version}`);
+  }
+  const out = new Uint8Array(manifest.bytes + manifest.filesBytes);
+  const filled = fetchSnapshot(manifest, out).then(() => { timings.snapshotFetchedAtMs = performance.now(); });
+  filled.catch(() => {});  // awaited below; no "unhandled rejection" meanwhile
+  const { default: createModule } = await import("./pyodide.asm.mjs");
+  const heapBytes = manifest.bytes - manifest.heapOffset;
+  // Pyodide awaits `_loadSnapshot` before it instantiates the wasm: it gets the buffer at once, and the download is
+  // awaited here instead, so that it overlaps the wasm's compile and the runtime's start.
+  const createPyodideModule = async (settings) => {
+    const [module] = await Promise.all([createModule(settings), filled]);
+    timings.wasmReadyAtMs = performance.now();
+    // The wasm starts with 30 MiB; restoring a larger heap needs the memory grown first (else "offset is out of
+    // bounds" in Pyodide's restoreSnapshot).
+    if (module.HEAP8.length < heapBytes) module.growMemory(heapBytes);
+    return module;
+  };
+  // Pyodide checks the snapshot's magic number and build id in its restore ("Snapshot build id mismatch").
+  const pyodide = await stockLoadPyodide({
+    ...options, _loadSnapshot: out.subarray(0, manifest.bytes), createPyodideModule,
+  });
+  await filled;
+  return { pyodide, manifest, files: out.subarray(manifest.bytes) };
+}
+
+// The snapshot holds memory only: write site-packages' files back (modules imported later are read from them).
+function finishSnapshotBoot(pyodide, manifest, files) {
+  const { FS } = pyodide;
+  const made = new Set();
+  let offset = 0;
+  for (const [path, size] of manifest.files) {
+    const full = `${manifest.sitePackages}/${path}`;
+    const dir = full.slice(0, full.lastIndexOf("/"));
+    if (!made.has(dir)) {
+      FS.mkdirTree(dir);
+      made.add(dir);
+    }
+    FS.writeFile(full, files.subarray(offset, offset + size), { canOwn: true });
+    offset += size;
+  }
+  // Every page restores the same memory: give `random` fresh entropy (str hashes keep the build's seed).
+  pyodide.runPython(
+    "import importlib, sys\nimportlib.invalidate_caches()\n" +
+    "if 'random' in sys.modules: sys.modules['random'].seed()",
+    { globals: pyodide.toPy({}) },
+  );
+  // Later loadPackage calls for these (PyScript's `packages`, user code) find them installed.
+  for (const wheel of manifest.wheels) pyodide.loadedPackages[wheel.name] = "lkpw-snapshot";
+}
+
+function report(reason) {
+  if (reason === "disabled") return;
+  const message = `livekit_pyweb: booting without the Pyodide snapshot (${reason})`;
+  if (reason.startsWith("missing:")) console.info(message);
+  else console.warn(message);
+}
+
+function normalize(name) {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+// Pyodide with `packages`, through the snapshot when there is one; `info` receives {used, reason}.
+async function boot({ packages, snapshot, preimport, options, info, timings }) {
+  const t0 = performance.now();
+  const base = { ...options, indexURL: BASE, lockFileURL: BASE + "pyodide-lock.json" };
+  if (snapshot) {
+    const manifestPromise = fetchOk(BASE + "lkpw-snapshot.json", "lkpw-snapshot.json", { cache: "no-cache" })
+      .then((r) => r.json());
+    try {
+      const { pyodide, manifest, files } = await bootFromSnapshot(manifestPromise, base, timings);
+      timings.pyodideBootMs = performance.now() - t0;
+      const t1 = performance.now();
+      finishSnapshotBoot(pyodide, manifest, files);
+      const held = new Set(manifest.wheels.map((w) => normalize(w.name)));
+      const missing = packages.filter((p) => !held.has(normalize(p)));
+      if (missing.length) await pyodide.loadPackage(missing, { messageCallback: () => {} });
+      timings.wheelLoadImportMs = performance.now() - t1;
+      Object.assign(info, { used: true, reason: null });
+      return pyodide;
+    } catch (err) {
+      const text = String(err).split("\n")[0];
+      info.reason = err instanceof Fallback ? err.message
+        : /build id mismatch|version does not match/i.test(text) ? `mismatch: ${text}` : `corrupt: ${text}`;
+    }
+  } else {
+    info.reason = "disabled";
+  }
+  info.used = false;
+  report(info.reason);
+  const t2 = performance.now();
+  const imports = preimport ? fetch(BASE + "snapshot_imports.py").then((r) => (r.ok ? r.text() : "")) : null;
+  imports?.catch(() => {});
+  // `packages` makes Pyodide fetch the wheels while the wasm downloads and compiles, not after.
+  const pyodide = await stockLoadPyodide({ ...base, packages });
+  timings.pyodideBootMs = performance.now() - t2;
+  const t3 = performance.now();
+  const code = imports ? await imports : "";
+  // Importing the protocol here keeps its ~0.6 s of descriptor building off the connect() path.
+  if (code) await pyodide.runPythonAsync(code, { globals: pyodide.toPy({}) });
+  timings.wheelLoadImportMs = performance.now() - t3;
+  return pyodide;
+}
+
+export async function bootLivekitPyweb({ packages = ["livekit-pyweb"], preimport = true, snapshot = true } = {}) {
+  const timings = {};
+  const info = { used: false, reason: null };
+  const pyodide = await boot({ packages, snapshot, preimport, options: {}, info, timings });
+  timings.sdkReadyAtMs = performance.now();  // since navigation start (in a worker: since the worker started)
+  timings.navigationToBootMs = timings.sdkReadyAtMs;
+  timings.snapshotUsed = info.used;
+  return { pyodide, timings, snapshot: info };
+}
+
+// Pyodide's loadPyodide(options), through the snapshot; the outcome is in globalThis.lkpwBoot.
+export async function loadPyodide(options = {}) {
+  const { packages = [], indexURL, lockFileURL, lockFileContents, ...rest } = options;
+  const info = { used: false, reason: null };
+  const timings = {};
+  const pyodide = await boot({ packages, snapshot: true, preimport: false, options: rest, info, timings });
+  globalThis.lkpwBoot = { snapshot: info, timings };
+  return pyodide;
 }

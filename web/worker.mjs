@@ -5,10 +5,11 @@
 import { bootLivekitPyweb } from "./loader.mjs";
 
 const ready = (async () => {
-  const { pyodide, timings } = await bootLivekitPyweb();
+  const { pyodide, timings, snapshot } = await bootLivekitPyweb();
   const app = await (await fetch("./worker_app.py", { cache: "no-store" })).text();
   pyodide.FS.writeFile("/home/pyodide/worker_app.py", app);
   pyodide.globals.set("boot_timings", pyodide.toPy(timings));
+  pyodide.globals.set("boot_snapshot", pyodide.toPy(snapshot));  // {used, reason}: see loader.mjs
   return pyodide;
 })();
 

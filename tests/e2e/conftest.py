@@ -408,11 +408,21 @@ def v0_only_server(livekit_server: str) -> Iterator[_V0OnlyProxy]:
     proxy.close()
 
 
+def cache_control(path: str) -> str:
+    """Cache-Control for a dist/ file (the same rule as build/demo.py's): a content-named snapshot
+    (lkpw-snapshot-<sha256 prefix>.bin) never changes; any other name may change with a rebuild, so it is revalidated."""
+    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]):
+        return "public, max-age=31536000, immutable"
+    return "no-cache"
+
+
 class _QuietHandler:
     """Serves dist/ with the right module/wasm types and logs nothing (page URLs carry tokens).
 
     Pages under ``/pyscript/`` get COOP ``same-origin`` + COEP ``require-corp``, as build/demo.py serves them
-    (PyScript's worker mode needs cross-origin isolation).
+    (PyScript's worker mode needs cross-origin isolation). Caching as build/demo.py (``cache_control``): the
+    content-named Pyodide snapshot is immutable, everything else is revalidated (``no-cache``; unchanged files get a
+    304 from ``If-Modified-Since``), so a second visit reads from the HTTP cache and never sees a stale file.
     """
 
     ISOLATED_PREFIX = "/pyscript/"
@@ -428,9 +438,11 @@ class _QuietHandler:
                               ".wasm": "application/wasm"}
 
             def end_headers(self) -> None:
-                if urllib.parse.urlsplit(self.path).path.startswith(_QuietHandler.ISOLATED_PREFIX):
+                path = urllib.parse.urlsplit(self.path).path
+                if path.startswith(_QuietHandler.ISOLATED_PREFIX):
                     for name, value in _QuietHandler.ISOLATION_HEADERS.items():
                         self.send_header(name, value)
+                self.send_header("Cache-Control", cache_control(path))
                 super().end_headers()
 
             def log_message(self, fmt: str, *args: object) -> None:
@@ -439,11 +451,11 @@ class _QuietHandler:
         return functools.partial(Handler, directory=str(directory))
 
 
-def serve_dist() -> str:
-    """Serve dist/ on 127.0.0.1 (a daemon thread); returns its base URL."""
+def serve_dist(folder: Path | None = None) -> str:
+    """Serve dist/ (or another folder laid out like it) on 127.0.0.1 (a daemon thread); returns its base URL."""
     import http.server
 
-    dist = Path(__file__).resolve().parents[2] / "dist"
+    dist = folder or Path(__file__).resolve().parents[2] / "dist"
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler.make(dist))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,0 +1,124 @@
+"""Boot: web/loader.mjs restores the build's Pyodide memory snapshot (livekit_pyweb and the protocol already
+imported), and falls back to a normal boot, saying why, when the snapshot is missing, corrupt or from another
+Pyodide build. Each case is a real dist served over HTTP (the build's dist/, or a copy of it with the snapshot
+removed or altered) and the demo page joining the real server, where the official Python SDK publishes a camera:
+the boot must end with a remote frame on the page whichever way it went.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import LIVEKIT_URL, make_token, serve_dist
+
+DIST = Path(__file__).resolve().parents[2] / "dist"
+
+# Records what the page logs to its console (before any page script runs), to tell a fallback's message from a
+# silent fast path.
+RECORD_CONSOLE = """
+window.__console = [];
+for (const level of ["info", "warn", "error"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => { window.__console.push([level, args.map(String).join(" ")]); original(...args); };
+}
+"""
+
+
+def dist_variant(tmp: Path, name: str, snapshot: bytes | None, manifest: dict[str, Any] | None) -> str:
+    """A copy of dist/ (symlinks) whose snapshot file and manifest are replaced (None: left out); its base URL."""
+    folder = tmp / name
+    folder.mkdir()
+    real = json.loads((DIST / "lkpw-snapshot.json").read_text())
+    for entry in DIST.iterdir():
+        if entry.name not in (real["file"], "lkpw-snapshot.json"):
+            (folder / entry.name).symlink_to(entry)
+    if snapshot is not None:
+        (folder / real["file"]).write_bytes(snapshot)
+    if manifest is not None:
+        (folder / "lkpw-snapshot.json").write_text(json.dumps(manifest))
+    return serve_dist(folder)
+
+
+def join_demo_page(driver: Any, base: str, identity: str, room: str) -> dict[str, Any]:
+    """Open the demo page of `base` and wait for its first remote video frame; returns window.lkpw and the console."""
+    driver.get(f"{base}/index.html?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": make_token(identity, room)}))
+    deadline = time.monotonic() + 90
+    while True:
+        state = json.loads(driver.execute_script("return JSON.stringify({lkpw: window.lkpw || null, "
+                                                 "console: window.__console || []})"))
+        lkpw = state["lkpw"] or {}
+        if lkpw.get("state") == "error":
+            raise AssertionError(f"{base}: the page failed: {lkpw.get('error')}; console={state['console']}")
+        if lkpw.get("timings", {}).get("firstFrameAtMs") and any(
+                r.get("framesDecoded", 0) > 0 for r in lkpw.get("remote", {}).values()):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{base}: no remote frame within 90 s; state={lkpw}; console={state['console']}")
+        time.sleep(0.1)
+
+
+def loader_messages(state: dict[str, Any]) -> list[list[str]]:
+    return [entry for entry in state["console"] if "Pyodide snapshot" in entry[1]]
+
+
+@pytest.mark.driver_timeout(240)
+def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_peer, room_name, dist_url, tmp_path):
+    driver = selenium_standalone.driver
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CONSOLE})
+    peer = py_peer("boot-peer", room_name, video=True, audio=False)
+    peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
+    manifest = json.loads((DIST / "lkpw-snapshot.json").read_text())
+    packed = (DIST / manifest["file"]).read_bytes()
+
+    # The build's dist: restored from the snapshot, no wheel fetched, nothing logged about it.
+    state = join_demo_page(driver, dist_url, "boot-snapshot", room_name)
+    assert state["lkpw"]["snapshot"] == {"used": True, "reason": None}, state["lkpw"]
+    assert loader_messages(state) == [], state["console"]
+    fetched = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not [u for u in fetched if u.endswith(".whl")], fetched
+    assert any(u.endswith(manifest["file"]) for u in fetched), fetched
+
+    # Missing (a dist built with --no-snapshot): a normal boot, announced as information.
+    missing = dist_variant(tmp_path, "missing", None, None)
+    # Corrupt: bytes of the gzip stream changed in transit or on disk (gzip's CRC-32 catches it).
+    damaged = bytearray(packed)
+    damaged[len(damaged) // 2: len(damaged) // 2 + 64] = bytes(64)
+    corrupt = dist_variant(tmp_path, "corrupt", bytes(damaged), manifest)
+    # From another Pyodide build: the same Pyodide version, another build id in the snapshot's header (Pyodide's
+    # own restore refuses it); the manifest is the real one, so only the restore can tell.
+    raw = bytearray(gzip.decompress(packed))
+    raw[16:48] = bytes(b ^ 0xFF for b in raw[16:48])
+    other_build = dist_variant(tmp_path, "other-build", gzip.compress(bytes(raw), compresslevel=1), manifest)
+
+    for name, base, level, reason in (("missing", missing, "info", "missing: lkpw-snapshot.json: HTTP 404"),
+                                      ("corrupt", corrupt, "warn", "corrupt: "),
+                                      ("other-build", other_build, "warn", "mismatch: ")):
+        state = join_demo_page(driver, base, f"boot-{name}", room_name)
+        snapshot = state["lkpw"]["snapshot"]
+        assert snapshot["used"] is False and snapshot["reason"].startswith(reason), (name, snapshot)
+        if name == "other-build":
+            assert "build id mismatch" in snapshot["reason"], snapshot
+        assert loader_messages(state) == [[level, f"livekit_pyweb: booting without the Pyodide snapshot "
+                                                  f"({snapshot['reason']})"]], (name, state["console"])
+        peer.wait_for(lambda e, n=name: e["event"] == "participant_connected" and e["identity"] == f"boot-{n}",
+                      10, f"the peer to see boot-{name}")
+
+    # A worker boots from the same snapshot (worker.mjs uses the same loader).
+    driver.get(f"{dist_url}/worker.html?host=page")
+    driver.set_script_timeout(120)
+    used = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const go = () => window.runInWorker
+          ? runInWorker("import json\\njson.dumps(boot_snapshot)").then(done, (e) => done(String(e)))
+          : setTimeout(go, 50);
+        go();
+        """)
+    assert json.loads(used) == {"used": True, "reason": None}, used
