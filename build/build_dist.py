@@ -451,8 +451,8 @@ def copy_pyscript(stage: Path) -> list[str]:
     """@pyscript/core's dist/ into stage/pyscript/ (source maps left out); returns the paths relative to stage.
 
     core.js imports its chunks relatively, so the folder is copied flat as published. It would fetch Pyodide from a
-    CDN by default: the pages' config sets ``interpreter = "/pyodide.mjs"`` (absolute: in a worker a relative path
-    resolves against the config file, not the page).
+    CDN by default: the pages' config sets ``interpreter = "/loader.mjs"`` (our loader, which exports loadPyodide and
+    boots from the snapshot; absolute: in a worker a relative path resolves against the config file, not the page).
     """
     src = PYSCRIPT_NPM / "dist"
     if not (src / "core.js").is_file():

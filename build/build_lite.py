@@ -11,10 +11,12 @@ What it makes:
     ends) - apart from the test venv, so these pins never meet pytest's;
   * `jupyter lite build` of web/notebooks/ into a fresh folder (no `_output` or `.jupyterlite.doit.db` is ever
     reused: an incremental rebuild once dropped `pyodideUrl` silently and the kernel went back to the CDN);
-  * static/pyodide/: the Pyodide core from dist/ plus every wheel the kernel needs, with a lock written here (real
-    sha256 values). The lock is dist/'s (our wheel, livekit-protocol, protobuf, micropip, ...) plus the kernel's
-    own closure from build/requirements-lite-pyodide.txt (ipython, jedi, comm, anywidget, ipywidgets, ...) and the
-    kernel's stub wheels (piplite, pyodide-kernel, ipykernel, widgetsnbextension) taken from the build venv;
+  * static/pyodide/: the Pyodide core from dist/, web/loader.mjs with dist/'s Pyodide memory snapshot (the
+    kernel's `pyodideUrl` is the loader, which boots from the snapshot), plus every wheel the kernel needs, with a
+    lock written here (real sha256 values). The lock is dist/'s (our wheel, livekit-protocol, protobuf, micropip,
+    ...) plus the kernel's own closure from build/requirements-lite-pyodide.txt (ipython, jedi, comm, anywidget,
+    ipywidgets, ...) and the kernel's stub wheels (piplite, pyodide-kernel, ipykernel, widgetsnbextension) taken
+    from the build venv;
   * jupyter-lite.json pointing the kernel at that folder (`pyodideUrl`, `disablePyPIFallback`) and preloading
     (`loadPyodideOptions.packages`) the kernel's packages, livekit-pyweb and the widget packages: `import
     livekit_pyweb` works in the first cell, and the kernel skips its own one-by-one piplite installs;
@@ -78,7 +80,9 @@ SETTINGS = {
         "exposeAppInBrowser": True,
         "litePluginSettings": {
             KERNEL_PLUGIN: {
-                "pyodideUrl": "./static/pyodide/pyodide.mjs",
+                # Our loader (it exports Pyodide's loadPyodide): the kernel boots from dist/'s memory snapshot,
+                # copied next to it, then loads the packages below that the snapshot does not hold.
+                "pyodideUrl": "./static/pyodide/loader.mjs",
                 "disablePyPIFallback": True,
                 # Written by this script (pypi/ is assembled after the build; the piplite addon sees no wheels).
                 "pipliteUrls": ["./pypi/all.json"],
@@ -236,6 +240,19 @@ def core_files() -> list[Path]:
     return files
 
 
+def snapshot_files() -> list[Path]:
+    """web/loader.mjs with dist/'s Pyodide snapshot (when the build made one) and what the loader reads on a fallback:
+    the kernel's pyodideUrl. Without a snapshot the loader boots the kernel normally (and says so on the console)."""
+    files = [DIST / "loader.mjs", DIST / "snapshot_imports.py"]
+    manifest = DIST / bd.SNAPSHOT_MANIFEST
+    if manifest.is_file():
+        files += [manifest, DIST / json.loads(manifest.read_text())["file"]]
+    for f in files:
+        if not f.is_file():
+            die(f"dist/{f.name} is missing: run build/build_dist.py first")
+    return files
+
+
 def skeleton_key(venv_python: Path) -> str:
     """What `jupyter lite build` depends on: no wheel, no Pyodide file (those are added afterwards)."""
     h = hashlib.sha256()
@@ -302,6 +319,8 @@ def assemble(out: Path, packages: dict[str, dict], files: dict[str, Path], core:
     pyodide = out / "static" / "pyodide"
     pyodide.mkdir(parents=True)
     for f in core:
+        link_or_copy(str(f), str(pyodide / f.name))
+    for f in snapshot_files():
         link_or_copy(str(f), str(pyodide / f.name))
     for name in sorted(packages):
         link_or_copy(str(files[name]), str(pyodide / files[name].name))

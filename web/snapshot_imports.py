@@ -2,16 +2,15 @@
 # web/loader.mjs restores, and what the loader imports itself when it boots without one: the modules a room imports
 # on its way to the first remote frame (measured on the demo page). Only modules that touch no browser object at
 # import time (`import js` is fine, `js.X` at module level is not): the snapshot is made on Node and restored in a
-# page or a worker. Left out for that reason: livekit_pyweb._browser.media and .peer_connection (and .platform, which
-# imports them) create JS functions at import (js.Function.new), which Pyodide 314 cannot put in a snapshot ("Can't
-# serialize object").
+# page or a worker (a shared JS helper is made on first use: _browser/_proxies.py JsFunction; Pyodide 314 cannot put
+# a JS object made at import in a snapshot: "Can't serialize object"). The main thread's platform and the worker's
+# bridge are both here.
 import importlib.metadata
 
 import livekit_pyweb
+import livekit_pyweb._browser.bridge
 import livekit_pyweb._browser.host
-import livekit_pyweb._browser._errors
-import livekit_pyweb._browser.page
-import livekit_pyweb._browser.websocket
+import livekit_pyweb._browser.platform
 import livekit_pyweb._core.codec
 import livekit_pyweb._engine
 import livekit_pyweb.room

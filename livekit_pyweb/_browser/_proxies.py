@@ -13,6 +13,27 @@ except ImportError:  # pragma: no cover
     _jsnull = None
 
 
+class JsFunction:
+    """A shared JS helper, ``js.Function(*source)``, made on its first use instead of at import: a module that makes JS
+    objects at import cannot be put in the build's Pyodide memory snapshot (it is made on Node; "Can't serialize
+    object"), and this one is. Call it like the function; ``.js`` is the function itself (to hand to JS)."""
+
+    def __init__(self, *source: str) -> None:
+        self._source = source
+        self._fn: Any = None
+
+    @property
+    def js(self) -> Any:
+        if self._fn is None:
+            import js
+
+            self._fn = js.Function.new(*self._source)
+        return self._fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.js(*args)
+
+
 def nullish(value: Any) -> bool:
     """True for JS ``null``/``undefined`` as Pyodide hands them over (``jsnull``/``None``)."""
     return value is None or value is _jsnull

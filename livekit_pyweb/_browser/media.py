@@ -12,7 +12,7 @@ from pyodide.ffi import to_js
 
 from .._core.ports import ElementView
 from ..errors import DeviceError, DeviceErrorReason, UnsupportedError
-from ._proxies import ProxyBag, nullish
+from ._proxies import JsFunction, ProxyBag, nullish
 
 
 def _js(obj: Any) -> Any:
@@ -291,7 +291,7 @@ def attach_to_element(element: Any, track: Any, kind: str, report: Any = None) -
     promise = element.play()
     if not nullish(promise):
         # A rejected play() (autoplay policy) must not surface as an unhandled rejection.
-        promise.catch(_IGNORE)
+        promise.catch(_IGNORE.js)
 
 
 def start_audio(elements: list[Any]) -> asyncio.Future[list[str]]:
@@ -331,12 +331,12 @@ def detach_from_element(element: Any, track: Any) -> None:
 
 
 # One long-lived no-op callback shared by every play() rejection: created once, never per call.
-_IGNORE: Any = js.Function.new("e", "return undefined")
+_IGNORE = JsFunction("e", "return undefined")
 # Measured (Pyodide in Chromium 156): a getUserMedia promise rejected with an OverconstrainedError (an exact deviceId
 # that does not exist) never settles when awaited in Python, while in JS it rejects within 50 ms; and a promise
 # handed to Python and back is rejected with a PythonError, the DOMException's name lost. So a media-device call is
 # made in JS and its promise always resolves: {ok, value} or {ok: false, name, message}.
-_SETTLE_CALL: Any = js.Function.new(
+_SETTLE_CALL = JsFunction(
     "target", "method", "args",
     "const failed = (e) => ({ok: false, name: (e && typeof e.name === 'string' && e.name) || 'Error',"
     " message: (e && (e.message || (e.constraint ? 'constraint ' + e.constraint + ' cannot be satisfied' : '')))"
@@ -350,7 +350,7 @@ _SETTLE_CALL: Any = js.Function.new(
 # play() and gives "" (played) or the error's name.
 # A refused element holding audio and video is muted and played again, so that its video at least plays
 # (livekit-client's attach). _PLAY_SETTLED unmutes only for start_audio.
-_PLAY_REPORTED: Any = js.Function.new(
+_PLAY_REPORTED = JsFunction(
     "el", "cb",
     "const p = el.play(); if (!p) return;"
     " p.then(() => { try { cb(true, '') } catch (e) {} },"
@@ -359,14 +359,14 @@ _PLAY_REPORTED: Any = js.Function.new(
     "   if (e && e.name === 'NotAllowedError' && !el.muted && s && s.getVideoTracks && s.getVideoTracks().length) {"
     "     el.muted = true; Promise.resolve(el.play()).catch(() => {}); } });",
 )
-_PLAY_SETTLED: Any = js.Function.new(
+_PLAY_SETTLED = JsFunction(
     "el", "unmute", "if (unmute) el.muted = false;"
     " try { return Promise.resolve(el.play()).then(() => '', (e) => (e && e.name) || 'Error') }"
     " catch (e) { return Promise.resolve((e && e.name) || 'Error') }",
 )
 # livekit-client's detectSilence: an analyser (fftSize 2048) on the track, read after `ms`; silent when every
 # time-domain byte is 128 or 0. Resolves true/false, never rejects (the same code is in _static/host.mjs).
-_DETECT_SILENCE: Any = js.Function.new(
+_DETECT_SILENCE = JsFunction(
     "track", "ms",
     """
     const Ctx = globalThis.AudioContext || globalThis.webkitAudioContext;
@@ -391,7 +391,7 @@ _DETECT_SILENCE: Any = js.Function.new(
 )
 # Adaptive stream: watch an element (size, in the viewport, page visibility), report (w, h, visible, hidden, dpr) at
 # once and after each change; returns the function that stops it. The same code is in _static/host.mjs (bridge).
-_WATCH: Any = js.Function.new(
+_WATCH = JsFunction(
     "el", "cb",
     """
     const doc = el.ownerDocument || document;

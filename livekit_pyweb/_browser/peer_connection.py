@@ -17,7 +17,7 @@ from pyodide.ffi import to_js
 from .._core.simulcast import codec_preference_order
 from ..errors import NegotiationError, PublishDataError
 from ._errors import negotiation_errors
-from ._proxies import ProxyBag, _pc_closed, _pc_opened, nullish
+from ._proxies import JsFunction, ProxyBag, _pc_closed, _pc_opened, nullish
 from .media import BrowserTrack
 
 logger = logging.getLogger("livekit_pyweb.pc")
@@ -314,7 +314,7 @@ class BrowserPeerConnection:
 # Apply recomputed encodings (a restarted capture of another size) to a sender in one getParameters/setParameters
 # transaction, in JS (the parameters object must go back as it came): only encodings still active, only the members
 # given. Resolves false when the number of encodings differs.
-_SET_ENCODINGS: Any = js.Function.new(
+_SET_ENCODINGS = JsFunction(
     "sender", "encodings",
     "const params = sender.getParameters();"
     " if (!params.encodings || params.encodings.length !== encodings.length) return Promise.resolve(false);"

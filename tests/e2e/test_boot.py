@@ -48,7 +48,8 @@ def dist_variant(tmp: Path, name: str, snapshot: bytes | None, manifest: dict[st
 
 def join_demo_page(driver: Any, base: str, identity: str, room: str) -> dict[str, Any]:
     """Open the demo page of `base` and wait for its first remote video frame; returns window.lkpw and the console."""
-    driver.get(f"{base}/index.html?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": make_token(identity, room)}))
+    query = urllib.parse.urlencode({"url": LIVEKIT_URL, "token": make_token(identity, room)})
+    driver.get(f"{base}/index.html?{query}")
     deadline = time.monotonic() + 90
     while True:
         state = json.loads(driver.execute_script("return JSON.stringify({lkpw: window.lkpw || null, "

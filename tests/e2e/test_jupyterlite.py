@@ -255,6 +255,10 @@ def test_notebook_joins_publishes_and_shows_the_peer_inline(selenium_standalone,
     kernel_start_s = time.monotonic() - t0
 
     base = int(notebook.kernel("from livekit_pyweb._browser import live_proxy_count\nprint(live_proxy_count())"))
+    # The kernel booted through our loader (pyodideUrl) from the build's memory snapshot (the loader records how in
+    # the kernel worker's globals).
+    boot = json.loads(notebook.kernel("import js\nprint(js.JSON.stringify(js.lkpwBoot.snapshot))"))
+    assert boot == {"used": True, "reason": None}, boot
     driver.execute_script(HOOK_HOSTS)
     settings = f'ROOM = "{room_name}"\nIDENTITY = "{IDENTITY}"\nWATCH_SECONDS = {WATCH_SECONDS}'
     assert driver.execute_script(SET_CELL, SETTINGS_CELL, settings) == settings

@@ -34,6 +34,7 @@ return JSON.stringify({
   isolated: globalThis.crossOriginIsolated,
   videos,
   hosts: hosts ? hosts.size : null,
+  boot: globalThis.lkpwBoot ? globalThis.lkpwBoot.snapshot : null,
 });
 """
 
@@ -113,6 +114,9 @@ def test_pyscript_page_and_python_sdk_exchange_media(selenium_standalone, py_pee
         assert page["discovery"] == {"scoped": 1, "unscoped": 0}, page
     else:
         assert page["hosts"] is None, page  # no bridge on the main thread
+        # PyScript booted Pyodide through /loader.mjs from the build's memory snapshot (in worker mode the loader
+        # runs in the worker, whose globals the page cannot read).
+        assert page["boot"] == {"used": True, "reason": None}, page
 
     # We hear the peer's tone: its audio plays in the page (energy measured at playout).
     audio0 = _remote(page, "py-peer", "audio")
