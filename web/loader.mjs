@@ -113,15 +113,17 @@ function finishSnapshotBoot(pyodide, manifest, files) {
       FS.mkdirTree(dir);
       made.add(dir);
     }
-    FS.writeFile(full, files.subarray(offset, offset + size), { canOwn: true });
+    FS.writeFile(full, files.subarray(offset, offset + size));  // a copy: the 48 MB download is freed after boot
     offset += size;
   }
   // Every page restores the same memory: give `random` fresh entropy (str hashes keep the build's seed).
+  const globals = pyodide.toPy({});
   pyodide.runPython(
     "import importlib, sys\nimportlib.invalidate_caches()\n" +
     "if 'random' in sys.modules: sys.modules['random'].seed()",
-    { globals: pyodide.toPy({}) },
+    { globals },
   );
+  globals.destroy();
   // Later loadPackage calls for these (PyScript's `packages`, user code) find them installed.
   for (const wheel of manifest.wheels) pyodide.loadedPackages[wheel.name] = "lkpw-snapshot";
 }
@@ -174,7 +176,11 @@ async function boot({ packages, snapshot, preimport, options, info, timings }) {
   const t3 = performance.now();
   const code = imports ? await imports : "";
   // Importing the protocol here keeps its ~0.6 s of descriptor building off the connect() path.
-  if (code) await pyodide.runPythonAsync(code, { globals: pyodide.toPy({}) });
+  if (code) {
+    const globals = pyodide.toPy({});
+    await pyodide.runPythonAsync(code, { globals });
+    globals.destroy();
+  }
   timings.wheelLoadImportMs = performance.now() - t3;
   return pyodide;
 }
