@@ -483,8 +483,15 @@ def copy_web(stage: Path, generated: set[str]) -> int:
     return n
 
 
+SNAPSHOT_ERROR = "lkpw-snapshot-error.txt"
+
+
 def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
-    """Run build/make_snapshot.mjs on the stage (or reuse a cached result for the same inputs); returns a summary."""
+    """Run build/make_snapshot.mjs on the stage (or reuse a cached result for the same inputs); returns a summary.
+
+    When it fails (say a module imported by web/snapshot_imports.py makes a JS object at import: "Can't serialize
+    object"), the dist is still built, without a snapshot: the loader then boots normally and says so, the error is
+    kept in dist/lkpw-snapshot-error.txt, and tests/e2e/test_boot.py fails showing it."""
     key = hashlib.sha256()
     inputs = [SNAPSHOT_SCRIPT, stage / "snapshot_imports.py", stage / "pyodide-lock.json"]
     inputs += [stage / f for f in CORE_REQUIRED] + [stage / p.name for p in wheels.values()]
@@ -495,8 +502,18 @@ def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
         node = shutil.which("node") or die("node not found on PATH (needed for the Pyodide snapshot)")
         tmp = Path(tempfile.mkdtemp(prefix="lkpw-snapshot-"))
         try:
-            out = run([node, str(SNAPSHOT_SCRIPT), str(stage)])
-            print(out.rstrip(), flush=True)
+            proc = subprocess.run([node, str(SNAPSHOT_SCRIPT), str(stage)], text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            if proc.returncode != 0:
+                # Pyodide's errors print its minified source first: keep the lines that say something.
+                lines = [ln[:400] for ln in proc.stdout.splitlines() if ln.strip() and len(ln) < 2000]
+                (stage / SNAPSHOT_ERROR).write_text("\n".join(lines[-30:]) + "\n")
+                for f in stage.glob("lkpw-snapshot*"):
+                    if f.name != SNAPSHOT_ERROR:
+                        f.unlink()
+                print("\n".join(lines[-30:]), file=sys.stderr, flush=True)
+                return f"SNAPSHOT FAILED (dist/{SNAPSHOT_ERROR}); the loader will boot Pyodide normally"
+            print(proc.stdout.rstrip(), flush=True)
             cached.mkdir(parents=True, exist_ok=True)
             manifest = json.loads((stage / SNAPSHOT_MANIFEST).read_text())
             for f in (manifest["file"], SNAPSHOT_MANIFEST):

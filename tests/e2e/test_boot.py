@@ -75,6 +75,8 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CONSOLE})
     peer = py_peer("boot-peer", room_name, video=True, audio=False)
     peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
+    error = DIST / "lkpw-snapshot-error.txt"  # build_dist.py: the build could not make the snapshot
+    assert not error.exists(), f"the build made no snapshot:\n{error.read_text()}"
     manifest = json.loads((DIST / "lkpw-snapshot.json").read_text())
     packed = (DIST / manifest["file"]).read_bytes()
 
