@@ -42,16 +42,18 @@ AUDIO_SILENT_PEAK = 0.001
 
 
 def make_token(identity: str, room: str, *, secret: str = API_SECRET, name: str | None = None,
-               kind: str | None = None) -> str:
+               kind: str | None = None, can_update_own_metadata: bool = False) -> str:
     """``kind="agent"``: the participant joins as an agent (the server forwards only an agent's transcription
-    packets: livekit-server ``handleReceivedDataMessage``)."""
+    packets: livekit-server ``handleReceivedDataMessage``). ``can_update_own_metadata``: it may set its own
+    metadata, name and attributes."""
     from livekit import api
 
     token = (
         api.AccessToken(API_KEY, secret)
         .with_identity(identity)
         .with_name(name or identity)
-        .with_grants(api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True))
+        .with_grants(api.VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True,
+                                     can_update_own_metadata=can_update_own_metadata))
     )
     if kind is not None:
         token = token.with_kind(kind)
@@ -82,9 +84,11 @@ def room_name() -> str:
 class PyPeer:
     """The official LiveKit Python SDK in a subprocess; its JSON-line events are collected as they arrive."""
 
-    def __init__(self, identity: str, room: str, *, video: bool, audio: bool, kind: str | None = None) -> None:
+    def __init__(self, identity: str, room: str, *, video: bool, audio: bool, kind: str | None = None,
+                 can_update_own_metadata: bool = False) -> None:
         self.identity = identity
-        args = [sys.executable, str(PEER_SCRIPT), "--url", LIVEKIT_URL, "--token", make_token(identity, room, kind=kind),
+        token = make_token(identity, room, kind=kind, can_update_own_metadata=can_update_own_metadata)
+        args = [sys.executable, str(PEER_SCRIPT), "--url", LIVEKIT_URL, "--token", token,
                 "--duration", "300"]
         if video:
             args.append("--publish-video")
@@ -215,9 +219,12 @@ class PyPeer:
 def py_peer(livekit_server: str) -> Iterator[Callable[..., PyPeer]]:
     peers: list[PyPeer] = []
 
-    def start(identity: str, room: str, *, video: bool = True, audio: bool = True, kind: str | None = None) -> PyPeer:
-        """Start a peer and wait until it has joined (``kind="agent"``: as an agent)."""
-        peer = PyPeer(identity, room, video=video, audio=audio, kind=kind)
+    def start(identity: str, room: str, *, video: bool = True, audio: bool = True, kind: str | None = None,
+              can_update_own_metadata: bool = False) -> PyPeer:
+        """Start a peer and wait until it has joined (``kind="agent"``: as an agent; ``can_update_own_metadata``:
+        its token lets it set its own metadata, name and attributes, py_peer's ``set_state``)."""
+        peer = PyPeer(identity, room, video=video, audio=audio, kind=kind,
+                      can_update_own_metadata=can_update_own_metadata)
         peers.append(peer)
         peer.wait_for(lambda e: e["event"] == "connected", 30, f"the Python SDK peer {identity} to connect")
         return peer

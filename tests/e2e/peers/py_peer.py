@@ -46,6 +46,7 @@ Commands: one JSON object per line on stdin, answered by an event line carrying 
                                           "caller_identity", "payload", "response_timeout"}
     {"id": 8, "cmd": "rpc_call", "destination": "bob", "method": "echo", "payload": "x", "response_timeout": 8}
       → done with "result" (the response) or "error": {"code", "message", "data"}, and "ms" (round trip)
+    {"id": 10, "cmd": "set_state", "metadata": "m", "name": "N", "attributes": {"k": "v"}}   our own state
     {"id": 9, "cmd": "rpc_bench", "destination": "bob", "method": "echo", "count": 100}
       → done with "ms": the round trip of each of count sequential calls
   → {"event": "done", "id": 1, "cmd": "mute", ...} or {"event": "command_failed", "id": 1, "cmd": ..., "message": ...}
@@ -306,6 +307,15 @@ async def run(args: argparse.Namespace) -> int:
                 track = local_tracks[cmd["kind"]]
                 track.mute() if name == "mute" else track.unmute()
                 emit("done", id=cid, cmd=name, kind=cmd["kind"], sid=local_pubs[cmd["kind"]].sid)
+            elif name == "set_state":  # our own metadata, name and attributes (livekit.rtc's calls)
+                lp = room.local_participant
+                if "metadata" in cmd:
+                    await lp.set_metadata(cmd["metadata"])
+                if "name" in cmd:
+                    await lp.set_name(cmd["name"])
+                if "attributes" in cmd:
+                    await lp.set_attributes(cmd["attributes"])
+                emit("done", id=cid, cmd=name, metadata=lp.metadata, name=lp.name, attributes=dict(lp.attributes))
             elif name == "video_quality":  # the simulcast layer we want of a remote video track
                 pub = next(pub for p in room.remote_participants.values() if p.identity == cmd["participant"]
                            for pub in p.track_publications.values() if pub.kind == rtc.TrackKind.KIND_VIDEO)
@@ -483,6 +493,15 @@ async def run(args: argparse.Namespace) -> int:
     @room.on("participant_metadata_changed")
     def _pmc(p: rtc.Participant, old: str, new: str) -> None:
         emit("participant_metadata_changed", identity=p.identity, old=old, metadata=new)
+
+    @room.on("participant_name_changed")
+    def _pnc(p: rtc.Participant, old: str, new: str) -> None:
+        emit("participant_name_changed", identity=p.identity, old=old, name=new)
+
+    @room.on("participant_attributes_changed")
+    def _pac(changed: dict[str, str], p: rtc.Participant) -> None:
+        emit("participant_attributes_changed", identity=p.identity, changed=dict(changed),
+             attributes=dict(p.attributes))
 
     @room.on("room_metadata_changed")
     def _rmc(old: str, new: str) -> None:
