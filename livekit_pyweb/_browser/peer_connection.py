@@ -264,7 +264,9 @@ class BrowserPeerConnection:
 
     async def add_recv_transceiver(self, kind: str) -> None:
         with negotiation_errors("addTransceiver"):
-            self._pc.addTransceiver(kind, _js({"direction": "recvonly"}))
+            transceiver = self._pc.addTransceiver(kind, _js({"direction": "recvonly"}))
+            if kind == "video":
+                _RECEIVE_DEPENDENCY_DESCRIPTOR(transceiver)
 
     async def add_send_transceiver(
         self, track: BrowserTrack, send_encodings: list[dict[str, Any]] | None = None, codec: str | None = None
@@ -322,4 +324,21 @@ _SET_ENCODINGS = JsFunction(
     " for (const k of ['scaleResolutionDownBy', 'maxBitrate', 'maxFramerate', 'priority', 'networkPriority'])"
     " if (n[k] !== undefined) e[k] = n[k]; });"
     " return sender.setParameters(params).then(() => true);",
+)
+
+
+# A recvonly video transceiver negotiates the AV1 dependency descriptor header extension (Chromium offers it on
+# send transceivers only: "stopped" here by default). Measured: on /rtc/v1 a subscriber's video arrives on these
+# transceivers, and an AV1 L3T3 track forwarded without it was received (120 frames) but never decoded (0 frames,
+# a PLI a second); with it, decoded. RTCRtpTransceiver.setHeaderExtensionsToNegotiate, where the browser has it (the
+# same in _static/host.mjs).
+_RECEIVE_DEPENDENCY_DESCRIPTOR: Any = js.Function.new(
+    "t",
+    "if (typeof t.getHeaderExtensionsToNegotiate !== 'function' || typeof t.setHeaderExtensionsToNegotiate !== 'function')"
+    " return;"
+    " const dd = 'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension';"
+    " const exts = t.getHeaderExtensionsToNegotiate();"
+    " if (!exts.some((e) => e.uri === dd && e.direction === 'stopped')) return;"
+    " try { t.setHeaderExtensionsToNegotiate(exts.map((e) => e.uri === dd ? {uri: e.uri, direction: 'recvonly'} : e)) }"
+    " catch (e) {}",
 )

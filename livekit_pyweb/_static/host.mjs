@@ -416,6 +416,19 @@ function attachTrack(el, track, kind) {
   return promise;
 }
 
+// A recvonly video transceiver negotiates the AV1 dependency descriptor header extension (Chromium offers it on send
+// transceivers only): an AV1 SVC track forwarded without it is received but never decoded (measured). As
+// livekit_pyweb/_browser/peer_connection.py _RECEIVE_DEPENDENCY_DESCRIPTOR.
+function receiveDependencyDescriptor(t) {
+  if (typeof t.getHeaderExtensionsToNegotiate !== "function" || typeof t.setHeaderExtensionsToNegotiate !== "function") return;
+  const dd = "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
+  const exts = t.getHeaderExtensionsToNegotiate();
+  if (!exts.some((e) => e.uri === dd && e.direction === "stopped")) return;
+  try {
+    t.setHeaderExtensionsToNegotiate(exts.map((e) => (e.uri === dd ? { uri: e.uri, direction: "recvonly" } : e)));
+  } catch {}
+}
+
 function hasAudio(el) {
   return hasKind(el, "audio");
 }
@@ -505,7 +518,8 @@ const OPS = {
     await (candidate == null ? pc.addIceCandidate() : pc.addIceCandidate(candidate));
   },
   "pc.addRecvTransceiver"(h, kind) {
-    this._get(h, "pc").obj.addTransceiver(kind, { direction: "recvonly" });
+    const transceiver = this._get(h, "pc").obj.addTransceiver(kind, { direction: "recvonly" });
+    if (kind === "video") receiveDependencyDescriptor(transceiver);
   },
   "pc.addSendTransceiver"(h, senderH, trackH, encodings, codec) {
     const pc = this._get(h, "pc").obj;
