@@ -84,6 +84,33 @@ json.dumps(base_proxies)
 """
 
 
+# For a Web Worker (run with test_worker_bridge.run_worker before a test's own code; its globals stay), or a page of
+# our own without pytest-pyodide: the proxy baseline, the WARNING collector and wait_until of PRELUDE, without
+# PRELUDE's room helpers. Not a format string.
+WORKER_PRELUDE = """
+import asyncio, json, js, logging
+from livekit_pyweb._browser import live_proxy_count
+
+base_proxies = live_proxy_count()
+logged = []     # records of the livekit_pyweb loggers at WARNING and above
+
+class _Collect(logging.Handler):
+    def emit(self, record):
+        logged.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+
+logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
+
+async def wait_until(predicate, timeout, what):
+    deadline = js.performance.now() + timeout * 1000
+    while not predicate():
+        if js.performance.now() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; logged={logged}")
+        await asyncio.sleep(0.05)
+
+json.dumps(base_proxies)
+"""
+
+
 def open_page(selenium: Any) -> None:
     """Load livekit_pyweb into the test page and define the helpers of PRELUDE there."""
     selenium.load_package(["livekit-pyweb"])

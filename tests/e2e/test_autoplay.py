@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token
-from .page import AUDIO_ENERGY_PER_S_LOUD
+from .page import AUDIO_ENERGY_PER_S_LOUD, WORKER_PRELUDE
 
 RUN = """
 const done = arguments[arguments.length - 1];
@@ -24,29 +24,13 @@ window.lkpwPyodide.runPythonAsync(arguments[0]).then((v) => done(String(v)), (e)
 """
 
 JOIN_AND_ATTACH = """
-import asyncio, json, js, logging
 from pyodide.ffi import create_proxy
 from livekit_pyweb import Room
-from livekit_pyweb._browser import live_proxy_count
-
-base_proxies = live_proxy_count()
-logged = []
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
 
 room = Room()
 changes = []
 room.on("audio_playback_changed", changes.append)
 await room.connect({url!r}, {token!r})
-
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
-        await asyncio.sleep(0.05)
 
 def remote_audio():
     p = room.remote_participants.get({peer!r})
@@ -139,6 +123,7 @@ def test_refused_autoplay_then_start_audio_from_a_click(policy_driver, py_peer, 
     assert driver.execute_script("return window.lkpw.state") == "loaded", driver.execute_script("return window.lkpw")
 
     token = make_token("autoplay-page", room_name)
+    _run(driver, WORKER_PRELUDE)  # the page has no PRELUDE: the light one
     joined = _run(driver, JOIN_AND_ATTACH.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
     # No gesture yet: the browser refused the remote audio, the room says so once.
     assert joined == {"before": True, "changes": [False], "can": False, "paused": True, "activation": False}, joined
@@ -152,29 +137,13 @@ def test_refused_autoplay_then_start_audio_from_a_click(policy_driver, py_peer, 
 
 
 WORKER_JOIN = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room
-from livekit_pyweb._browser import live_proxy_count
-
-base_proxies = live_proxy_count()
-logged = []
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
 
 room = Room()
 changes = []
 room.on("audio_playback_changed", changes.append)
 await room.connect({url!r}, {token!r})
 assert room._platform.name == "bridge"
-
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
-        await asyncio.sleep(0.05)
 
 def remote_audio():
     p = room.remote_participants.get({peer!r})
@@ -231,6 +200,7 @@ def test_in_a_worker_the_pages_button_calls_the_hosts_start_audio(policy_driver,
     peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "audio", 30, "its audio to publish")
     open_worker_page(driver, dist_url)
     token = make_token("autoplay-worker", room_name)
+    run_worker(driver, WORKER_PRELUDE)
     joined = run_worker(driver, WORKER_JOIN.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
     assert joined["changes"] == [False] and joined["can"] is False, joined
     paused = "return livekitPyweb.hosts.get(arguments[0]).element(arguments[1]).paused"
@@ -257,29 +227,13 @@ document.body.prepend(button);
 """
 
 VIDEO_JOIN = """
-import asyncio, json, js, logging
 from pyodide.ffi import create_proxy
 from livekit_pyweb import Room
-from livekit_pyweb._browser import live_proxy_count
-
-base_proxies = live_proxy_count()
-logged = []
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
 
 room = Room()
 changes, track_events = [], []
 room.on("video_playback_changed", changes.append)
 await room.connect({url!r}, {token!r})
-
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
-        await asyncio.sleep(0.05)
 
 def remote_video():
     p = room.remote_participants.get({peer!r})
@@ -357,6 +311,7 @@ def test_refused_video_play_then_start_video_from_a_click(policy_driver, py_peer
     driver.execute_script(ADD_VIDEO_BUTTON)
 
     token = make_token("video-autoplay-page", room_name)
+    _run(driver, WORKER_PRELUDE)
     joined = _run(driver, VIDEO_JOIN.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
     auto, refused = joined["autoplayed"], joined["refused"]
     assert auto["changes"] == [] and auto["can"] is True and auto["events"] == ["started"], joined
@@ -373,29 +328,13 @@ def test_refused_video_play_then_start_video_from_a_click(policy_driver, py_peer
 
 
 WORKER_VIDEO_JOIN = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room
-from livekit_pyweb._browser import live_proxy_count
-
-base_proxies = live_proxy_count()
-logged = []
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
 
 room = Room()
 changes, track_events = [], []
 room.on("video_playback_changed", changes.append)
 await room.connect({url!r}, {token!r})
 assert room._platform.name == "bridge"
-
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out waiting for {{what}}; changes={{changes}} logged={{logged}}")
-        await asyncio.sleep(0.05)
 
 def remote_video():
     p = room.remote_participants.get({peer!r})
@@ -455,6 +394,7 @@ def test_video_playback_through_the_worker_bridge(policy_driver, py_peer, room_n
     peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "video", 30, "its video to publish")
     open_worker_page(driver, dist_url)
     token = make_token("video-autoplay-worker", room_name)
+    run_worker(driver, WORKER_PRELUDE)
     joined = run_worker(driver, WORKER_VIDEO_JOIN.format(url=LIVEKIT_URL, token=token, peer="py-peer"))
     assert joined["changes"] == [] and joined["can"] is True and joined["events"] == ["started"], joined
     where = (joined["channel"], joined["handle"])

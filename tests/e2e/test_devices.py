@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token
-from .page import AUDIO_ENERGY_PER_S_LOUD, PRELUDE, SETTLED_LOG
+from .page import AUDIO_ENERGY_PER_S_LOUD, PRELUDE, SETTLED_LOG, WORKER_PRELUDE
 
 ENCODABLE_CAMERAS = ("fake_device_0", "fake_device_2")
 
@@ -379,23 +379,7 @@ def test_a_denied_camera_is_permission_denied(denying_driver, room_name, dist_ur
 
 
 WORKER = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room, VideoCaptureOptions
-from livekit_pyweb._browser import live_proxy_count
-
-base_proxies = live_proxy_count()
-logged = []
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{record.levelname} {record.name}: {record.getMessage()}")
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
-
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; logged={logged}")
-        await asyncio.sleep(0.05)
 
 listed = await Room.get_local_devices()  # no room yet: a bridge platform of its own, closed afterwards
 cams = [d.device_id for d in listed if d.kind == "videoinput"]
@@ -520,6 +504,7 @@ def test_devices_through_the_worker_bridge(cameras_driver, room_name, dist_url):
     open_worker_page(driver, dist_url)
     prefix = f"URL = {LIVEKIT_URL!r}\nPUB_TOKEN = {make_token('publisher', room_name)!r}\n" \
              f"SUB_TOKEN = {make_token('subscriber', room_name)!r}\n"
+    run_worker(driver, WORKER_PRELUDE)
     state = run_worker(driver, prefix + WORKER)
     assert len(state["cams"]) == 3 and len(state["encodable"]) == 2 and state["outputs"], state
     assert state["first"] == state["encodable"][0], state

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, room_service, run_py
-from .page import logged_warnings, open_page
+from .page import WORKER_PRELUDE, logged_warnings, open_page
 
 ADD_BUTTON = """
 const button = document.createElement("button");
@@ -302,22 +302,8 @@ json.dumps({"frames": frames, "log": [e[0] for e in log if e[0] in ("track_subsc
 
 
 WORKER_JOIN = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room, ScreenShareCaptureOptions, TrackSource, create_local_tracks
-from livekit_pyweb._browser import live_proxy_count
-base_proxies = live_proxy_count()
-logged = []
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
 unpublished = []
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out waiting for {{what}}; logged={{logged}}")
-        await asyncio.sleep(0.05)
 # A track made before any Room, in the worker: captured on the page through the bridge the Room then shares.
 early = await create_local_tracks(audio=False, video=True)
 room = Room()
@@ -360,6 +346,7 @@ def test_screen_share_through_the_worker_bridge(selenium_standalone, dist_url, p
     driver = selenium_standalone.driver
     peer = py_peer("viewer", room_name, video=False, audio=False)
     open_worker_page(driver, dist_url)
+    run_worker(driver, WORKER_PRELUDE)
     joined = run_worker(driver, WORKER_JOIN.format(url=LIVEKIT_URL, token=make_token("worker", room_name)))
     assert joined["platform"] == "bridge" and joined["shared"] is True, joined
     peer.wait_for(lambda e: e["event"] == "frames" and e["sid"] == joined["cam"] and e["count"] >= 10, 30,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import logged_warnings, open_page
+from .page import WORKER_PRELUDE, logged_warnings, open_page
 from .test_worker_bridge import open_worker_page, run_worker
 
 # Shared by the page and the worker.
@@ -203,6 +203,7 @@ def test_set_subscribed_and_stats_through_the_worker_bridge(selenium_standalone,
     driver = selenium_standalone.driver
     py_peer("peer", room_name, video=True, audio=False)
     open_worker_page(driver, dist_url)
+    run_worker(driver, WORKER_PRELUDE)
     run_worker(driver, HELPERS)
     out = run_worker(driver, WORKER.format(url=LIVEKIT_URL, token=make_token("pyweb-worker", room_name)))
     assert out["platform"] == "bridge", out
@@ -215,4 +216,5 @@ def test_set_subscribed_and_stats_through_the_worker_bridge(selenium_standalone,
     assert out["events"][-5:] == ["track_subscription_status_changed", "track_subscribed",
                                   "track_subscription_status_changed", "track_subscription_status_changed",
                                   "track_unsubscribed"], out
-    run_worker(driver, "await room.disconnect()\njson.dumps(True)")
+    left = run_worker(driver, "await room.disconnect()\njson.dumps([logged, live_proxy_count() - base_proxies])")
+    assert left == [[], 0], left
