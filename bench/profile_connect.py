@@ -69,6 +69,12 @@ for n in ("create_offer", "create_answer", "set_local_description", "set_remote_
 for n in ("start", "open_signal", "create_peer_connection"):
     wrap(platform.BrowserPlatform, n, "platform." + n)
 wrap(websocket.BrowserWebSocket, "recv", "ws.recv")
+from livekit_pyweb import room as _room
+from livekit_pyweb._core import platforms as _platforms
+wrap(_room.Room, "__init__", "Room()")
+wrap(_platforms, "for_room", "platforms.for_room")
+wrap(platform.BrowserPlatform, "on_devices_changed", "platform.on_devices_changed")
+wrap(_engine.Engine, "__init__", "Engine()")
 wrap(codec, "decode_response", "decode")
 for n in ("join", "_join", "wait_connected", "_handle_answer", "_handle_offer"):
     if hasattr(_engine.Engine, n):

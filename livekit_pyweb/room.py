@@ -11,6 +11,10 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 
 from ._core import model as core_model
+# The engine comes with the room, not at the first connect(): in Pyodide every module is compiled from source when
+# first imported (measured: the engine and its five _core modules, about 75 ms), and a page or a memory snapshot
+# that imports the room before the user clicks "join" has paid for it already. Pure Python: no js, no protobuf.
+from ._engine import Engine
 from ._core import platforms
 from ._core import convert, proto, wire
 from ._core.dynacast import codec_name, subscribed_qualities
@@ -623,8 +627,6 @@ class Room(EventEmitter[EventName]):
             raise ConnectionError("the token is empty", ConnectionErrorReason.NotAllowed)
         if options is not None:
             self.options = options
-        from ._engine import Engine
-
         if self._platform is None:
             self._platform, self._owns_platform = platforms.for_room(str(self._platform_choice), default_platform)
         if self._device_listener is None:

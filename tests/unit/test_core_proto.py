@@ -44,8 +44,8 @@ def test_missing_livekit_protocol_says_what_to_install(monkeypatch):
 
 
 def test_importing_the_sdk_loads_no_protobuf_and_the_protocol_only_what_a_room_needs():
-    # A fresh interpreter: the package, a Room and the fast decoder's module import no protobuf at all; the
-    # protocol comes at first use (proto.rtc()), and then only rtc, models and what rtc itself imports.
+    # A fresh interpreter: the package, a Room (with its engine) and the fast decoder's module import no protobuf at
+    # all; the protocol comes at first use (proto.rtc()), and then only rtc, models and what rtc itself imports.
     import subprocess
 
     code = (
@@ -55,11 +55,13 @@ def test_importing_the_sdk_loads_no_protobuf_and_the_protocol_only_what_a_room_n
         "from livekit_pyweb._core import codec, wire\n"
         "Room()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('google', 'livekit.'))))\n"
+        "print('livekit_pyweb._engine' in sys.modules)\n"
         "from livekit_pyweb._core import proto\n"
         "proto.rtc(); proto.models()\n"
         "print(sorted(m for m in sys.modules if m.startswith('livekit.protocol')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "[]"
-    assert out[1] == str(["livekit.protocol", "livekit.protocol.logger_pb", "livekit.protocol.logger_pb.options",
+    assert out[1] == "True"  # the engine comes with the room (compiled before connect(), not during it)
+    assert out[2] == str(["livekit.protocol", "livekit.protocol.logger_pb", "livekit.protocol.logger_pb.options",
                           "livekit.protocol.metrics", "livekit.protocol.models", "livekit.protocol.rtc"])
