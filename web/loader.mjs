@@ -98,6 +98,8 @@ async function bootFromSnapshot(manifestPromise, options, timings) {
     ...options, _loadSnapshot: out.subarray(0, manifest.bytes), createPyodideModule,
   });
   await filled;
+  // Pyodide keeps its options for the page's life: drop the 48 MB buffer it no longer needs.
+  delete pyodide._api.config._loadSnapshot;
   return { pyodide, manifest, files: out.subarray(manifest.bytes) };
 }
 
