@@ -506,7 +506,7 @@ def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
                                   stderr=subprocess.STDOUT)
             if proc.returncode != 0:
                 # Pyodide's errors print its minified source first: keep the lines that say something.
-                lines = [ln[:400] for ln in proc.stdout.splitlines() if ln.strip() and len(ln) < 2000]
+                lines = [ln.strip()[-400:] for ln in proc.stdout.splitlines() if ln.strip()]
                 (stage / SNAPSHOT_ERROR).write_text("\n".join(lines[-30:]) + "\n")
                 for f in stage.glob("lkpw-snapshot*"):
                     if f.name != SNAPSHOT_ERROR:

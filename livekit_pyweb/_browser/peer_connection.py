@@ -332,7 +332,7 @@ _SET_ENCODINGS = JsFunction(
 # transceivers, and an AV1 L3T3 track forwarded without it was received (120 frames) but never decoded (0 frames,
 # a PLI a second); with it, decoded. RTCRtpTransceiver.setHeaderExtensionsToNegotiate, where the browser has it (the
 # same in _static/host.mjs).
-_RECEIVE_DEPENDENCY_DESCRIPTOR: Any = js.Function.new(
+_RECEIVE_DEPENDENCY_DESCRIPTOR = JsFunction(
     "t",
     "if (typeof t.getHeaderExtensionsToNegotiate !== 'function' || typeof t.setHeaderExtensionsToNegotiate !== 'function')"
     " return;"
