@@ -316,7 +316,10 @@ class BridgeDataChannel:
     :attr:`buffered_amount` = page-reported ``bufferedAmount`` + bytes posted that the page had not handled at its
     report: never below the real value. When a ``bufferedamountlow`` report still leaves that above the threshold
     (sends were on their way), the channel asks the page again (the answer comes after those sends) before it
-    tells the SDK the buffer is low."""
+    tells the SDK the buffer is low. It also asks when the bytes it posted since the page's last report pass the
+    threshold: a page whose channel drains each send before the next never crosses the threshold, so never fires
+    ``bufferedamountlow``, while our estimate (counting those sends as buffered) would keep the SDK waiting for it
+    (seen: 300 sends of up to 64 KB stalled at 1.1 MB "buffered" with the page's channel empty)."""
 
     def __init__(self, platform: BridgePlatform, handle: int, label: str) -> None:
         self._platform = platform
@@ -353,6 +356,8 @@ class BridgeDataChannel:
         if not self._closed:
             self._posted += len(data)
             self._platform._post("dc.send", self.handle, bytes(data))
+            if self._posted - self._page_sent > self._threshold and self._asking is None:
+                self._asking = asyncio.ensure_future(self._ask())
 
     def close(self) -> None:
         if self._closed:
@@ -388,15 +393,25 @@ class BridgeDataChannel:
             self._asking = asyncio.ensure_future(self._ask())
 
     async def _ask(self) -> None:
+        """Ask the page for ``bufferedAmount`` and what it handled (its answer follows every send posted before the
+        question); tell the SDK when that is low. Ask again while sends posted meanwhile keep the estimate above
+        the threshold and the page's own buffer is not (then no ``bufferedamountlow`` would come to say so)."""
         try:
-            self._report(await self._platform._call("dc.state", self.handle))
+            while not self._closed:
+                posted = self._posted
+                self._report(await self._platform._call("dc.state", self.handle))
+                if self._closed:
+                    return
+                if self.buffered_amount <= self._threshold:
+                    if self.on_buffered_amount_low is not None:
+                        self.on_buffered_amount_low()
+                    return
+                if self._page_buffered > self._threshold or self._posted == posted:
+                    return  # the page's bufferedamountlow will come, or our next send asks again
         except Exception as exc:  # the channel or the bridge went away: its close or on_lost tells the SDK
             logger.debug("bridge: dc.state of %s failed: %s", self.label, exc)
-            return
         finally:
             self._asking = None
-        if not self._closed and self.buffered_amount <= self._threshold and self.on_buffered_amount_low is not None:
-            self.on_buffered_amount_low()
 
     def _event(self, type_: str, data: Any) -> None:
         if self._closed:

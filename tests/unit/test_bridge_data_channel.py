@@ -105,3 +105,31 @@ async def test_close_events_and_sends_after_close(bridge):
     channel.close()
     channel.send(b"late")
     assert ("dc.send", 9, b"late") not in page.posted and 9 not in page.routes
+
+
+async def test_a_page_that_drains_every_send_at_once_still_lets_the_sender_on(bridge):
+    """The page's channel empties each send before the next arrives, so its bufferedAmount never passes the
+    threshold and it never fires bufferedamountlow; our estimate counts the sends it has not confirmed as buffered.
+    Without asking, a sender that went past the high-water mark would wait for an event that never comes (seen in
+    Chromium: 300 sends of up to 64 KB through the bridge stalled at 1.1 MB)."""
+
+    class DrainingPage(FakePage):
+        async def _call(self, op: str, *args: Any) -> Any:
+            self.asked += 1
+            await asyncio.sleep(0.01)  # the answer follows every send posted before the question
+            return {"buffered": 0, "sent": sum(len(p[2]) for p in self.posted if p[0] == "dc.send"),
+                    "readyState": "open"}
+
+    page = DrainingPage()
+    channel = bridge.BridgeDataChannel(page, 5, "_reliable")
+    low = asyncio.Event()
+    channel.on_buffered_amount_low = low.set
+    channel.buffered_amount_low_threshold = 64 * 1024
+    channel._event("open", None)
+    for _ in range(300):
+        if channel.buffered_amount > 1024 * 1024:  # the engine's high-water mark: wait for "low"
+            low.clear()
+            await asyncio.wait_for(low.wait(), 1.0)
+            assert channel.buffered_amount <= 64 * 1024
+        channel.send(b"y" * 63_000)
+    assert page.asked >= 1 and len([p for p in page.posted if p[0] == "dc.send"]) == 300
