@@ -13,7 +13,8 @@ dist/ then holds
   * a pruned pyodide-lock.json naming exactly the wheels in dist/ (real sha256, imports, depends), so
     `pyodide.loadPackage("livekit-pyweb")` pulls livekit-protocol and protobuf from dist/,
   * web/* copied as-is, and livekit-client's UMD bundle as livekit-client.umd.js,
-  * the worker bridge's page host livekit_pyweb/_static/host.mjs as lkpw-host.mjs,
+  * the worker bridge's page host livekit_pyweb/_static/host.mjs as lkpw-host.mjs (with the page helpers it
+    imports, _static/page_helpers.mjs, in place of the import: livekit_pyweb/_page_js.py host_module()),
   * PyScript's core (npm @pyscript/core, its dist/ without source maps) in dist/pyscript/, for the pages in
     web/pyscript/ (their config points the interpreter at our /loader.mjs: no CDN),
   * a Pyodide memory snapshot with livekit_pyweb and the protocol modules imported (build/make_snapshot.mjs, run
@@ -36,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -639,7 +641,9 @@ def main() -> None:
         generated = set(core) | {"livekit-client.umd.js", "pyodide-lock.json"} | {w.name for w in wheels.values()}
         generated |= set(pyscript_files)
         # The worker bridge's page host ships in the wheel (package data) and at the site root for host pages.
-        shutil.copy2(ROOT / "livekit_pyweb" / "_static" / "host.mjs", stage / "lkpw-host.mjs")
+        # One module: host.mjs with the page helpers it imports (page_helpers.mjs) in place of the import.
+        page_js = runpy.run_path(str(ROOT / "livekit_pyweb" / "_page_js.py"))
+        (stage / "lkpw-host.mjs").write_text(page_js["host_module"](), encoding="utf-8")
         generated.add("lkpw-host.mjs")
         n_web = copy_web(stage, generated)
         log(f"assembled: {len(core)} core files, {len(wheels)} wheels, pyodide-lock.json, "

@@ -139,11 +139,11 @@ def in_kernel() -> bool:
 
 
 def host_esm() -> str:
-    """The HostWidget's front end: ``livekit_pyweb/_static/host.mjs`` (package data) and the widget glue."""
-    from importlib import resources
+    """The HostWidget's front end: ``livekit_pyweb/_static/host.mjs`` with its page helpers (package data, one module:
+    ``_page_js.host_module``) and the widget glue."""
+    from ._page_js import host_module
 
-    source = (resources.files("livekit_pyweb") / "_static" / "host.mjs").read_text(encoding="utf-8")
-    return source + _HOST_GLUE % {"welcome": _WELCOME_TIMEOUT_MS}
+    return host_module() + _HOST_GLUE % {"welcome": _WELCOME_TIMEOUT_MS}
 
 
 def _anywidget() -> Any:

@@ -2,7 +2,7 @@
 # web/loader.mjs restores, and what the loader imports itself when it boots without one: the modules a room imports
 # on its way to the first remote frame (measured on the demo page). Only modules that touch no browser object at
 # import time (`import js` is fine, `js.X` at module level is not): the snapshot is made on Node and restored in a
-# page or a worker (a shared JS helper is made on first use: _browser/_proxies.py JsFunction; Pyodide 314 cannot put
+# page or a worker (the shared JS helpers are compiled on first use: _browser/_proxies.py PageHelper; Pyodide 314 cannot put
 # a JS object made at import in a snapshot: "Can't serialize object"). The main thread's platform and the worker's
 # bridge are both here.
 import importlib.metadata

@@ -7,31 +7,44 @@ from typing import Any
 
 from pyodide.ffi import JsProxy, create_proxy
 
+from .._page_js import helpers_function_body
+
 try:  # Pyodide >= 0.27 maps JS null to a distinct singleton; undefined stays None
     from pyodide.ffi import jsnull as _jsnull
 except ImportError:  # pragma: no cover
     _jsnull = None
 
 
-class JsFunction:
-    """A shared JS helper, ``js.Function(*source)``, made on its first use instead of at import: a module that makes JS
-    objects at import cannot be put in the build's Pyodide memory snapshot (it is made on Node; "Can't serialize
-    object"), and this one is. Call it like the function; ``.js`` is the function itself (to hand to JS)."""
+class PageHelper:
+    """A function of the page helpers (``livekit_pyweb/_static/page_helpers.mjs``, the JS the bridge's page host uses
+    too), by name. The helpers are compiled once, on the first call of any of them, never at import: a module that
+    makes JS objects at import cannot be put in the build's Pyodide memory snapshot (it is made on Node; "Can't
+    serialize object"), and this one is. Call it like the function; ``.js`` is the function itself (to hand to JS)."""
 
-    def __init__(self, *source: str) -> None:
-        self._source = source
+    def __init__(self, name: str) -> None:
+        self.name = name
         self._fn: Any = None
 
     @property
     def js(self) -> Any:
         if self._fn is None:
-            import js
-
-            self._fn = js.Function.new(*self._source)
+            self._fn = getattr(_page_helpers(), self.name)
         return self._fn
 
     def __call__(self, *args: Any) -> Any:
         return self.js(*args)
+
+
+_helpers: Any = None
+
+
+def _page_helpers() -> Any:
+    global _helpers
+    if _helpers is None:
+        import js
+
+        _helpers = js.Function.new(helpers_function_body())()
+    return _helpers
 
 
 def nullish(value: Any) -> bool:

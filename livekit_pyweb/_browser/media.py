@@ -12,7 +12,7 @@ from pyodide.ffi import to_js
 
 from .._core.ports import ElementView
 from ..errors import DeviceError, DeviceErrorReason, UnsupportedError
-from ._proxies import JsFunction, ProxyBag, nullish
+from ._proxies import PageHelper, ProxyBag, nullish
 
 
 def _js(obj: Any) -> Any:
@@ -126,7 +126,7 @@ class BrowserTrack:
         for watch in list(self._watches):
             watch.close()
         # The play() reporter goes with the track (a result arriving later meets a destroyed proxy, which
-        # _PLAY_REPORTED ignores); the JS track itself is garbage collected with its last reference.
+        # attachTrack ignores); the JS track itself is garbage collected with its last reference.
         if self._bag is not None:
             self._bag.close()
             self._bag = None
@@ -268,30 +268,9 @@ def create_media_element(kind: str, track: Any, report: Any = None) -> Any:
 def attach_to_element(element: Any, track: Any, kind: str, report: Any = None) -> None:
     """Play ``track`` in ``element``; ``report(ok, error_name)`` (a kept proxy) hears how ``play()`` went for an
     audio track, and for a video track in an element holding no audio (a refused autoplay is page state the room
-    tracks: ``can_playback_audio``/``can_playback_video``), as livekit-client's ``attach``."""
-    stream = element.srcObject
-    if nullish(stream) or not hasattr(stream, "getTracks"):
-        stream = js.MediaStream.new()
-        element.srcObject = stream
-    for old in list(stream.getTracks()):
-        if old.kind == track.kind and old.id != track.id:
-            stream.removeTrack(old)
-    if not any(t.id == track.id for t in stream.getTracks()):
-        stream.addTrack(track)
-    element.autoplay = True
-    # Muted unless there is sound to hear: a muted video may autoplay without a user gesture.
-    has_audio = any(str(t.kind) == "audio" for t in stream.getTracks())
-    element.muted = not has_audio
-    element.setAttribute("playsinline", "true")
-    if kind == "video":
-        element.playsInline = True
-    if report is not None and (kind == "audio" or not has_audio):
-        _PLAY_REPORTED(element, report)
-        return
-    promise = element.play()
-    if not nullish(promise):
-        # A rejected play() (autoplay policy) must not surface as an unhandled rejection.
-        promise.catch(_IGNORE.js)
+    tracks: ``can_playback_audio``/``can_playback_video``), as livekit-client's ``attach`` (page helper
+    ``attachTrack``)."""
+    _ATTACH(element, track, kind, report)
 
 
 def start_audio(elements: list[Any]) -> asyncio.Future[list[str]]:
@@ -321,104 +300,18 @@ def _play_all(elements: list[Any], unmute: bool) -> asyncio.Future[list[str]]:
 
 
 def detach_from_element(element: Any, track: Any) -> None:
-    stream = element.srcObject
-    if not nullish(stream) and hasattr(stream, "getTracks"):
-        for t in list(stream.getTracks()):
-            if t.id == track.id:
-                stream.removeTrack(t)
-        if stream.getTracks().length == 0:
-            element.srcObject = None
+    _DETACH(element, track)
 
 
-# One long-lived no-op callback shared by every play() rejection: created once, never per call.
-_IGNORE = JsFunction("e", "return undefined")
-# Measured (Pyodide in Chromium 156): a getUserMedia promise rejected with an OverconstrainedError (an exact deviceId
-# that does not exist) never settles when awaited in Python, while in JS it rejects within 50 ms; and a promise
-# handed to Python and back is rejected with a PythonError, the DOMException's name lost. So a media-device call is
-# made in JS and its promise always resolves: {ok, value} or {ok: false, name, message}.
-_SETTLE_CALL = JsFunction(
-    "target", "method", "args",
-    "const failed = (e) => ({ok: false, name: (e && typeof e.name === 'string' && e.name) || 'Error',"
-    " message: (e && (e.message || (e.constraint ? 'constraint ' + e.constraint + ' cannot be satisfied' : '')))"
-    " || String(e)});"
-    " try { return Promise.resolve(target[method](...args)).then((value) => ({ok: true, value}), failed) }"
-    " catch (e) { return Promise.resolve(failed(e)) }",
-)
-# Shared JS helpers (no proxy per call). The play() promise stays in JS: one handed to Python and back comes back
-# as a Python awaitable whose rejection is a PythonError, its DOMException name lost. _PLAY_REPORTED calls play()
-# and reports the outcome to a track's kept proxy (a destroyed one throws: ignored); _PLAY_SETTLED unmutes, calls
-# play() and gives "" (played) or the error's name.
-# A refused element holding audio and video is muted and played again, so that its video at least plays
-# (livekit-client's attach). _PLAY_SETTLED unmutes only for start_audio.
-_PLAY_REPORTED = JsFunction(
-    "el", "cb",
-    "const p = el.play(); if (!p) return;"
-    " p.then(() => { try { cb(true, '') } catch (e) {} },"
-    " (e) => { try { cb(false, (e && e.name) || 'Error') } catch (e2) {}"
-    "   const s = el.srcObject;"
-    "   if (e && e.name === 'NotAllowedError' && !el.muted && s && s.getVideoTracks && s.getVideoTracks().length) {"
-    "     el.muted = true; Promise.resolve(el.play()).catch(() => {}); } });",
-)
-_PLAY_SETTLED = JsFunction(
-    "el", "unmute", "if (unmute) el.muted = false;"
-    " try { return Promise.resolve(el.play()).then(() => '', (e) => (e && e.name) || 'Error') }"
-    " catch (e) { return Promise.resolve((e && e.name) || 'Error') }",
-)
-# livekit-client's detectSilence: an analyser (fftSize 2048) on the track, read after `ms`; silent when every
-# time-domain byte is 128 or 0. Resolves true/false, never rejects (the same code is in _static/host.mjs).
-_DETECT_SILENCE = JsFunction(
-    "track", "ms",
-    """
-    const Ctx = globalThis.AudioContext || globalThis.webkitAudioContext;
-    if (!Ctx) return Promise.resolve(false);
-    let ctx;
-    try {
-      ctx = new Ctx({ latencyHint: "interactive" });
-      const analyser = ctx.createAnalyser();
-      analyser.fftSize = 2048;
-      const data = new Uint8Array(analyser.frequencyBinCount);
-      ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-      return new Promise((resolve) => setTimeout(resolve, ms)).then(() => {
-        analyser.getByteTimeDomainData(data);
-        ctx.close().catch(() => {});
-        return !data.some((s) => s !== 128 && s !== 0);
-      }).catch(() => false);
-    } catch (e) {
-      if (ctx) ctx.close().catch(() => {});
-      return Promise.resolve(false);
-    }
-    """,
-)
-# Adaptive stream: watch an element (size, in the viewport, page visibility), report (w, h, visible, hidden, dpr) at
-# once and after each change; returns the function that stops it. The same code is in _static/host.mjs (bridge).
-_WATCH = JsFunction(
-    "el", "cb",
-    """
-    const doc = el.ownerDocument || document;
-    const win = doc.defaultView || globalThis;
-    const inView = () => {
-      if (el.hidden || !el.isConnected || win.getComputedStyle(el).display === "none") return false;
-      const r = el.getBoundingClientRect();
-      return r.top < win.innerHeight && r.left < win.innerWidth && r.bottom > 0 && r.right > 0;
-    };
-    const state = { v: inView() };
-    const send = () => {
-      try {
-        cb(el.clientWidth, el.clientHeight, state.v, doc.visibilityState === "hidden", win.devicePixelRatio || 1);
-      } catch (e) {}
-    };
-    const ro = new ResizeObserver(send);
-    const io = new IntersectionObserver((entries) => {
-      for (const entry of entries) if (entry.target === el) state.v = entry.isIntersecting;
-      send();
-    }, { root: null, rootMargin: "0px" });
-    ro.observe(el);
-    io.observe(el);
-    doc.addEventListener("visibilitychange", send);
-    send();
-    return () => { ro.disconnect(); io.disconnect(); doc.removeEventListener("visibilitychange", send); };
-    """,
-)
+# The page helpers (livekit_pyweb/_static/page_helpers.mjs, shared with the bridge's page host): plain JS, no proxy per
+# call. The play() and media-device promises stay in JS (see there): one handed to Python and back loses the
+# DOMException's name, and a rejected getUserMedia can fail to settle when awaited in Python.
+_ATTACH = PageHelper("attachTrack")
+_DETACH = PageHelper("detachTrack")
+_SETTLE_CALL = PageHelper("settleCall")
+_PLAY_SETTLED = PageHelper("playSettled")
+_DETECT_SILENCE = PageHelper("detectSilence")
+_WATCH = PageHelper("watchElement")
 
 
 def send_codecs(kind: str) -> list[str] | None:

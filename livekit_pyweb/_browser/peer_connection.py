@@ -17,7 +17,7 @@ from pyodide.ffi import to_js
 from .._core.simulcast import codec_preference_order
 from ..errors import NegotiationError, PublishDataError
 from ._errors import negotiation_errors
-from ._proxies import JsFunction, ProxyBag, _pc_closed, _pc_opened, nullish
+from ._proxies import PageHelper, ProxyBag, _pc_closed, _pc_opened, nullish
 from .media import BrowserTrack
 
 logger = logging.getLogger("livekit_pyweb.pc")
@@ -313,32 +313,8 @@ class BrowserPeerConnection:
         _pc_closed()
 
 
-# Apply recomputed encodings (a restarted capture of another size) to a sender in one getParameters/setParameters
-# transaction, in JS (the parameters object must go back as it came): only encodings still active, only the members
-# given. Resolves false when the number of encodings differs.
-_SET_ENCODINGS = JsFunction(
-    "sender", "encodings",
-    "const params = sender.getParameters();"
-    " if (!params.encodings || params.encodings.length !== encodings.length) return Promise.resolve(false);"
-    " params.encodings.forEach((e, i) => { if (e.active === false) return; const n = encodings[i];"
-    " for (const k of ['scaleResolutionDownBy', 'maxBitrate', 'maxFramerate', 'priority', 'networkPriority'])"
-    " if (n[k] !== undefined) e[k] = n[k]; });"
-    " return sender.setParameters(params).then(() => true);",
-)
-
-
-# A recvonly video transceiver negotiates the AV1 dependency descriptor header extension (Chromium offers it on
-# send transceivers only: "stopped" here by default). Measured: on /rtc/v1 a subscriber's video arrives on these
-# transceivers, and an AV1 L3T3 track forwarded without it was received (120 frames) but never decoded (0 frames,
-# a PLI a second); with it, decoded. RTCRtpTransceiver.setHeaderExtensionsToNegotiate, where the browser has it (the
-# same in _static/host.mjs).
-_RECEIVE_DEPENDENCY_DESCRIPTOR = JsFunction(
-    "t",
-    "if (typeof t.getHeaderExtensionsToNegotiate !== 'function' || typeof t.setHeaderExtensionsToNegotiate !== 'function')"
-    " return;"
-    " const dd = 'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension';"
-    " const exts = t.getHeaderExtensionsToNegotiate();"
-    " if (!exts.some((e) => e.uri === dd && e.direction === 'stopped')) return;"
-    " try { t.setHeaderExtensionsToNegotiate(exts.map((e) => e.uri === dd ? {uri: e.uri, direction: 'recvonly'} : e)) }"
-    " catch (e) {}",
-)
+# Page helpers (livekit_pyweb/_static/page_helpers.mjs, shared with the bridge's page host): the recomputed encodings
+# applied in one getParameters/setParameters transaction, in JS (the parameters object must go back as it came); the
+# AV1 dependency descriptor negotiated on a recvonly video transceiver (without it an AV1 SVC track is never decoded).
+_SET_ENCODINGS = PageHelper("setEncodings")
+_RECEIVE_DEPENDENCY_DESCRIPTOR = PageHelper("receiveDependencyDescriptor")

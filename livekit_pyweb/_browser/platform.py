@@ -4,12 +4,12 @@ page's own browser APIs (no bridge, no copies)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from .media import (BrowserTrack, DeviceChangeListener, enumerate_devices, get_display_media, get_user_media,
                     prepare_connection, send_codecs, start_audio, start_video, user_agent)
+from ._proxies import PageHelper
 from .files import file_info, read_file
 from .page import PageHideListener
 from .peer_connection import BrowserPeerConnection
@@ -71,7 +71,7 @@ class BrowserPlatform:
         return start_video(elements)
 
     async def capabilities(self) -> dict[str, bool]:
-        return dict(_capabilities_function()().to_py())
+        return dict(_CAPABILITIES().to_py())
 
     async def file_info(self, file: Any) -> dict[str, Any]:
         return file_info(file)
@@ -83,19 +83,5 @@ class BrowserPlatform:
         pass  # every adapter releases its own proxies when it closes
 
 
-@functools.cache  # created once, on first use
-def _capabilities_function() -> Any:
-    import js
-
-    return js.Function.new(CAPABILITIES_JS)
-
-
-# The same test as the page host's op host.capabilities (lkpw-host.mjs): plain JS, no proxy per call.
-CAPABILITIES_JS = (
-    "const pc = typeof RTCPeerConnection !== 'undefined';"
-    " return {RTCPeerConnection: pc,"
-    " addTransceiver: pc && 'addTransceiver' in RTCPeerConnection.prototype,"
-    " addTrack: pc && 'addTrack' in RTCPeerConnection.prototype,"
-    " ResizeObserver: typeof ResizeObserver !== 'undefined',"
-    " IntersectionObserver: typeof IntersectionObserver !== 'undefined'};"
-)
+# Page helper (livekit_pyweb/_static/page_helpers.mjs): the same test as the page host's op host.capabilities.
+_CAPABILITIES = PageHelper("capabilities")

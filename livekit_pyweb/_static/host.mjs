@@ -15,6 +15,13 @@
 // Page JavaScript reaches the media elements Python created: globalThis.livekitPyweb.hosts.get(channel).element(h).
 // ES module, no dependencies.
 
+// The page-side helpers, shared with Python on the main thread (one source: page_helpers.mjs). lkpw-host.mjs and the
+// notebook widget carry their text in place of this line (livekit_pyweb/_page_js.py host_module()).
+import {
+  attachTrack, capabilities, detachTrack, detectSilence, playSettled, receiveDependencyDescriptor, setEncodings,
+  watchElement,
+} from "./page_helpers.mjs";
+
 const VERSION = 1;
 const DISCOVERY = "livekit-pyweb-hosts";
 
@@ -315,8 +322,8 @@ class Host {
     }
   }
 
-  _reportPlay(elH, promise, kind = "audio") {
-    const result = settled(promise);
+  // result: play()'s outcome as playSettled gives it ("" or the error's name), also pushed as a play event
+  _reportPlay(elH, result, kind) {
     result.then((error) => this._event(elH, "play", { ok: error === "", error, kind }));
     return result;
   }
@@ -330,14 +337,8 @@ class Host {
     const results = [];
     for (const [elH, element] of this._elements) {
       if (elHs ? !elHs.includes(elH) : !hasKind(element.el, kind)) continue;
-      let promise;
-      try {
-        if (kind === "audio") element.el.muted = false;
-        promise = element.el.play();
-      } catch (e) {
-        promise = Promise.reject(e);
-      }
-      results.push(this._reportPlay(elH, promise, kind === "audio" || hasAudio(element.el) ? "audio" : "video"));
+      const result = playSettled(element.el, kind === "audio");
+      results.push(this._reportPlay(elH, result, kind === "audio" || hasAudio(element.el) ? "audio" : "video"));
     }
     return results;
   }
@@ -363,70 +364,9 @@ class Host {
   }
 }
 
-// Adaptive stream: watch an element (size, in the viewport, page visibility), report (w, h, visible, hidden, dpr)
-// at once and after each change; returns the function that stops it (as livekit_pyweb/_browser/media.py _WATCH).
-function watchElement(el, cb) {
-  const doc = el.ownerDocument || document;
-  const win = doc.defaultView || globalThis;
-  const inView = () => {
-    if (el.hidden || !el.isConnected || win.getComputedStyle(el).display === "none") return false;
-    const r = el.getBoundingClientRect();
-    return r.top < win.innerHeight && r.left < win.innerWidth && r.bottom > 0 && r.right > 0;
-  };
-  const state = { v: inView() };
-  const send = () => cb(el.clientWidth, el.clientHeight, state.v, doc.visibilityState === "hidden", win.devicePixelRatio || 1);
-  const ro = new ResizeObserver(send);
-  const io = new IntersectionObserver((entries) => {
-    for (const entry of entries) if (entry.target === el) state.v = entry.isIntersecting;
-    send();
-  }, { root: null, rootMargin: "0px" });
-  ro.observe(el);
-  io.observe(el);
-  doc.addEventListener("visibilitychange", send);
-  send();
-  return () => {
-    ro.disconnect();
-    io.disconnect();
-    doc.removeEventListener("visibilitychange", send);
-  };
-}
-
 function playing(el) {
   const stream = el.srcObject;
   return !!stream && typeof stream.getTracks === "function" && stream.getTracks().length > 0;
-}
-
-function attachTrack(el, track, kind) {
-  let stream = el.srcObject;
-  if (!stream || typeof stream.getTracks !== "function") {
-    stream = new MediaStream();
-    el.srcObject = stream;
-  }
-  for (const old of stream.getTracks()) {
-    if (old.kind === track.kind && old.id !== track.id) stream.removeTrack(old);
-  }
-  if (!stream.getTracks().some((t) => t.id === track.id)) stream.addTrack(track);
-  el.autoplay = true;
-  // Muted unless there is sound to hear: a muted video may autoplay without a user gesture.
-  el.muted = !stream.getTracks().some((t) => t.kind === "audio");
-  el.setAttribute("playsinline", "true");
-  if (kind === "video") el.playsInline = true;
-  const promise = el.play();
-  if (promise) promise.catch(() => {}); // autoplay policy: not an error of ours (reported by the caller)
-  return promise;
-}
-
-// A recvonly video transceiver negotiates the AV1 dependency descriptor header extension (Chromium offers it on send
-// transceivers only): an AV1 SVC track forwarded without it is received but never decoded (measured). As
-// livekit_pyweb/_browser/peer_connection.py _RECEIVE_DEPENDENCY_DESCRIPTOR.
-function receiveDependencyDescriptor(t) {
-  if (typeof t.getHeaderExtensionsToNegotiate !== "function" || typeof t.setHeaderExtensionsToNegotiate !== "function") return;
-  const dd = "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
-  const exts = t.getHeaderExtensionsToNegotiate();
-  if (!exts.some((e) => e.uri === dd && e.direction === "stopped")) return;
-  try {
-    t.setHeaderExtensionsToNegotiate(exts.map((e) => (e.uri === dd ? { uri: e.uri, direction: "recvonly" } : e)));
-  } catch {}
 }
 
 function hasAudio(el) {
@@ -438,18 +378,6 @@ function hasKind(el, kind) {
   return !!stream && typeof stream.getTracks === "function" && stream.getTracks().some((t) => t.kind === kind);
 }
 
-// How play() went: "" (playing) or the DOMException name ("NotAllowedError": autoplay refused).
-function settled(promise) {
-  return Promise.resolve(promise).then(() => "", (e) => (e && e.name) || "Error");
-}
-
-function detachTrack(el, track) {
-  const stream = el.srcObject;
-  if (!stream || typeof stream.getTracks !== "function") return;
-  for (const t of stream.getTracks()) if (t.id === track.id) stream.removeTrack(t);
-  if (stream.getTracks().length === 0) el.srcObject = null;
-}
-
 // op name -> function(...args), called with this = the Host. The value returned (or awaited) is the reply.
 const OPS = {
   "host.ping"() {
@@ -458,17 +386,9 @@ const OPS = {
   "host.counts"() {
     return this.counts();
   },
-  // livekit-client's support helpers, answered for this page (the one hosting the media); same test as
-  // livekit_pyweb/_browser/platform.py CAPABILITIES_JS
+  // livekit-client's support helpers, answered for this page (the one hosting the media)
   "host.capabilities"() {
-    const pc = typeof RTCPeerConnection !== "undefined";
-    return {
-      RTCPeerConnection: pc,
-      addTransceiver: pc && "addTransceiver" in RTCPeerConnection.prototype,
-      addTrack: pc && "addTrack" in RTCPeerConnection.prototype,
-      ResizeObserver: typeof ResizeObserver !== "undefined",
-      IntersectionObserver: typeof IntersectionObserver !== "undefined",
-    };
+    return capabilities();
   },
 
   "pc.create"(h, config) {
@@ -566,17 +486,7 @@ const OPS = {
   },
   async "sender.setEncodings"(senderH, encodings) {
     // a restarted capture of another size: the recomputed encodings, for the layers still active
-    const sender = this._get(senderH, "sender").obj.sender;
-    const params = sender.getParameters();
-    if (!params.encodings || !Array.isArray(encodings) || params.encodings.length !== encodings.length) return false;
-    params.encodings.forEach((e, i) => {
-      if (e.active === false) return;
-      for (const k of ["scaleResolutionDownBy", "maxBitrate", "maxFramerate", "priority", "networkPriority"]) {
-        if (encodings[i][k] !== undefined && encodings[i][k] !== null) e[k] = encodings[i][k];
-      }
-    });
-    await sender.setParameters(params);
-    return true;
+    return setEncodings(this._get(senderH, "sender").obj.sender, encodings);
   },
   async "sender.replaceTrack"(senderH, trackH) {
     // a restarted capture (another device): the same transceiver sends the new track, no renegotiation
@@ -674,26 +584,9 @@ const OPS = {
     }));
   },
 
-  // livekit-client's detectSilence (as livekit_pyweb/_browser/media.py _DETECT_SILENCE): never rejects
+  // livekit-client's detectSilence: never rejects
   async "track.detectSilence"(h, ms) {
-    const track = this._get(h, "track").obj;
-    const Ctx = globalThis.AudioContext || globalThis.webkitAudioContext;
-    if (!Ctx) return false;
-    let ctx;
-    try {
-      ctx = new Ctx({ latencyHint: "interactive" });
-      const analyser = ctx.createAnalyser();
-      analyser.fftSize = 2048;
-      const data = new Uint8Array(analyser.frequencyBinCount);
-      ctx.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      analyser.getByteTimeDomainData(data);
-      return !data.some((s) => s !== 128 && s !== 0);
-    } catch {
-      return false;
-    } finally {
-      if (ctx) ctx.close().catch(() => {});
-    }
+    return detectSilence(this._get(h, "track").obj, ms);
   },
   "track.clone"(h, newH) {
     const clone = this._get(h, "track").obj.clone();
@@ -754,17 +647,10 @@ const OPS = {
       element = { el: document.createElement(kind === "audio" ? "audio" : "video"), owner: h };
       this._elements.set(elH, element);
     }
-    const played = attachTrack(element.el, entry.obj, kind);
-    entry.elements.add(elH);
     // How play() went, as livekit-client reports it: an audio track's, a video track's in an element without audio.
-    if (kind === "audio" && hasAudio(element.el)) this._reportPlay(elH, played, "audio").then((error) => {
-      // refused audio in an element that also holds video: muted, its video at least plays (livekit-client)
-      if (error === "NotAllowedError" && hasKind(element.el, "video") && !element.el.muted) {
-        element.el.muted = true;
-        settled(element.el.play());
-      }
-    });
-    else if (kind !== "audio" && !hasAudio(element.el)) this._reportPlay(elH, played, "video");
+    const report = (ok, error) => this._event(elH, "play", { ok, error, kind: kind === "audio" ? "audio" : "video" });
+    attachTrack(element.el, entry.obj, kind, report);
+    entry.elements.add(elH);
   },
   "track.detach"(h, elH) {
     const entry = this._handles.get(h);

@@ -1,7 +1,7 @@
 """The build's Pyodide memory snapshot (build/make_snapshot.mjs) imports the room's modules on Node; Pyodide 314
 cannot put a JS object made at import into a snapshot ("Can't serialize object"), and the build then ships no
 snapshot (every page boots seconds slower; tests/e2e/test_boot.py fails). So no module of the package may call into
-`js` at import: a shared JS helper is a `_browser._proxies.JsFunction` (made on first use)."""
+`js` at import: a shared JS helper is a `_browser._proxies.PageHelper` (the page helpers are compiled on first use)."""
 
 from __future__ import annotations
 
@@ -31,5 +31,5 @@ def test_no_module_calls_js_at_import() -> None:
             if _calls_js(stmt):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{stmt.lineno}")
     assert offenders == [], (
-        "module-level calls into js (make them on first use, e.g. _browser._proxies.JsFunction): "
+        "module-level calls into js (make them on first use, e.g. _browser._proxies.PageHelper): "
         + ", ".join(offenders))
