@@ -726,7 +726,8 @@ class LocalParticipant(Participant):
             if options.backup_codec_policy is not None:
                 request.backup_codec_policy = int(options.backup_codec_policy)
             layers = plan.layers()
-            request.layers.extend(m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.bitrate)
+            request.layers.extend(m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.bitrate,
+                                              spatial_layer=l.spatial_layer)
                                   for l in announced_layers(*dims, layers))
         else:
             request.disable_dtx = not options.dtx
@@ -846,7 +847,8 @@ class LocalParticipant(Participant):
             source=convert.to_proto_track_source(track.source), sid=pub.sid,
             simulcast_codecs=[rtc.SimulcastCodec(codec=codec, cid=clone.id)],
         )
-        request.layers.extend(m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.bitrate)
+        request.layers.extend(m.VideoLayer(quality=l.quality, width=l.width, height=l.height, bitrate=l.bitrate,
+                                          spatial_layer=l.spatial_layer)
                               for l in announced_layers(*dims, layers))
         sender = None
         try:

@@ -103,6 +103,13 @@ class AnnouncedLayer(NamedTuple):
     width: int
     height: int
     bitrate: int
+    spatial_layer: int = 0
+    """The layer's rank among the announced qualities, lowest 0: what livekit-server computes for the primary
+    codec once the rids are known (``VideoQualityToSpatialLayer``). The server copies these layers to the backup
+    codec and computes nothing for it until the backup is published, so without it every backup layer is spatial
+    layer 0, and for a track announcing LOW and MEDIUM only (a capture up to 640 wide) the server maps a
+    subscriber's first request for the backup codec to OFF and never asks for it (measured with livekit-server
+    1.13.5: a subscriber without the primary codec received nothing; see tests/e2e/test_backup_codec.py)."""
 
 
 def is_svc(codec: str | None) -> bool:
@@ -224,12 +231,18 @@ def announced_layers(width: int, height: int, layers: Sequence[Layer]) -> list[A
         top = layers[0]
         spatial, _, suffix = parse_scalability_mode(mode)
         res_ratio, rate_ratio = (1.5, 2) if suffix == "h" else (2.0, 3)
-        return [AnnouncedLayer(min(HIGH, spatial - 1) - i, math.ceil(width / res_ratio ** i),
-                               math.ceil(height / res_ratio ** i),
-                               math.ceil(top.max_bitrate / rate_ratio ** i) if top.max_bitrate else 0)
-                for i in range(spatial)]
-    return [AnnouncedLayer(rid_quality(layer.rid), math.ceil(width / (layer.scale_down_by or 1)),
-                           math.ceil(height / (layer.scale_down_by or 1)), layer.max_bitrate) for layer in layers]
+        return _ranked([AnnouncedLayer(min(HIGH, spatial - 1) - i, math.ceil(width / res_ratio ** i),
+                                       math.ceil(height / res_ratio ** i),
+                                       math.ceil(top.max_bitrate / rate_ratio ** i) if top.max_bitrate else 0)
+                        for i in range(spatial)])
+    announced = [AnnouncedLayer(rid_quality(layer.rid), math.ceil(width / (layer.scale_down_by or 1)),
+                                math.ceil(height / (layer.scale_down_by or 1)), layer.max_bitrate) for layer in layers]
+    return _ranked(announced)
+
+
+def _ranked(layers: list[AnnouncedLayer]) -> list[AnnouncedLayer]:
+    qualities = sorted({layer.quality for layer in layers})
+    return [layer._replace(spatial_layer=qualities.index(layer.quality)) for layer in layers]
 
 
 def _check(width: int, height: int) -> None:

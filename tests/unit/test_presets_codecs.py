@@ -51,11 +51,14 @@ def test_public_presets_are_the_tables_the_ladder_uses():
 def test_svc_codecs_get_one_encoding_and_three_announced_layers():
     (enc,) = compute_layers(1280, 720, codec="vp9", scalability_mode="L3T3_KEY")
     assert enc.encoding() == {"maxBitrate": 1_445_000, "maxFramerate": 30, "scalabilityMode": "L3T3_KEY"}
-    assert announced_layers(1280, 720, [enc]) == [(HIGH, 1280, 720, 1_445_000), (MEDIUM, 640, 360, 481_667),
-                                                  (LOW, 320, 180, 160_556)]
+    assert announced_layers(1280, 720, [enc]) == [(HIGH, 1280, 720, 1_445_000, 2), (MEDIUM, 640, 360, 481_667, 1),
+                                                  (LOW, 320, 180, 160_556, 0)]
     (av1,) = compute_layers(1280, 720, codec="av1", scalability_mode="L2T3h")
     assert av1.max_bitrate == 1_190_000  # 0.7 x h720
-    assert announced_layers(1280, 720, [av1]) == [(MEDIUM, 1280, 720, 1_190_000), (LOW, 854, 480, 595_000)]
+    assert announced_layers(1280, 720, [av1]) == [(MEDIUM, 1280, 720, 1_190_000, 1), (LOW, 854, 480, 595_000, 0)]
+    # simulcast: each layer's spatial_layer is its quality's rank (a 640x360 capture announces LOW and MEDIUM)
+    assert [(l.quality, l.spatial_layer) for l in announced_layers(640, 360, compute_layers(640, 360, codec="vp8"))] \
+        == [(LOW, 0), (MEDIUM, 1)]
     # a scalability mode means nothing to vp8: simulcast as usual
     assert [l.rid for l in compute_layers(1280, 720, codec="vp8", scalability_mode="L3T3_KEY")] == ["q", "h", "f"]
 
@@ -149,6 +152,7 @@ async def test_explicit_options_win_and_audio_encoding_applies():
     assert [c.codec for c in add.simulcast_codecs] == ["h264"] and add.backup_codec_policy == 1
     assert [(l.quality, l.width, l.bitrate) for l in add.layers] == [(LOW, 320, 160_000), (MEDIUM, 640, 450_000),
                                                                      (HIGH, 1280, 900_000)]
+    assert [l.spatial_layer for l in add.layers] == [0, 1, 2]  # each quality's rank (see AnnouncedLayer)
     _confirm(socket, "v1")
     await asyncio.wait_for(task, 1)
     assert pc.codecs == ["video/H264"] and pc.senders[0].degradation_preference == "balanced"
@@ -229,7 +233,7 @@ async def test_backup_codec_is_published_when_the_server_asks():
     clone = pub.track._port.cloned[0]
     assert (add.sid, add.cid, [(c.codec, c.cid) for c in add.simulcast_codecs]) == ("TR_cam", clone.id,
                                                                                      [("vp8", clone.id)])
-    assert [l.quality for l in add.layers] == [LOW, MEDIUM, HIGH]
+    assert [(l.quality, l.spatial_layer) for l in add.layers] == [(LOW, 0), (MEDIUM, 1), (HIGH, 2)]
     assert pc.codecs == ["video/VP9", "video/VP8"] and pc.senders[1].track is clone
     _confirm(socket, clone.id)
     await until(lambda: "vp8" in pub._backups)
