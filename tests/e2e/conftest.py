@@ -484,6 +484,8 @@ class FirefoxPage:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.state: dict[str, Any] = {}
         self._stderr: list[str] = []
+        self._replies: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=lambda: self._stderr.extend(self.proc.stderr or []), daemon=True).start()
 
@@ -491,9 +493,41 @@ class FirefoxPage:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             try:
-                self.state = json.loads(line) or {}
+                message = json.loads(line) or {}
             except ValueError:
                 continue
+            if isinstance(message, dict) and "reply" in message:
+                self._replies.put(message)
+            else:
+                self.state = message
+
+    def evaluate(self, body: str, timeout: float = 60) -> Any:
+        """Run ``body`` as the body of an async JS function in the page; what it returns (JSON-serialisable).
+        A JS exception raises AssertionError with its message."""
+        assert self.proc.stdin is not None
+        self._next_id += 1
+        self.proc.stdin.write(json.dumps({"id": self._next_id, "js": body}) + "\n")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = self._replies.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"firefox: no reply to {body[:200]!r} in {timeout} s; "
+                                         f"stderr tail: {''.join(self._stderr[-25:])}") from None
+                continue
+            if reply["reply"] != self._next_id:
+                continue  # a reply to an earlier call that timed out
+            if "error" in reply:
+                raise AssertionError(f"firefox: {reply['error']}")
+            return reply["value"]
+
+    def run_py(self, code: str, timeout: float = 60) -> Any:
+        """Run async Python in the page's Pyodide (``window.lkpwPyodide``, as dist/bare.html and index.html keep
+        it); the code's last expression must be a JSON string, returned decoded (as :func:`run_py` in Chromium)."""
+        return json.loads(self.evaluate(f"return await window.lkpwPyodide.runPythonAsync({json.dumps(code)});",
+                                        timeout))
 
     def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

@@ -3,6 +3,11 @@
 //
 //   node tests/e2e/firefox/drive.mjs URL STATE_VAR
 //
+// Each stdin line `{"id": N, "js": BODY}` runs BODY as the body of an async function in the page; its outcome is
+// printed as one line `{"reply": N, "value": RESULT}` or `{"reply": N, "error": MESSAGE}` (RESULT: what BODY
+// returned, JSON-serialisable). FirefoxPage.evaluate/run_py in tests/e2e/conftest.py use it.
+import readline from "node:readline";
+//
 // Prefs: fake media with permission granted, autoplay allowed, ICE on loopback inside our network namespace,
 // and no background traffic (MOZ_DISABLE_NONLOCAL_CONNECTIONS=1 is set by the caller's environment too).
 import puppeteer from "puppeteer-core";
@@ -44,12 +49,31 @@ const finish = async (code) => {
   process.exit(code);
 };
 process.stdin.on("end", () => finish(0));
-process.stdin.resume();
 process.on("SIGTERM", () => finish(0));
 
 const page = await browser.newPage();
 page.on("console", (msg) => process.stderr.write(`[console] ${msg.text()}\n`));
 await page.goto(url);
+const commands = readline.createInterface({ input: process.stdin });
+commands.on("close", () => finish(0));
+commands.on("line", async (line) => {
+  let id = null;
+  try {
+    const command = JSON.parse(line);
+    id = command.id;
+    const outcome = await page.evaluate(async (body) => {
+      const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+      try {
+        return JSON.stringify({ value: (await new AsyncFunction(body)()) ?? null });
+      } catch (err) {  // a PythonError's message is its traceback
+        return JSON.stringify({ error: String(err?.message ?? err) });
+      }
+    }, command.js);
+    process.stdout.write(`${JSON.stringify({ reply: id, ...JSON.parse(outcome) })}\n`);
+  } catch (err) {
+    process.stdout.write(`${JSON.stringify({ reply: id, error: String(err?.message ?? err) })}\n`);
+  }
+});
 const timer = setInterval(async () => {
   try {
     const state = await page.evaluate((name) => JSON.stringify(window[name] ?? null), stateVar);
