@@ -246,7 +246,10 @@ def snapshot_files() -> list[Path]:
     files = [DIST / "loader.mjs", DIST / "snapshot_imports.py"]
     manifest = DIST / bd.SNAPSHOT_MANIFEST
     if manifest.is_file():
-        files += [manifest, DIST / json.loads(manifest.read_text())["file"]]
+        data = json.loads(manifest.read_text())
+        files += [manifest, DIST / data["file"]]
+        if data.get("wasmDir"):  # the content-named wasm the loader boots from (V8's code cache; build_dist.py)
+            files.append(DIST / data["wasmDir"] / "pyodide.asm.wasm")
     for f in files:
         if not f.is_file():
             die(f"dist/{f.name} is missing: run build/build_dist.py first")
@@ -321,7 +324,9 @@ def assemble(out: Path, packages: dict[str, dict], files: dict[str, Path], core:
     for f in core:
         link_or_copy(str(f), str(pyodide / f.name))
     for f in snapshot_files():
-        link_or_copy(str(f), str(pyodide / f.name))
+        target = pyodide / f.relative_to(DIST)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        link_or_copy(str(f), str(target))
     for name in sorted(packages):
         link_or_copy(str(files[name]), str(pyodide / files[name].name))
     lock = {"info": lock_info["info"], "packages": {n: packages[n] for n in sorted(packages)}}

@@ -33,10 +33,13 @@ ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-
 
 def cache_control(path: str) -> str:
     """HTTP caching that makes a second visit warm and never stale: the content-named Pyodide snapshot
-    (lkpw-snapshot-<sha256 prefix>.bin, tens of MB unpacked) is immutable; every other file keeps its name across
-    rebuilds, so it is revalidated (``no-cache``: an unchanged file costs a 304, answered from ``If-Modified-Since``).
+    (lkpw-snapshot-<sha256 prefix>.bin, tens of MB unpacked) and the content-named wasm the loader boots from
+    (lkpw-wasm-<sha256 prefix>/pyodide.asm.wasm) are immutable: a revalidated wasm (a 304) never gets V8's compiled code
+    back from Chromium's code cache. Every other file keeps its name across rebuilds, so it is revalidated
+    (``no-cache``: an unchanged file costs a 304, answered from ``If-Modified-Since``).
     tests/e2e/conftest.py serves dist/ with the same rule."""
-    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]):
+    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]) or re.search(
+            r"/lkpw-wasm-[0-9a-f]{16}/[^/]+$", path):
         return "public, max-age=31536000, immutable"
     return "no-cache"
 

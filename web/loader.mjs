@@ -10,8 +10,11 @@
 // and the protocol modules a room needs already imported (snapshot_imports.py). The loader reads its manifest
 // (lkpw-snapshot.json), fetches and gunzips the snapshot while the wasm downloads and compiles, restores it, then
 // writes the files of site-packages (the unpacked wheels, shipped after the memory in the same file) back: the
-// snapshot holds memory, not files, and a module imported later is read from them. No wheel is fetched.
-// Fallback: when the snapshot is missing, corrupt (gzip CRC or length, bad header) or from another Pyodide build (its
+// snapshot holds memory, not files, and a module imported later is read from them. No wheel is fetched. The wasm
+// comes from its content-named copy the manifest names (lkpw-wasm-<hash>/pyodide.asm.wasm), which servers send as
+// immutable: Chromium then gives V8 back the code it compiled on the last visit (its wasm code cache), where a
+// revalidated file (a 304) would be compiled again, function by function, as the restored interpreter runs.
+// Fallback: when the snapshot (or that wasm) is missing, corrupt (gzip CRC or length, bad header) or from another Pyodide build (its
 // version or build id), Pyodide boots normally: the wheels (through the pruned pyodide-lock.json) download while
 // Pyodide boots, not after, and the same modules are imported. The outcome is in `snapshot`: {used: true} or
 // {used: false, reason: "missing: ..." | "corrupt: ..." | "mismatch: ..." | "disabled"}, and a fallback is logged
@@ -43,9 +46,11 @@ async function fetchOk(url, what, init) {
   return response;
 }
 
-// Gunzip the snapshot file as it arrives into `out` (the memory snapshot, then the files of site-packages).
-async function fetchSnapshot(manifest, out) {
-  const response = await fetchOk(BASE + manifest.file, manifest.file);
+// Gunzip the snapshot file as it arrives into `out` (the memory snapshot, then the files of site-packages); returns
+// the number of bytes written. (Measured: the same gunzip in a worker took 2-3 times the CPU time, ~610 ms instead of
+// ~240 ms, and ended later: it stays on the page's thread.)
+async function gunzip(url, file, out) {
+  const response = await fetchOk(url, file);
   // A server that sends the file with Content-Encoding: gzip has it decoded by the browser already.
   const encoded = /gzip/i.test(response.headers.get("Content-Encoding") || "");
   let offset = 0;
@@ -57,14 +62,19 @@ async function fetchSnapshot(manifest, out) {
       if (done) break;
       if (offset + value.length > out.length) {
         await reader.cancel();
-        throw fallback("corrupt", `${manifest.file} holds more than the ${out.length} bytes its manifest says`);
+        throw fallback("corrupt", `${file} holds more than the ${out.length} bytes its manifest says`);
       }
       out.set(value, offset);
       offset += value.length;
     }
   } catch (err) {
-    throw err instanceof Fallback ? err : fallback("corrupt", `${manifest.file}: ${err}`);
+    throw err instanceof Fallback ? err : fallback("corrupt", `${file}: ${err}`);
   }
+  return offset;
+}
+
+async function fetchSnapshot(manifest, out) {
+  const offset = await gunzip(BASE + manifest.file, manifest.file, out);
   if (offset !== out.length) throw fallback("corrupt", `${manifest.file}: ${offset} bytes, not ${out.length}`);
   const header = new Uint32Array(out.buffer, 0, 2);
   if (header[0] !== manifest.magic || header[1] !== manifest.heapOffset) {
@@ -72,20 +82,36 @@ async function fetchSnapshot(manifest, out) {
   }
 }
 
-// Boot from the snapshot; throws a Fallback (or Pyodide's own error) when it cannot be used.
-async function bootFromSnapshot(manifestPromise, options, timings) {
+// Boot from the snapshot; throws a Fallback (or Pyodide's own error) when it cannot be used. `asmModule`: the import
+// of pyodide.asm.mjs, started with the manifest's fetch.
+async function bootFromSnapshot(manifestPromise, asmModule, options, timings) {
   const manifest = await manifestPromise;
+  timings.manifestAtMs = performance.now();
   if (manifest.pyodideVersion !== version) {
     throw fallback("mismatch", `snapshot made with Pyodide ${manifest.pyodideVersion}, this is ${version}`);
   }
   const out = new Uint8Array(manifest.bytes + manifest.filesBytes);
   const filled = fetchSnapshot(manifest, out).then(() => { timings.snapshotFetchedAtMs = performance.now(); });
   filled.catch(() => {});  // awaited below; no "unhandled rejection" meanwhile
-  const { default: createModule } = await import("./pyodide.asm.mjs");
+  // The wasm from its content-named copy (build_dist.py: lkpw-wasm-<sha256 prefix>/, served immutable): Chromium
+  // then hands V8 back the code it compiled (and tiered up) on the last visit, from its code cache, instead of
+  // compiling each function again at its first call. Pyodide fetches `${indexURL}pyodide.asm.wasm` as it starts.
+  const wasmBase = manifest.wasmDir ? BASE + manifest.wasmDir : BASE;
+  // A failed wasm fetch leaves Pyodide waiting forever (it only logs "wasm instantiation failed!"): check the copy
+  // is there (in parallel), and fall back when it is not.
+  const wasmThere = manifest.wasmDir
+    ? fetch(wasmBase + "pyodide.asm.wasm", { method: "HEAD" }).then((r) => {
+      if (r.status === 404 || r.status === 410) throw fallback("missing", `${manifest.wasmDir}: HTTP ${r.status}`);
+    }, (err) => { throw fallback("missing", `${manifest.wasmDir}: ${err}`); })
+    : null;
+  wasmThere?.catch(() => {});
   const heapBytes = manifest.bytes - manifest.heapOffset;
   // Pyodide awaits `_loadSnapshot` before it instantiates the wasm: it gets the buffer at once, and the download is
-  // awaited here instead, so that it overlaps the wasm's compile and the runtime's start.
+  // awaited here instead, so that it overlaps the wasm's compile and the runtime's start. Pyodide's module script
+  // was imported meanwhile (not before loadPyodide: the wasm's fetch starts as loadPyodide begins).
   const createPyodideModule = async (settings) => {
+    const [{ default: createModule }] = await Promise.all([asmModule, wasmThere]);
+    timings.asmImportedAtMs = performance.now();
     const [module] = await Promise.all([createModule(settings), filled]);
     timings.wasmReadyAtMs = performance.now();
     // The wasm starts with 30 MiB; restoring a larger heap needs the memory grown first (else "offset is out of
@@ -95,11 +121,14 @@ async function bootFromSnapshot(manifestPromise, options, timings) {
   };
   // Pyodide checks the snapshot's magic number and build id in its restore ("Snapshot build id mismatch").
   const pyodide = await stockLoadPyodide({
-    ...options, _loadSnapshot: out.subarray(0, manifest.bytes), createPyodideModule,
+    ...options, indexURL: wasmBase, stdLibURL: BASE + "python_stdlib.zip",
+    _loadSnapshot: out.subarray(0, manifest.bytes), createPyodideModule,
   });
   await filled;
-  // Pyodide keeps its options for the page's life: drop the 48 MB buffer it no longer needs.
+  // Pyodide keeps its options for the page's life: drop the 48 MB buffer it no longer needs, and name the dist
+  // folder as its indexURL again for whoever reads it later.
   delete pyodide._api.config._loadSnapshot;
+  pyodide._api.config.indexURL = BASE;
   return { pyodide, manifest, files: out.subarray(manifest.bytes) };
 }
 
@@ -148,11 +177,14 @@ async function boot({ packages, snapshot, preimport, options, info, timings }) {
   if (snapshot) {
     const manifestPromise = fetchOk(BASE + "lkpw-snapshot.json", "lkpw-snapshot.json", { cache: "no-cache" })
       .then((r) => r.json());
+    const asmModule = import("./pyodide.asm.mjs");
+    asmModule.catch(() => {});  // awaited in bootFromSnapshot
     try {
-      const { pyodide, manifest, files } = await bootFromSnapshot(manifestPromise, base, timings);
+      const { pyodide, manifest, files } = await bootFromSnapshot(manifestPromise, asmModule, base, timings);
       timings.pyodideBootMs = performance.now() - t0;
       const t1 = performance.now();
       finishSnapshotBoot(pyodide, manifest, files);
+      timings.filesWrittenMs = performance.now() - t1;
       const held = new Set(manifest.wheels.map((w) => normalize(w.name)));
       const missing = packages.filter((p) => !held.has(normalize(p)));
       if (missing.length) await pyodide.loadPackage(missing, { messageCallback: () => {} });

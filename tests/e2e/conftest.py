@@ -417,8 +417,10 @@ def v0_only_server(livekit_server: str) -> Iterator[_V0OnlyProxy]:
 
 def cache_control(path: str) -> str:
     """Cache-Control for a dist/ file (the same rule as build/demo.py's): a content-named snapshot
-    (lkpw-snapshot-<sha256 prefix>.bin) never changes; any other name may change with a rebuild, so it is revalidated."""
-    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]):
+    (lkpw-snapshot-<sha256 prefix>.bin) or wasm (lkpw-wasm-<sha256 prefix>/pyodide.asm.wasm) never changes; any other
+    name may change with a rebuild, so it is revalidated."""
+    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]) or re.search(
+            r"/lkpw-wasm-[0-9a-f]{16}/[^/]+$", path):
         return "public, max-age=31536000, immutable"
     return "no-cache"
 
@@ -428,7 +430,7 @@ class _QuietHandler:
 
     Pages under ``/pyscript/`` get COOP ``same-origin`` + COEP ``require-corp``, as build/demo.py serves them
     (PyScript's worker mode needs cross-origin isolation). Caching as build/demo.py (``cache_control``): the
-    content-named Pyodide snapshot is immutable, everything else is revalidated (``no-cache``; unchanged files get a
+    content-named Pyodide snapshot and wasm are immutable, everything else is revalidated (``no-cache``; unchanged files get a
     304 from ``If-Modified-Since``), so a second visit reads from the HTTP cache and never sees a stale file.
     """
 

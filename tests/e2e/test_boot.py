@@ -31,13 +31,15 @@ for (const level of ["info", "warn", "error"]) {
 """
 
 
-def dist_variant(tmp: Path, name: str, snapshot: bytes | None, manifest: dict[str, Any] | None) -> str:
-    """A copy of dist/ (symlinks) whose snapshot file and manifest are replaced (None: left out); its base URL."""
+def dist_variant(tmp: Path, name: str, snapshot: bytes | None, manifest: dict[str, Any] | None,
+                 leave_out: tuple[str, ...] = ()) -> str:
+    """A copy of dist/ (symlinks) whose snapshot file and manifest are replaced (None: left out), without the entries
+    named in `leave_out`; its base URL."""
     folder = tmp / name
     folder.mkdir()
     real = json.loads((DIST / "lkpw-snapshot.json").read_text())
     for entry in DIST.iterdir():
-        if entry.name not in (real["file"], "lkpw-snapshot.json"):
+        if entry.name not in (real["file"], "lkpw-snapshot.json", *leave_out):
             (folder / entry.name).symlink_to(entry)
     if snapshot is not None:
         (folder / real["file"]).write_bytes(snapshot)
@@ -87,6 +89,9 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     fetched = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
     assert not [u for u in fetched if u.endswith(".whl")], fetched
     assert any(u.endswith(manifest["file"]) for u in fetched), fetched
+    # The wasm comes from its content-named copy (served immutable, so Chromium's wasm code cache can serve it).
+    wasm = [u.split("/", 3)[3] for u in fetched if u.endswith(".wasm")]
+    assert wasm == [f"{manifest['wasmDir']}pyodide.asm.wasm"] * 2, fetched  # the loader's HEAD, Pyodide's GET
 
     # Missing (a dist built with --no-snapshot): a normal boot, announced as information.
     missing = dist_variant(tmp_path, "missing", None, None)
@@ -99,10 +104,13 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     raw = bytearray(gzip.decompress(packed))
     raw[16:48] = bytes(b ^ 0xFF for b in raw[16:48])
     other_build = dist_variant(tmp_path, "other-build", gzip.compress(bytes(raw), compresslevel=1), manifest)
+    # A deploy that left out the content-named wasm the manifest names: Pyodide would wait forever for it.
+    no_wasm = dist_variant(tmp_path, "no-wasm", packed, manifest, leave_out=(manifest["wasmDir"].rstrip("/"),))
 
     for name, base, level, reason in (("missing", missing, "info", "missing: lkpw-snapshot.json: HTTP 404"),
                                       ("corrupt", corrupt, "warn", "corrupt: "),
-                                      ("other-build", other_build, "warn", "mismatch: ")):
+                                      ("other-build", other_build, "warn", "mismatch: "),
+                                      ("no-wasm", no_wasm, "info", f"missing: {manifest['wasmDir']}: HTTP 404")):
         state = join_demo_page(driver, base, f"boot-{name}", room_name)
         snapshot = state["lkpw"]["snapshot"]
         assert snapshot["used"] is False and snapshot["reason"].startswith(reason), (name, snapshot)
