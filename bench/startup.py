@@ -3,7 +3,10 @@
 (bench/decode.mjs on the server's real frames, bench/frames.py) and the wheel sizes.
 
 Each round starts one fresh Chromium per page (empty cache) and visits the page twice: the first visit is "cold"
-(nothing cached), the second "warm" (HTTP cache filled by the first). The SDK pages join a room where the official
+(nothing cached), the second "warm" (HTTP cache filled by the first). The SDK pages' cold visit stays ``--linger``
+seconds (default 8) in the call after its first frame, as a visit does: Chromium writes V8's code cache of a wasm
+module only once ~2 s pass without new optimized code (V8's --wasm-caching-timeout-ms), which a visit leaving at its
+first frame never reaches (bench/trace_boot.py shows it: v8.wasm.cachedModule, then v8.wasm.moduleCacheHit). The SDK pages join a room where the official
 Python SDK publishes video and report their own timings (navigation → SDK usable, connect() → connected and → first
 remote frame decoded, navigation → first remote frame); after the first frame (the bare page: once Python is ready)
 the bench forces a GC and reads the JS heap and the Pyodide wasm memory. Medians over the rounds; ratio = ours /
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -75,8 +79,10 @@ def _visit(driver: Any, url: str, state_name: str, done_key: str) -> dict[str, f
     return out
 
 
-def measure(base: str, name: str, room: str, tag: str) -> tuple[dict[str, float], dict[str, float]]:
-    """One fresh browser, two visits of one page: (cold, warm) timings and memory."""
+def measure(base: str, name: str, room: str, tag: str,
+            linger: float = 0.0) -> tuple[dict[str, float], dict[str, float]]:
+    """One fresh browser, two visits of one page: (cold, warm) timings and memory. The cold visit stays ``linger``
+    seconds on the page once measured (in the call), as a visit that lasts does, before the warm one."""
     page, state_name, done_key = PAGES[name]
     options = webdriver.ChromeOptions()
     for flag in chromium_flags():
@@ -88,6 +94,8 @@ def measure(base: str, name: str, room: str, tag: str) -> tuple[dict[str, float]
             token = make_token(f"{name}-{tag}-{visit}", room)
             url = f"{base}/{page}?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": token})
             visits.append(_visit(driver, url, state_name, done_key))
+            if visit == "cold" and linger:
+                time.sleep(linger)
             driver.get("about:blank")  # leave the room before the next visit joins
         return visits[0], visits[1]
     finally:
@@ -116,16 +124,20 @@ def wheel_sizes(dist: Path) -> dict[str, int]:
     return {name: (dist / lock[name]["file_name"]).stat().st_size for name in sorted(seen)}
 
 
-def decode_bench(dist: Path, n: int) -> dict[str, Any]:
-    """bench/decode.mjs (Pyodide on Node) on frames captured from this run's server (bench/frames.py)."""
+def decode_bench(dist: Path, n: int, js: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """bench/decode.mjs (Pyodide on Node) on frames captured from this run's server (bench/frames.py); with ``js``
+    also bench/decode_js.mjs (npm @livekit/protocol's decoder against ours, crossing included)."""
     import frames as frames_mod  # bench/frames.py
 
     with tempfile.TemporaryDirectory() as tmp:
         for kind, data in frames_mod.capture("bench-frames").items():
             (Path(tmp) / f"{kind}.bin").write_bytes(data)
-        out = subprocess.run(["node", str(ROOT / "bench" / "decode.mjs"), str(dist), tmp, str(n)],
-                             check=True, capture_output=True, text=True, timeout=300).stdout
-    return json.loads(out.strip().splitlines()[-1])
+        outs = []
+        for script in ("decode.mjs", "decode_js.mjs") if js else ("decode.mjs",):
+            out = subprocess.run(["node", str(ROOT / "bench" / script), str(dist), tmp, str(n)],
+                                 check=True, capture_output=True, text=True, timeout=300).stdout
+            outs.append(json.loads(out.strip().splitlines()[-1]))
+    return outs[0], (outs[1] if js else None)
 
 
 def _fmt(v: float) -> str:
@@ -140,6 +152,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--decode-n", type=int, default=1000)
+    parser.add_argument("--linger", type=float, default=8.0,
+                        help="seconds each page's cold visit stays on the page (in the call) before the warm visit "
+                             "(default 8: Chromium writes V8's code cache of a wasm module ~2 s after its last "
+                             "tier-up, which a visit that leaves at its first frame never reaches; 0: leave at once)")
+    parser.add_argument("--decode-js", action="store_true",
+                        help="also time decoding with npm @livekit/protocol (bench/decode_js.mjs) against ours")
     parser.add_argument("--gate", type=Path, help="README.md whose Measured ratios this run must stay within 2x of")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist",
                         help="the dist folder to serve (default: this checkout's; another build for before/after)")
@@ -148,6 +166,7 @@ def main() -> None:
                              "(a before/after on a busy machine: both see the same load)")
     args = parser.parse_args()
     started = time.monotonic()
+    load_before = f"{os.getloadavg()[0]:.2f}"
     recorded = readme_ratios(args.gate) if args.gate else {}
     if args.gate and sorted(recorded) != sorted(ROWS):
         sys.exit(f"bench: {args.gate} records ratios for {sorted(recorded)}; the gate needs every row: {ROWS}")
@@ -165,14 +184,14 @@ def main() -> None:
         try:
             peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
             for name in names:
-                results[name].append(measure(bases[name], name, room, str(i)))
+                results[name].append(measure(bases[name], name, room, str(i), 0.0 if name == BARE else args.linger))
                 cold, warm = results[name][-1]
                 print(f"  {name}: " + ", ".join(f"{k} {cold.get(k, 0):.0f}/{warm.get(k, 0):.0f}"
                                                 for _, k in TIME_ROWS), file=sys.stderr)
         finally:
             peer.close()
         print(f"bench: round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
-    decode = decode_bench(args.dist, args.decode_n)
+    decode, decode_js = decode_bench(args.dist, args.decode_n, args.decode_js)
     wheels = wheel_sizes(args.dist)
 
     def med(name: str, warm: bool, key: str) -> float:
@@ -181,7 +200,8 @@ def main() -> None:
 
     measured: dict[str, list[float]] = {}
     print(f"\nbench/startup.py: median of {args.rounds} rounds (Chromium headless, a fresh browser per round: first "
-          f"visit cold, second warm; loopback SFU)\n")
+          f"visit cold, staying {args.linger:g} s, second warm; loopback SFU; load average before/after "
+          f"{load_before} / {os.getloadavg()[0]:.2f})\n")
     print(f"| | {OURS} | {THEIRS} | ratio | bare `loadPyodide()` |")
     print("|---|---|---|---|---|")
     for label, key in TIME_ROWS:
@@ -212,6 +232,13 @@ def main() -> None:
     print(f"\nper-message decode in Pyodide (Node, median of {args.decode_n}, bytes → what the room model reads): "
           + ", ".join(f"{names.get(k, k)} {f['bytes']} B {f['median_ms']:.3f} ms = {f['ms_per_kb']:.2f} ms/KB"
                       for k, f in sorted(frames.items())))
+    if decode_js:
+        print(f"decoding on the JS side (npm @livekit/protocol {decode_js['npm_version']}, PyPI livekit-protocol "
+              f"{decode_js['pypi_version']}: {decode_js['schema_messages']} messages compared, "
+              f"{len(decode_js['schema_diff'])} differ), ms/KB, median of {args.decode_n}: "
+              + "; ".join(f"{names.get(k, k)}: ours {f['python']:.2f}, JS alone {f['js']:.2f}, JS + to_py "
+                          f"{f['js+to_py']:.2f}, JS + JSON {f['js+json']:.2f}"
+                          for k, f in sorted(decode_js["frames"].items())))
     print(f"import of the protocol (livekit.protocol rtc + models) in Pyodide on Node: {decode['import_ms']} ms")
     total = sum(wheels.values())
     print(f"wheels the loader fetches: {total / 1024:.0f} KB = "
