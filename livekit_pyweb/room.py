@@ -11,6 +11,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any
 
 from ._core import model as core_model
+from ._core.audio_session import Action as SilentAudioAction, SilentAudioPolicy, is_ios
 # The engine comes with the room, not at the first connect(): in Pyodide every module is compiled from source when
 # first imported (measured: the engine and its five _core modules, about 75 ms), and a page or a memory snapshot
 # that imports the room before the user clicks "join" has paid for it already. Pure Python: no js, no protobuf.
@@ -171,6 +172,11 @@ class Room(EventEmitter[EventName]):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._audio_playback = True  # as livekit-client: True until the browser refuses to play remote audio
         self._video_playback = True  # the same for remote video (livekit-client's canPlaybackVideo)
+        # livekit-client's iOS startAudio workaround (see _core/audio_session.py): its policy (made with the
+        # platform it runs on), the silent element's handle and the page-visibility listener
+        self._silent_policy: SilentAudioPolicy | None = None
+        self._silent_element: Any = None
+        self._visibility_listener: Any = None
         self._pending_qualities: dict[str, Any] = {}  # dynacast updates for a publication not stored yet
         self._signal_requests: dict[int, asyncio.Future[SignalRequestError]] = {}  # request_id -> refusal
         self._dynacast_forced = False  # a publication with a backup codec turned dynacast on (livekit-client)
@@ -269,6 +275,10 @@ class Room(EventEmitter[EventName]):
         elements = [element for participant in self._remote.values()
                     for pub in participant.track_publications.values()
                     if isinstance(pub.track, RemoteAudioTrack) for element in pub.track.attached_elements]
+        if self._platform is not None:
+            self._apply_silent_audio(self._silent_audio_policy().start_audio())
+            if self._silent_element is not None:  # livekit-client plays it first, within the same gesture
+                elements.insert(0, self._silent_element)
         pending = self._platform.start_audio(elements) if self._platform is not None else None
 
         async def outcome() -> bool:
@@ -283,6 +293,36 @@ class Room(EventEmitter[EventName]):
         future = asyncio.ensure_future(outcome())
         future.add_done_callback(lambda f: f.cancelled() or f.exception())  # a dropped future logs nothing
         return future
+
+    def _silent_audio_policy(self) -> SilentAudioPolicy:
+        if self._silent_policy is None:
+            self._silent_policy = SilentAudioPolicy(is_ios(self._platform.user_agent()))
+        return self._silent_policy
+
+    def _apply_silent_audio(self, actions: list[SilentAudioAction]) -> None:
+        """Carry out what the iOS startAudio workaround's policy decided, through the port."""
+        platform = self._platform
+        for action in actions:
+            if platform is None:
+                return
+            if action is SilentAudioAction.CREATE:
+                self._silent_element = platform.silent_audio("create")
+                self._visibility_listener = platform.on_visibility_changed(self._on_visibility_changed)
+            elif action is SilentAudioAction.START_AUDIO:
+                logger.debug("page visible again: start_audio() again to resume playback (livekit-client, iOS)")
+                self.start_audio()
+            elif action is SilentAudioAction.REMOVE:
+                platform.silent_audio("remove")
+                self._silent_element = None
+                if self._visibility_listener is not None:
+                    self._visibility_listener.close()
+                    self._visibility_listener = None
+            else:  # UNPLUG / PLUG: the silent element's srcObject off while hidden (no lock-screen controls)
+                platform.silent_audio(action.value)
+
+    def _on_visibility_changed(self, hidden: bool) -> None:
+        if self._silent_policy is not None:
+            self._apply_silent_audio(self._silent_policy.visibility_changed(hidden))
 
     @property
     def can_playback_video(self) -> bool:
@@ -1235,6 +1275,9 @@ class Room(EventEmitter[EventName]):
         if self._device_listener is not None:
             self._device_listener.close()
             self._device_listener = None
+        if self._silent_policy is not None:  # livekit-client removes the silent element on Disconnected
+            self._apply_silent_audio(self._silent_policy.disconnected())
+            self._silent_policy = None  # the next connect may run on another platform
         if isinstance(self._platform_choice, str) and self._platform is not None:
             platform, self._platform = self._platform, None  # the next connect() picks again
             if self._owns_platform:

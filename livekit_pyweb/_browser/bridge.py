@@ -631,6 +631,8 @@ class BridgePlatform:
         self._objects: dict[int, Any] = {}
         self._page_hide: list[Callable[[], None]] = []
         self._device_change: list[Callable[[], None]] = []
+        self._visibility: list[Callable[[bool], None]] = []
+        self._silent: BridgeElement | None = None  # the iOS startAudio workaround's silent <audio>
         self._lost: list[Callable[[str], None]] = []
         self._starting: asyncio.Future[None] | None = None
         self._closed = False
@@ -706,6 +708,10 @@ class BridgePlatform:
             elif event.type == "devicechange":
                 for fn in list(self._device_change):
                     fn()
+            elif event.type == "visibilitychange":
+                hidden = bool((event.data or {}).get("hidden"))
+                for visibility_fn in list(self._visibility):
+                    visibility_fn(hidden)
             return
         target = self._objects.get(event.h)
         if target is None:
@@ -791,6 +797,25 @@ class BridgePlatform:
 
     def on_page_hide(self, fn: Callable[[], None]) -> _Registration:
         return _Registration(self._page_hide, fn)
+
+    def on_visibility_changed(self, fn: Callable[[bool], None]) -> _Registration:
+        """The page host pushes every ``visibilitychange`` of its document (a ``h = 0`` event, ``{hidden}``)."""
+        return _Registration(self._visibility, fn)
+
+    def silent_audio(self, state: str) -> BridgeElement | None:
+        """Posts ``media.silentAudio``; ``"create"`` allocates the element's handle here (see the port)."""
+        if state == "create":
+            if self._silent is None:
+                self._silent = BridgeElement(self, self._new_handle())
+                self._post("media.silentAudio", self._silent.handle, "create")
+            return self._silent
+        silent = self._silent
+        if silent is not None:
+            self._post("media.silentAudio", silent.handle, state)
+            if state == "remove":
+                self._silent = None
+                self._forget(silent.handle)
+        return None
 
     def on_lost(self, fn: Callable[[str], None]) -> _Registration:
         return _Registration(self._lost, fn)

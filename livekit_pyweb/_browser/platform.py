@@ -4,16 +4,20 @@ page's own browser APIs (no bridge, no copies)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from .media import (BrowserTrack, DeviceChangeListener, enumerate_devices, get_display_media, get_user_media,
                     prepare_connection, send_codecs, start_audio, start_video, user_agent)
-from ._proxies import PageHelper
+from ._proxies import PageHelper, nullish
 from .files import file_info, read_file
-from .page import PageHideListener
+from .page import PageHideListener, VisibilityListener
 from .peer_connection import BrowserPeerConnection
 from .websocket import BrowserWebSocket, open_signal
+
+
+logger = logging.getLogger("livekit_pyweb")
 
 
 class _Never:
@@ -23,6 +27,7 @@ class _Never:
 
 class BrowserPlatform:
     name = "direct"
+    _silent: Any = None  # the iOS startAudio workaround's silent <audio> (see silent_audio)
 
     async def start(self) -> None:
         import js
@@ -51,6 +56,26 @@ class BrowserPlatform:
 
     def on_page_hide(self, fn: Callable[[], None]) -> PageHideListener:
         return PageHideListener(fn)
+
+    def on_visibility_changed(self, fn: Callable[[bool], None]) -> VisibilityListener:
+        return VisibilityListener(fn)
+
+    def silent_audio(self, state: str) -> Any:
+        """The element itself is the handle (see the port); one per platform."""
+        silent = self._silent
+        if state == "create":
+            if silent is None:
+                silent = _SILENT_AUDIO(None, "create")
+                if nullish(silent):
+                    logger.info("no AudioContext on this page: no silent audio element")
+                    return None
+                self._silent = silent
+            return silent
+        if silent is not None:
+            _SILENT_AUDIO(silent, state)
+            if state == "remove":
+                self._silent = None
+        return None
 
     def on_lost(self, fn: Callable[[str], None]) -> _Never:
         return _Never()  # the page is this thread: it cannot go away while we run
@@ -85,3 +110,4 @@ class BrowserPlatform:
 
 # Page helper (livekit_pyweb/_static/page_helpers.mjs): the same test as the page host's op host.capabilities.
 _CAPABILITIES = PageHelper("capabilities")
+_SILENT_AUDIO = PageHelper("silentAudio")

@@ -51,7 +51,8 @@ Events
     every ``track.attach`` of audio, of video into an element without audio, ``media.startAudio``/``startVideo``
     and ``globalThis.livekitPyweb.startAudio()``/``startVideo()``), element watch
     ``view`` (``{w, h, v, hidden, dpr}``, see ``element.observe``), and ``h = 0``
-    (the page) ``pagehide`` and ``devicechange`` (``navigator.mediaDevices`` changed; no data).
+    (the page) ``pagehide``, ``devicechange`` (``navigator.mediaDevices`` changed; no data) and
+    ``visibilitychange`` (``{hidden}``: ``document.visibilityState == "hidden"``).
 
 Handles
     Ints naming browser objects. Positive ones are allocated here: creation ops take the new handle as an argument
@@ -97,7 +98,9 @@ Ops (args → value)
     TCP and TLS up for a connect); ``sender.replaceTrack(senderH, trackH)`` (replaceTrack: the sender sends that
     track from now on, no renegotiation); ``sender.setEncodings(senderH, [encoding])`` → bool (a restarted capture
     of another size: scale, bitrate, framerate, priority of the active encodings; false when the count differs);
-    ``media.enumerateDevices()`` → ``[{deviceId, kind, label, groupId}]``; ``element.setSinkId(elH, deviceId)``
+    ``media.enumerateDevices()`` → ``[{deviceId, kind, label, groupId}]``; ``media.silentAudio(elH, state)``
+    (livekit-client's iOS startAudio workaround, see the port's ``silent_audio``: ``"create"`` makes the silent
+    ``<audio>`` as ``elH``, ``"unplug"``/``"plug"`` its ``srcObject``, ``"remove"``); ``element.setSinkId(elH, deviceId)``
     (audio output; errors typed as getUserMedia's); ``handle.release(h)``;
     ``ws.open(h, url)`` → null once open (binary frames), or an error reply ``{name: "WebSocketClosed", message,
     code, reason}`` if it closed first (→ :class:`~livekit_pyweb._core.ports.TransportClosed`); no deadline of its
@@ -141,7 +144,7 @@ LATE_TICK_GRACE = 0.1
 POSTED_OPS = frozenset(
     {"track.setEnabled", "track.stop", "track.attach", "track.detach", "dc.send", "dc.close", "pc.close",
      "element.mount", "element.release", "element.observe", "element.unobserve", "handle.release", "ws.send",
-     "ws.close", "ws.setGoodbye", "dc.setThreshold"}
+     "ws.close", "ws.setGoodbye", "dc.setThreshold", "media.silentAudio"}
 )
 #: Every op of protocol v1.
 OPS = POSTED_OPS | frozenset(
@@ -165,7 +168,7 @@ NEGOTIATION_OPS = frozenset(
 UNBOUNDED_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
-     "pagehide", "play", "view", "devicechange", "bufferedamountlow"}
+     "pagehide", "play", "view", "devicechange", "bufferedamountlow", "visibilitychange"}
 )
 # Messages only the host reads: another Python tab on the same channel name (or our own echo) is not a host.
 _FOR_HOST = frozenset({"hello", "bind", "call", "discover"})

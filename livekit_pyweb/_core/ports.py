@@ -346,6 +346,20 @@ class Platform(Protocol):
         gives the error names of the refused ones. Bridge: posted at once, op ``media.startVideo`` (a page button
         should call ``globalThis.livekitPyweb.startVideo()`` itself). Never raises."""
 
+    def on_visibility_changed(self, fn: Callable[[bool], None]) -> Closable:
+        """Call ``fn(hidden)`` on each ``visibilitychange`` of the page's document (``hidden``:
+        ``document.visibilityState == "hidden"``); page state, pushed (bridge: a ``visibilitychange`` event of the
+        page host). Close the returned handle to stop listening."""
+
+    def silent_audio(self, state: str) -> Any:
+        """Posted. livekit-client's iOS ``startAudio`` workaround (see ``_core/audio_session.py``): one hidden
+        autoplay ``<audio>`` on the page playing a silent track (an oscillator through a zero gain into a
+        ``MediaStreamDestination``). ``"create"``: put it on the page (playing) and return its element handle (as
+        ``MediaTrackPort.attach`` returns one: ``start_audio`` plays it); ``"unplug"``: ``srcObject = null``;
+        ``"plug"``: its stream back; ``"remove"``: take it off the page and stop its track and audio context.
+        Returns None but for ``"create"``. A page without ``AudioContext``: nothing made (logged), the handle plays
+        nothing."""
+
     async def capabilities(self) -> dict[str, bool]:
         """What the page hosting the media has (the page's main thread, also for a worker on the bridge), as
         livekit-client's support helpers test it: ``RTCPeerConnection`` (the constructor exists), ``addTransceiver``

@@ -19,7 +19,7 @@
 // notebook widget carry their text in place of this line (livekit_pyweb/_page_js.py host_module()).
 import {
   attachTrack, capabilities, detachTrack, detectSilence, playSettled, receiveDependencyDescriptor, setEncodings,
-  watchElement,
+  silentAudio, watchElement,
 } from "./page_helpers.mjs";
 
 const VERSION = 1;
@@ -115,6 +115,9 @@ class Host {
     this._devicechange = () => this._event(0, "devicechange", null);
     this._mediaDevices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
     this._mediaDevices?.addEventListener?.("devicechange", this._devicechange);
+    // Page visibility (livekit-client's iOS startAudio workaround listens to it): page state, pushed (h = 0).
+    this._visibility = () => this._event(0, "visibilitychange", { hidden: document.visibilityState === "hidden" });
+    if (typeof document !== "undefined") document.addEventListener?.("visibilitychange", this._visibility);
     this._helloTimer = helloTimeout ? setTimeout(() => this.welcomed || this.close("nobody said hello"), helloTimeout) : null;
     const old = registry.hosts.get(channelName);
     if (old && old !== this) old.close("replaced");
@@ -150,6 +153,7 @@ class Host {
     } catch {}
     if (typeof window !== "undefined" && window.removeEventListener) window.removeEventListener("pagehide", this._pagehide);
     this._mediaDevices?.removeEventListener?.("devicechange", this._devicechange);
+    if (typeof document !== "undefined") document.removeEventListener?.("visibilitychange", this._visibility);
     if (registry.hosts.get(this.name) === this) registry.hosts.delete(this.name);
     if (this._onClose) {
       try {
@@ -356,6 +360,7 @@ class Host {
     for (const [watchH, watch] of [...this._watches]) if (watch.elH === elH) this._unwatch(watchH);
     this._elements.delete(elH);
     for (const entry of this._handles.values()) entry.elements?.delete(elH);
+    silentAudio(element.el, "remove"); // the silent element's track and audio context (nothing for the others)
     try {
       element.el.pause();
     } catch {}
@@ -689,6 +694,21 @@ const OPS = {
   },
   "element.release"(elH) {
     this._releaseElement(elH);
+  },
+  // livekit-client's iOS startAudio workaround: the silent <audio> ("create" makes it as elH; "unplug", "plug",
+  // "remove"), see silentAudio in page_helpers.mjs
+  "media.silentAudio"(elH, state) {
+    if (state === "create") {
+      if (this._elements.has(elH)) return;
+      if (typeof document === "undefined") throw named("UnsupportedError", "the host has no DOM");
+      const el = silentAudio(null, "create");
+      if (!el) throw named("UnsupportedError", "no AudioContext on the page");
+      this._elements.set(elH, { el, owner: 0 });
+    } else if (state === "remove") {
+      this._releaseElement(elH);
+    } else {
+      silentAudio(this._elements.get(elH)?.el, state);
+    }
   },
   // adaptive stream: watch an element; "view" events go to watchH until element.unobserve or the element goes
   "element.observe"(elH, watchH) {

@@ -188,3 +188,42 @@ export function receiveDependencyDescriptor(t) {
     t.setHeaderExtensionsToNegotiate(exts.map((e) => (e.uri === dd ? { uri: e.uri, direction: "recvonly" } : e)));
   } catch {}
 }
+
+// livekit-client's iOS startAudio workaround: a hidden autoplay <audio> playing a silent track (an oscillator through
+// a zero gain into a MediaStreamDestination, its getEmptyAudioStreamTrack). state: "create" → the element (on the
+// page, playing; null without AudioContext), "unplug" / "plug" → srcObject null / its stream, "remove" → gone, its
+// track and context stopped.
+export function silentAudio(el, state) {
+  if (state === "create") {
+    const Context = globalThis.AudioContext || globalThis.webkitAudioContext;
+    if (!Context) return null;
+    const ctx = new Context();
+    const oscillator = ctx.createOscillator();
+    const gain = ctx.createGain();
+    gain.gain.value = 0;
+    const destination = ctx.createMediaStreamDestination();
+    oscillator.connect(gain);
+    gain.connect(destination);
+    oscillator.start();
+    const created = document.createElement("audio");
+    created.autoplay = true;
+    created.hidden = true;
+    created.id = "livekit-dummy-audio-el";
+    created.srcObject = destination.stream;
+    created.lkpwSilent = { stream: destination.stream, ctx };
+    document.body.append(created);
+    return created;
+  }
+  const silent = el?.lkpwSilent;
+  if (!silent) return null;
+  if (state === "unplug") el.srcObject = null;
+  else if (state === "plug") el.srcObject = silent.stream;
+  else if (state === "remove") {
+    el.srcObject = null;
+    el.remove();
+    for (const track of silent.stream.getTracks()) track.stop();
+    silent.ctx.close().catch(ignore);
+    delete el.lkpwSilent;
+  }
+  return null;
+}

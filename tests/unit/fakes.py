@@ -330,8 +330,32 @@ class FakePlatform:
         # send_file: the page's <input type=file> files by (selector, index): (name, type, content)
         self.page_files: dict[tuple[str, int], tuple[str, str, bytes]] = {}
         self.file_reads: list[tuple[int, int]] = []  # (offset, length) of each read_file
+        self.visibility_listeners: list[tuple[Any, _Handle]] = []
+        self.silent_calls: list[str] = []  # silent_audio(state) calls, in order
+        self.silent_element: Any = None  # what silent_audio("create") handed out (while on the page)
 
     name = "fake"
+
+    def on_visibility_changed(self, fn: Any) -> _Handle:
+        handle = _Handle()
+        self.visibility_listeners.append((fn, handle))
+        return handle
+
+    def set_hidden(self, hidden: bool) -> None:
+        """The page's document fired visibilitychange (what the port pushes)."""
+        for fn, handle in list(self.visibility_listeners):
+            if not handle.closed:
+                fn(hidden)
+
+    def silent_audio(self, state: str) -> Any:
+        self.silent_calls.append(state)
+        if state == "create":
+            if self.silent_element is None:
+                self.silent_element = {"silent": True}
+            return self.silent_element
+        if state == "remove":
+            self.silent_element = None
+        return None
 
     async def start(self) -> None:
         self.started += 1
