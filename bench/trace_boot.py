@@ -76,10 +76,11 @@ def main() -> None:
     parser.add_argument("--categories", default="v8.wasm,devtools.timeline")
     parser.add_argument("--query", default="", help="extra query string for index.html (e.g. snapshot=0)")
     parser.add_argument("--pause", type=float, default=0.0, help="seconds to stay on the page after the first frame")
+    parser.add_argument("--dist", type=Path, help="serve this dist folder (default: this checkout's)")
     parser.add_argument("--init-script", default="", help="JS run in every page before its scripts")
     parser.add_argument("--dump", type=Path, help="write each visit's trace events as JSON here (prefix)")
     args = parser.parse_args()
-    base = serve_dist()
+    base = serve_dist(args.dist)
     room = f"trace-{int(time.time())}"
     peer = PyPeer("trace-publisher", room, video=True, audio=False)
     peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")

@@ -73,13 +73,94 @@ async function gunzip(url, file, out) {
   return offset;
 }
 
+// After a visit, the gunzipped snapshot is kept in the origin's Cache Storage, so that later visits read the 48 MB
+// back instead of inflating 10.8 MB on the page's thread (~240 ms of its CPU, which everything else waited behind:
+// bench/trace_boot.py). A worker makes that copy from the HTTP cache's file, after the boot, off the page's thread.
+// The key is the content-named file's URL: another build's snapshot has another name (older copies are deleted).
+const RAW_CACHE = "livekit-pyweb-snapshot";
+const STORE_DELAY_MS = 4000;
+const rawKey = (manifest) => `${BASE}${manifest.file}?gunzipped`;
+
+function headerOk(manifest, out) {
+  const header = new Uint32Array(out.buffer, 0, 2);
+  return header[0] === manifest.magic && header[1] === manifest.heapOffset;
+}
+
+// Whether `out` was filled from Cache Storage (a copy of the right size and header).
+async function readRaw(manifest, out) {
+  try {
+    if (typeof caches === "undefined") return false;
+    const cache = await caches.open(RAW_CACHE);
+    const response = await cache.match(rawKey(manifest));
+    if (!response) return false;
+    const data = new Uint8Array(await response.arrayBuffer());
+    if (data.length === out.length) {
+      out.set(data);
+      if (headerOk(manifest, out)) return true;
+    }
+    await cache.delete(rawKey(manifest));
+  } catch {
+    // no Cache Storage here (an opaque origin, storage blocked): the HTTP file it is
+  }
+  return false;
+}
+
+const STORE_WORKER = `
+onmessage = async ({ data: { url, key, cacheName, size } }) => {
+  try {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    const encoded = /gzip/i.test(response.headers.get("Content-Encoding") || "");
+    const raw = await new Response(encoded ? response.body : response.body.pipeThrough(new DecompressionStream("gzip")))
+      .arrayBuffer();
+    if (raw.byteLength !== size) throw new Error(raw.byteLength + " bytes, not " + size);
+    const cache = await caches.open(cacheName);
+    for (const old of await cache.keys()) if (old.url !== key) await cache.delete(old);
+    await cache.put(key, new Response(raw, { headers: { "Content-Type": "application/octet-stream" } }));
+    postMessage({ stored: true });
+  } catch (err) {
+    postMessage({ stored: false, error: String(err) });
+  }
+};
+`;
+
+// Keep the gunzipped snapshot in Cache Storage for the next visit (a worker does it; nothing is logged: a page that
+// cannot keep it just inflates the file again next time). Resolves with {stored, error}.
+function storeRaw(manifest) {
+  if (typeof caches === "undefined" || typeof Worker === "undefined") {
+    return Promise.resolve({ stored: false, error: "no Cache Storage or Worker" });
+  }
+  return new Promise((resolve) => {
+    const script = URL.createObjectURL(new Blob([STORE_WORKER], { type: "text/javascript" }));
+    let worker;
+    const end = (result) => {
+      worker?.terminate();
+      URL.revokeObjectURL(script);
+      resolve(result);
+    };
+    try {
+      worker = new Worker(script);
+    } catch (err) {
+      end({ stored: false, error: String(err) });
+      return;
+    }
+    worker.onmessage = ({ data }) => end(data);
+    worker.onerror = (event) => {
+      event.preventDefault?.();
+      end({ stored: false, error: "the worker failed" });
+    };
+    worker.postMessage({ url: BASE + manifest.file, key: rawKey(manifest), cacheName: RAW_CACHE,
+                         size: manifest.bytes + manifest.filesBytes });
+  });
+}
+
+// Fill `out` with the gunzipped snapshot; returns where it came from: "cache storage" or "http".
 async function fetchSnapshot(manifest, out) {
+  if (await readRaw(manifest, out)) return "cache storage";
   const offset = await gunzip(BASE + manifest.file, manifest.file, out);
   if (offset !== out.length) throw fallback("corrupt", `${manifest.file}: ${offset} bytes, not ${out.length}`);
-  const header = new Uint32Array(out.buffer, 0, 2);
-  if (header[0] !== manifest.magic || header[1] !== manifest.heapOffset) {
-    throw fallback("corrupt", `${manifest.file}: not a Pyodide snapshot (header)`);
-  }
+  if (!headerOk(manifest, out)) throw fallback("corrupt", `${manifest.file}: not a Pyodide snapshot (header)`);
+  return "http";
 }
 
 // Boot from the snapshot; throws a Fallback (or Pyodide's own error) when it cannot be used. `asmModule`: the import
@@ -91,7 +172,10 @@ async function bootFromSnapshot(manifestPromise, asmModule, options, timings) {
     throw fallback("mismatch", `snapshot made with Pyodide ${manifest.pyodideVersion}, this is ${version}`);
   }
   const out = new Uint8Array(manifest.bytes + manifest.filesBytes);
-  const filled = fetchSnapshot(manifest, out).then(() => { timings.snapshotFetchedAtMs = performance.now(); });
+  const filled = fetchSnapshot(manifest, out).then((from) => {
+    timings.snapshotFetchedAtMs = performance.now();
+    timings.snapshotFrom = from;
+  });
   filled.catch(() => {});  // awaited below; no "unhandled rejection" meanwhile
   // The wasm from its content-named copy (build_dist.py: lkpw-wasm-<sha256 prefix>/, served immutable): Chromium
   // then hands V8 back the code it compiled (and tiered up) on the last visit, from its code cache, instead of
@@ -185,6 +269,11 @@ async function boot({ packages, snapshot, preimport, options, info, timings }) {
       const t1 = performance.now();
       finishSnapshotBoot(pyodide, manifest, files);
       timings.filesWrittenMs = performance.now() - t1;
+      if (timings.snapshotFrom === "http") {
+        // Later, off the boot's path (a page joins a room right after its boot): keep a gunzipped copy. The promise
+        // (of {stored, error}) is for tests.
+        setTimeout(() => { globalThis.lkpwSnapshotStored = storeRaw(manifest); }, STORE_DELAY_MS);
+      }
       const held = new Set(manifest.wheels.map((w) => normalize(w.name)));
       const missing = packages.filter((p) => !held.has(normalize(p)));
       if (missing.length) await pyodide.loadPackage(missing, { messageCallback: () => {} });

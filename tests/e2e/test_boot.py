@@ -93,6 +93,17 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     wasm = [u.split("/", 3)[3] for u in fetched if u.endswith(".wasm")]
     assert wasm == [f"{manifest['wasmDir']}pyodide.asm.wasm"] * 2, fetched  # the loader's HEAD, Pyodide's GET
 
+    # The next visit reads the snapshot gunzipped from Cache Storage (a worker of the first visit put it there).
+    driver.set_script_timeout(60)
+    stored = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "const go = () => globalThis.lkpwSnapshotStored ? lkpwSnapshotStored.then(done) : setTimeout(go, 100); go();")
+    assert stored == {"stored": True}, stored
+    state = join_demo_page(driver, dist_url, "boot-snapshot-again", room_name)
+    assert state["lkpw"]["snapshot"] == {"used": True, "reason": None}, state["lkpw"]
+    assert state["lkpw"]["timings"]["snapshotFrom"] == "cache storage", state["lkpw"]["timings"]
+    assert loader_messages(state) == [], state["console"]
+
     # Missing (a dist built with --no-snapshot): a normal boot, announced as information.
     missing = dist_variant(tmp_path, "missing", None, None)
     # Corrupt: bytes of the gzip stream changed in transit or on disk (gzip's CRC-32 catches it).
