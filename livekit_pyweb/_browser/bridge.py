@@ -36,7 +36,7 @@ from ..errors import BridgeError, LiveKitError, UnsupportedError
 from ._errors import _DEVICE_REASONS
 from . import files
 from ._proxies import ProxyBag, nullish
-from .websocket import explain_failed_open, open_timeout_error
+from .websocket import SignalInbox, explain_failed_open, open_timeout_error
 
 logger = logging.getLogger("livekit_pyweb.bridge")
 
@@ -434,7 +434,7 @@ class BridgeDataChannel:
                 self.on_close()
 
 
-class BridgeSignal:
+class BridgeSignal(SignalInbox):
     """The signalling WebSocket, held by the page host (the ``SignalTransport`` port). Frames arrive as ``message``
     events on an asyncio queue; :meth:`send` and :meth:`close` are posted."""
 
@@ -442,7 +442,7 @@ class BridgeSignal:
         self._platform = platform
         self.handle = handle
         self.closed = False
-        self._incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
+        super().__init__()
         platform._route(handle, self)
 
     def _event(self, type_: str, data: Any) -> None:
@@ -454,14 +454,6 @@ class BridgeSignal:
             info = data if isinstance(data, dict) else {}
             self._incoming.put_nowait(TransportClosed(int(info.get("code") or 1006), str(info.get("reason") or "")))
             self._release()
-
-    async def recv(self) -> bytes:
-        """The next frame. Raises :class:`TransportClosed` once the socket closed."""
-        item = await self._incoming.get()
-        if isinstance(item, TransportClosed):
-            self._incoming.put_nowait(item)  # every later recv() sees the close too
-            raise item
-        return item
 
     def send(self, data: bytes) -> None:
         if not self.closed:

@@ -16,13 +16,29 @@ from ._proxies import ProxyBag
 logger = logging.getLogger("livekit_pyweb.websocket")
 
 
-class BrowserWebSocket:
+class SignalInbox:
+    """The receiving side of a signalling socket (:class:`BrowserWebSocket`, ``bridge.BridgeSignal``): frames queue
+    up in ``_incoming``, then the close, which every later :meth:`recv` raises again."""
+
+    def __init__(self) -> None:
+        self._incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
+
+    async def recv(self) -> bytes:
+        """The next frame. Raises :class:`TransportClosed` once the socket closed."""
+        item = await self._incoming.get()
+        if isinstance(item, TransportClosed):
+            self._incoming.put_nowait(item)  # every later recv() sees the close too
+            raise item
+        return item
+
+
+class BrowserWebSocket(SignalInbox):
     """One binary WebSocket. Frames arrive on an asyncio queue; :meth:`send` never blocks."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         loop = asyncio.get_event_loop()
         self._opened: asyncio.Future[None] = loop.create_future()
-        self._incoming: asyncio.Queue[bytes | TransportClosed] = asyncio.Queue()
         self._proxies = ProxyBag()
         self.closed = False
         self._ws: Any = js.WebSocket.new(url)
@@ -58,14 +74,6 @@ class BrowserWebSocket:
         """Wait for the connection. Raises :class:`TransportClosed` if it failed, TimeoutError if slow."""
         async with asyncio.timeout(timeout):
             await asyncio.shield(self._opened)
-
-    async def recv(self) -> bytes:
-        """The next frame. Raises :class:`TransportClosed` once the socket closed."""
-        item = await self._incoming.get()
-        if isinstance(item, TransportClosed):
-            self._incoming.put_nowait(item)  # every later recv() sees the close too
-            raise item
-        return item
 
     def send(self, data: bytes) -> None:
         if self.closed or int(self._ws.readyState) != 1:
