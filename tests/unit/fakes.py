@@ -673,3 +673,32 @@ async def connected_room(platform: FakePlatform | None = None, options: Any = No
     pc.connect()
     await asyncio.wait_for(task, 1)
     return room, socket, pc
+
+
+def confirm_track(socket: Any, cid: str, sid: str, kind: int, source: int) -> None:
+    """Play the server: the TrackPublishedResponse to the AddTrackRequest ``cid``."""
+    m = proto.models()
+    socket.push(track_published=proto.rtc().TrackPublishedResponse(
+        cid=cid, track=m.TrackInfo(sid=sid, type=kind, source=source)))
+
+
+async def answer_offers(socket: Any, done: asyncio.Event) -> None:
+    """Play the server until ``done``: answer every publisher offer."""
+    answered = 0
+    while not done.is_set():
+        offers = socket.requests("offer")
+        for request in offers[answered:]:
+            socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="a", id=request.offer.id))
+        answered = len(offers)
+        await asyncio.sleep(0.01)
+
+
+async def room_with_remote_audio(platform: FakePlatform | None = None) -> Any:
+    """A joined room whose remote participant alice's audio (TR_a) arrived: ``(room, socket, pc, port, track)``."""
+    alice = participant("PA_a", "alice", [("TR_a", 0)])
+    room, socket, pc = await connected_room(platform, others=[alice])
+    port = FakeTrack("TR_a", "audio")
+    pc.on_track(TrackEvent(port, ["PA_a|TR_a"], mid="1"))
+    pub = room.remote_participants["alice"].track_publications["TR_a"]
+    await until(lambda: pub.track is not None)
+    return room, socket, pc, port, pub.track

@@ -9,17 +9,7 @@ import logging
 from livekit_pyweb import Room
 from livekit_pyweb.events import EVENT_NAMES, AudioPlaybackChanged, VideoPlaybackChanged
 
-from .fakes import FakePlatform, FakeTrack, TrackEvent, connected_room, participant, until
-
-
-async def _room_with_remote_audio(platform: FakePlatform | None = None):
-    alice = participant("PA_a", "alice", [("TR_a", 0)])
-    room, socket, pc = await connected_room(platform, others=[alice])
-    port = FakeTrack("TR_a", "audio")
-    pc.on_track(TrackEvent(port, ["PA_a|TR_a"], mid="1"))
-    pub = room.remote_participants["alice"].track_publications["TR_a"]
-    await until(lambda: pub.track is not None)
-    return room, port, pub.track
+from .fakes import FakePlatform, FakeTrack, TrackEvent, connected_room, participant, room_with_remote_audio, until
 
 
 def test_the_event_is_livekit_clients_in_snake_case():
@@ -28,7 +18,7 @@ def test_the_event_is_livekit_clients_in_snake_case():
 
 async def test_a_refused_play_then_start_audio(caplog):
     platform = FakePlatform()
-    room, port, track = await _room_with_remote_audio(platform)
+    room, _socket, _pc, port, track = await room_with_remote_audio(platform)
     changes: list[bool] = []
     room.on("audio_playback_changed", changes.append)
     stream = room.events()
@@ -55,7 +45,7 @@ async def test_a_refused_play_then_start_audio(caplog):
 
 async def test_start_audio_refused_stays_false_without_raising():
     platform = FakePlatform()
-    room, port, track = await _room_with_remote_audio(platform)
+    room, _socket, _pc, port, track = await room_with_remote_audio(platform)
     changes: list[bool] = []
     room.on("audio_playback_changed", changes.append)
     track.attach()
@@ -73,7 +63,7 @@ async def test_start_audio_plays_only_remote_audio_and_works_unconnected():
 
     assert await Room().start_audio() is True  # nothing attached, no platform yet: nothing refused
     platform = FakePlatform()
-    room, port, track = await _room_with_remote_audio(platform)
+    room, _socket, _pc, port, track = await room_with_remote_audio(platform)
     video_port = FakeTrack("TR_v", "video")
     assert await room.start_audio() is True and platform.started_audio == [[]]  # nothing attached yet
     a, b = track.attach(), track.attach("<my audio>")

@@ -23,30 +23,15 @@ from livekit_pyweb._core import proto
 from livekit_pyweb.errors import UnsupportedError
 from livekit_pyweb.events import EVENT_NAMES, ActiveDeviceChanged, MediaDevicesChanged, MediaDevicesError
 
-from .fakes import FakePlatform, FakeTrack, TrackEvent, connected_room, participant, until
-
-
-def _confirm(socket, cid: str, sid: str, kind: int, source: int) -> None:
-    m = proto.models()
-    socket.push(track_published=proto.rtc().TrackPublishedResponse(
-        cid=cid, track=m.TrackInfo(sid=sid, type=kind, source=source)))
-
-
-async def _answer_offers(socket, done: asyncio.Event) -> None:
-    answered = 0
-    while not done.is_set():
-        offers = socket.requests("offer")
-        for request in offers[answered:]:
-            socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="a", id=request.offer.id))
-        answered = len(offers)
-        await asyncio.sleep(0.01)
+from .fakes import (FakePlatform, FakeTrack, TrackEvent, answer_offers, confirm_track, connected_room, participant,
+                    room_with_remote_audio, until)
 
 
 async def _publish(room, socket, enable, sid: str, kind: int, source: int):
     publishing = asyncio.ensure_future(enable())
     count = len(socket.requests("add_track"))
     await until(lambda: len(socket.requests("add_track")) > count)
-    _confirm(socket, socket.requests("add_track")[-1].add_track.cid, sid, kind, source)
+    confirm_track(socket, socket.requests("add_track")[-1].add_track.cid, sid, kind, source)
     return await asyncio.wait_for(publishing, 1)
 
 
@@ -55,7 +40,7 @@ async def _published_room(platform: FakePlatform | None = None):
     platform = platform or FakePlatform()
     room, socket, pc = await connected_room(platform)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     events: list[tuple] = []
     for name in ("local_track_published", "active_device_changed", "media_devices_error", "media_devices_changed"):
         room.on(name, lambda *args, name=name: events.append((name, *args)))
@@ -190,7 +175,7 @@ async def test_device_in_use_on_capture_is_typed_recorded_and_emitted_then_clear
     platform = FakePlatform()
     room, socket, pc = await connected_room(platform)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     errors: list[tuple] = []
     room.on("media_devices_error", lambda *args: errors.append(args))
     room.local_participant.on("media_devices_error", lambda *args: errors.append(("participant", *args)))
@@ -269,7 +254,7 @@ async def test_switch_before_connect_is_active_at_once_and_used_by_the_first_cap
     room2, socket, pc = await connected_room(platform)
     await room2.switch_active_device("videoinput", "cam-b")
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     m = proto.models()
     pub = await _publish(room2, socket, room2.local_participant.set_camera_enabled, "TR_cam", m.TrackType.VIDEO,
                          m.TrackSource.CAMERA)
@@ -282,19 +267,9 @@ async def test_switch_before_connect_is_active_at_once_and_used_by_the_first_cap
     await room2.disconnect()
 
 
-async def _room_with_remote_audio(platform: FakePlatform):
-    alice = participant("PA_a", "alice", [("TR_a", 0)])
-    room, socket, pc = await connected_room(platform, others=[alice])
-    port = FakeTrack("TR_a", "audio")
-    pc.on_track(TrackEvent(port, ["PA_a|TR_a"], mid="1"))
-    pub = room.remote_participants["alice"].track_publications["TR_a"]
-    await until(lambda: pub.track is not None)
-    return room, socket, pc, port, pub.track
-
-
 async def test_audio_output_is_set_on_every_remote_audio_element_now_and_later():
     platform = FakePlatform()
-    room, socket, pc, port, track = await _room_with_remote_audio(platform)
+    room, socket, pc, port, track = await room_with_remote_audio(platform)
     changed: list[tuple] = []
     room.on("active_device_changed", lambda *args: changed.append(args))
     first = track.attach()
@@ -329,7 +304,7 @@ async def test_a_track_subscribed_after_the_switch_plays_on_the_chosen_output():
 
 async def test_a_failed_sink_for_a_later_element_is_logged(expect_log):
     platform = FakePlatform()
-    room, socket, pc, port, track = await _room_with_remote_audio(platform)
+    room, socket, pc, port, track = await room_with_remote_audio(platform)
     await room.switch_active_device("audiooutput", "out-b")
     port.sink_error = DeviceError("setSinkId failed: AbortError", DeviceErrorReason.DeviceInUse, "AbortError")
     track.attach()

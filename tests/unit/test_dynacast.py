@@ -12,8 +12,8 @@ from livekit_pyweb._core import proto
 from livekit_pyweb._core.dynacast import encodings_active, rid_quality, subscribed_qualities
 from livekit_pyweb._core.simulcast import HIGH, LOW, MEDIUM, compute_layers
 
-from .fakes import connected_room, until
-from .test_public_over_port import _answer_offers, _publish_camera
+from .fakes import answer_offers, connected_room, until
+from .test_public_over_port import _publish_camera
 
 THREE = compute_layers(1280, 720)  # q, h, f
 TWO = compute_layers(640, 480)  # q, h
@@ -76,7 +76,7 @@ def test_an_update_without_codecs_uses_the_legacy_qualities():
 async def _room_with_camera(dynacast: bool):
     room, socket, pc = await connected_room(options=RoomOptions(dynacast=dynacast))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     (sender,) = pc.senders
     return room, socket, pub, sender, done, server
@@ -115,7 +115,7 @@ async def test_updates_in_a_burst_end_in_the_last_state():
 async def test_an_update_that_came_before_the_publication_is_applied_to_it():
     room, socket, pc = await connected_room(options=RoomOptions(dynacast=True))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     socket.push(subscribed_quality_update=_update(codecs={"vp8": _q(False, False, False)}))
     await asyncio.sleep(0.05)
     await _publish_camera(room, socket)

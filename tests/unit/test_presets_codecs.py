@@ -28,8 +28,7 @@ from livekit_pyweb._core import simulcast as sc
 from livekit_pyweb._core.simulcast import HIGH, LOW, MEDIUM, announced_layers, codec_preference_order, compute_layers
 from livekit_pyweb.track import LocalAudioTrack, LocalVideoTrack
 
-from .fakes import FakePlatform, FakeTrackPort, connected_room, until
-from .test_public_over_port import _answer_offers
+from .fakes import FakePlatform, FakeTrackPort, answer_offers, connected_room, until
 
 
 # -- tables and the ladder (sans-IO) ---------------------------------------------------------------------------
@@ -118,7 +117,7 @@ async def test_room_defaults_apply_to_calls_without_options():
                           publish_defaults=TrackPublishOptions(video_codec="vp9", stream="main"))
     room, socket, pc = await connected_room(platform, options)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _camera(room, socket)
     assert platform.captures[0]["video"]["width"] == {"ideal": 640}  # the capture default
     add = socket.requests("add_track")[0].add_track
@@ -140,7 +139,7 @@ async def test_explicit_options_win_and_audio_encoding_applies():
         publish_defaults=TrackPublishOptions(video_codec="vp9"),
         audio_capture_defaults=None))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     lp = room.local_participant
     track = LocalVideoTrack(FakeTrackPort("v1", "video", {"width": 1280, "height": 720}))
     task = asyncio.ensure_future(lp.publish_track(track, TrackPublishOptions(
@@ -176,7 +175,7 @@ async def test_codec_falls_back_where_the_browser_or_server_cannot():
     platform.codecs["video"] = ["video/VP8", "video/H264"]  # no VP9/AV1 here
     room, socket, pc = await connected_room(platform, RoomOptions(publish_defaults=TrackPublishOptions(video_codec="av1")))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _camera(room, socket)
     add = socket.requests("add_track")[0].add_track
     assert [c.codec for c in add.simulcast_codecs] == ["vp8"] and pub._codec == "vp8"  # no backup: it is vp8
@@ -189,7 +188,7 @@ async def test_codec_falls_back_where_the_browser_or_server_cannot():
     enabled = [proto.models().Codec(mime="video/H264"), proto.models().Codec(mime="audio/opus")]
     room, socket, pc = await connected_room(platform, enabled_publish_codecs=enabled)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     await _camera(room, socket)
     assert [c.codec for c in socket.requests("add_track")[0].add_track.simulcast_codecs] == ["h264", "vp8"]
     assert pc.codecs == ["video/H264"]
@@ -202,7 +201,7 @@ async def test_the_servers_codec_wins():
     # asked for vp9; the server's TrackInfo says vp8: encodings recomputed for vp8 (simulcast) before sending
     room, socket, pc = await connected_room(options=RoomOptions(publish_defaults=TrackPublishOptions(video_codec="vp9")))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _camera(room, socket, codec_mime="video/VP8")
     assert pub._codec == "vp8" and pc.codecs == ["video/VP8"]
     assert [e["rid"] for e in pc.send_encodings[0]] == ["q", "h", "f"]
@@ -222,7 +221,7 @@ async def test_backup_codec_is_published_when_the_server_asks():
     platform = FakePlatform()
     room, socket, pc = await connected_room(platform, RoomOptions(publish_defaults=TrackPublishOptions(video_codec="vp9")))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _camera(room, socket, codec_mime="video/VP9")
     # a subscriber that cannot decode vp9: the server wants vp8 (LOW only) and no vp9
     off = {LOW: False, MEDIUM: False, HIGH: False}
@@ -275,7 +274,7 @@ async def test_a_restarted_camera_gives_its_backup_codec_a_clone_of_the_new_capt
     platform = FakePlatform()
     room, socket, pc = await connected_room(platform, RoomOptions(publish_defaults=TrackPublishOptions(video_codec="vp9")))
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _camera(room, socket, codec_mime="video/VP9")
     socket.push(subscribed_quality_update=_quality_update("TR_cam", {"vp8": {LOW: True, MEDIUM: False, HIGH: False}}))
     await until(lambda: len(socket.requests("add_track")) == 2)

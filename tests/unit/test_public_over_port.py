@@ -18,24 +18,8 @@ from livekit_pyweb import (
 )
 from livekit_pyweb._core import proto
 
-from .fakes import FakePlatform, FakeReceiver, FakeTrack, TrackEvent, connected_room, participant, until
-
-
-def _confirm(socket, cid: str, sid: str, kind: int, source: int) -> None:
-    m = proto.models()
-    socket.push(track_published=proto.rtc().TrackPublishedResponse(
-        cid=cid, track=m.TrackInfo(sid=sid, type=kind, source=source)))
-
-
-async def _answer_offers(room, socket, done: asyncio.Event) -> None:
-    """Play the server: answer every publisher offer."""
-    answered = 0
-    while not done.is_set():
-        offers = socket.requests("offer")
-        for request in offers[answered:]:
-            socket.push(answer=proto.rtc().SessionDescription(type="answer", sdp="a", id=request.offer.id))
-        answered = len(offers)
-        await asyncio.sleep(0.01)
+from .fakes import (FakePlatform, FakeReceiver, FakeTrack, TrackEvent, answer_offers, confirm_track, connected_room,
+                    participant, until)
 
 
 async def _publish_camera(room, socket):
@@ -43,7 +27,7 @@ async def _publish_camera(room, socket):
     publishing = asyncio.ensure_future(room.local_participant.set_camera_enabled(True))
     await until(lambda: bool(socket.requests("add_track")))
     cid = socket.requests("add_track")[-1].add_track.cid
-    _confirm(socket, cid, "TR_cam", m.TrackType.VIDEO, m.TrackSource.CAMERA)
+    confirm_track(socket, cid, "TR_cam", m.TrackType.VIDEO, m.TrackSource.CAMERA)
     return await asyncio.wait_for(publishing, 1)
 
 
@@ -55,7 +39,7 @@ async def test_camera_is_captured_published_and_sent_through_the_port():
     platform = FakePlatform()
     room, socket, pc = await connected_room(platform)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     assert platform.captures == [{"video": platform.captures[0]["video"]}]  # video constraints only
     (add,) = socket.requests("add_track")
@@ -74,7 +58,7 @@ async def test_camera_is_captured_published_and_sent_through_the_port():
 async def test_mute_unmute_and_disable_go_through_the_port():
     room, socket, pc = await connected_room()
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     port = pub.track._port
     pub.track.mute()
@@ -93,7 +77,7 @@ async def test_mute_unmute_and_disable_go_through_the_port():
 async def test_unpublish_removes_the_sender_renegotiates_and_stops():
     room, socket, pc = await connected_room()
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     await until(lambda: len(socket.requests("offer")) == 1)
     await room.local_participant.unpublish_track(pub.sid)
@@ -108,7 +92,7 @@ async def test_unpublish_removes_the_sender_renegotiates_and_stops():
 async def test_unpublish_without_stop_keeps_capturing():
     room, socket, pc = await connected_room()
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     await room.local_participant.unpublish_track(pub.sid, stop=False)
     assert pc.senders[0].removed and not pub.track._port.stopped
@@ -143,7 +127,7 @@ async def test_extra_captured_tracks_are_stopped_and_released():
     platform.get_user_media = both  # a browser that hands back more than was asked for
     room, socket, pc = await connected_room(platform)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     await _publish_camera(room, socket)
     video, audio = captured
     assert audio.stopped and audio.released and not video.stopped
@@ -255,7 +239,7 @@ async def test_publish_permissions_are_checked_before_capturing(permission, refu
     assert platform.captures == [] and not socket.requests("add_track")  # no device prompt, nothing sent
     if not refused:
         done = asyncio.Event()
-        server = asyncio.ensure_future(_answer_offers(room, socket, done))
+        server = asyncio.ensure_future(answer_offers(socket, done))
         await _publish_camera(room, socket)
         done.set()
         await server
@@ -273,7 +257,7 @@ async def test_is_source_enabled_follows_publications_and_mute():
     local = room.local_participant
     assert (local.is_camera_enabled, local.is_microphone_enabled, local.is_screen_share_enabled) == (False, False, False)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     assert local.is_camera_enabled
     pub.track.mute()
@@ -315,12 +299,12 @@ async def test_enable_camera_and_microphone_captures_once_and_publishes_both():
     platform = FakePlatform()
     room, socket, pc = await connected_room(platform)
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     enabling = asyncio.ensure_future(room.local_participant.enable_camera_and_microphone())
     await until(lambda: len(socket.requests("add_track")) == 1)
-    _confirm(socket, "cam-1", "TR_cam", m.TrackType.VIDEO, m.TrackSource.CAMERA)
+    confirm_track(socket, "cam-1", "TR_cam", m.TrackType.VIDEO, m.TrackSource.CAMERA)
     await until(lambda: len(socket.requests("add_track")) == 2)
-    _confirm(socket, "mic-1", "TR_mic", m.TrackType.AUDIO, m.TrackSource.MICROPHONE)
+    confirm_track(socket, "mic-1", "TR_mic", m.TrackType.AUDIO, m.TrackSource.MICROPHONE)
     cam, mic = await asyncio.wait_for(enabling, 1)
     assert len(platform.captures) == 1 and set(platform.captures[0]) == {"video", "audio"}  # one prompt
     assert (cam.sid, mic.sid) == ("TR_cam", "TR_mic")

@@ -10,8 +10,9 @@ import pytest
 from livekit_pyweb import InvalidStateError, Room, RoomOptions, RtcStats, StreamState, SubscriptionStatus
 from livekit_pyweb._core import proto
 
-from .fakes import FakePlatform, FakeReceiver, FakeTrack, TrackEvent, connected_room, participant, until
-from .test_public_over_port import _answer_offers, _publish_camera
+from .fakes import (FakePlatform, FakeReceiver, FakeTrack, TrackEvent, answer_offers, connected_room, participant,
+                    until)
+from .test_public_over_port import _publish_camera
 
 EVENTS = ("track_published", "track_subscribed", "track_unsubscribed", "track_unpublished",
           "track_subscription_status_changed", "track_subscription_failed", "track_stream_state_changed")
@@ -203,7 +204,7 @@ async def test_stream_state_updates_are_events_on_change_only():
 async def test_local_track_stats_come_from_its_sender_through_the_port():
     room, socket, pc = await connected_room()
     done = asyncio.Event()
-    server = asyncio.ensure_future(_answer_offers(room, socket, done))
+    server = asyncio.ensure_future(answer_offers(socket, done))
     pub = await _publish_camera(room, socket)
     sender = pc.senders[-1]
     sender.stats = [
