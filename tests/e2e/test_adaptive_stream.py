@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import logged_warnings, open_page
+from .page import WORKER_PRELUDE, logged_warnings, open_page
 from .test_worker_bridge import open_worker_page, run_worker
 
 SETUP = """
@@ -37,40 +37,19 @@ element.style.height = "720px"
 element.style.display = "block"
 js.document.body.append(element)
 
-async def width_reaches(test, what, timeout=25.0):
-    widths = []
-    deadline = js.performance.now() + timeout * 1000
-    while js.performance.now() < deadline:
-        stats = await video.get_stats()
-        widths.append(int(stats.get("frameWidth", 0)))
-        if test(widths[-1]):
-            return widths
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the received width never became {{what}}: {{widths[-20:]}}")
-
-async def frames():
-    return int((await video.get_stats()).get("framesDecoded", 0))
-
-async def frames_in(seconds, settle=1.0):
-    # frames decoded over `seconds`, counted after `settle` seconds (what was in flight is decoded by then)
-    await asyncio.sleep(settle)
-    first = await frames()
-    await asyncio.sleep(seconds)
-    return (await frames()) - first
-
 json.dumps({{"simulcasted": pub.simulcasted, "adaptive": video.is_adaptive_stream,
             "proxies_before_attach": proxies_before_attach, "proxies": live_proxy_count() - base_proxies}})
 """
 
 WIDTH = """
 {call}
-widths = await width_reaches(lambda w: {test}, {what!r})
+widths = await width_reaches(video, lambda w: {test}, {what!r})
 json.dumps(widths[-1])
 """
 
 FRAMES = """
 {call}
-json.dumps(await frames_in(2.0))
+json.dumps(await frames_in(video, 2.0))
 """
 
 END = """
@@ -144,15 +123,9 @@ def test_set_enabled_and_set_video_dimensions(selenium_standalone, room_name):
     assert logged_warnings(selenium) == []
 
 
+# After WORKER_PRELUDE (base_proxies, logged).
 WORKER_SETUP = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room, RoomOptions, VideoCaptureOptions
-from livekit_pyweb._browser import live_proxy_count
-logged = []
-class _C(logging.Handler):
-    def emit(self, r): logged.append(f"{{r.levelname}} {{r.name}}: {{r.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_C(logging.WARNING))
-base = live_proxy_count()
 publisher = Room()
 await publisher.connect({url!r}, {pub_token!r})
 await publisher.local_participant.set_camera_enabled(True, VideoCaptureOptions(width=1280, height=720))
@@ -167,25 +140,6 @@ for _ in range(300):
         break
     await asyncio.sleep(0.1)
 element = video.attach_to("body")
-
-async def frames():
-    return int((await video.get_stats()).get("framesDecoded", 0))
-
-async def width_reaches(test, timeout=25.0):
-    widths = []
-    for _ in range(int(timeout * 10)):
-        widths.append(int((await video.get_stats()).get("frameWidth", 0)))
-        if test(widths[-1]):
-            return widths[-1]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"width: {{widths[-20:]}}")
-
-async def frames_in(seconds, settle=1.0):
-    await asyncio.sleep(settle)
-    first = await frames()
-    await asyncio.sleep(seconds)
-    return (await frames()) - first
-
 json.dumps({{"platform": room._platform.name, "channel": room._platform.channel, "handle": element.handle}})
 """
 
@@ -200,6 +154,7 @@ return livekitPyweb.hosts.get(arguments[0]).watchCount();
 def test_adaptive_stream_through_the_worker_bridge(selenium_standalone, dist_url, room_name):
     driver = selenium_standalone.driver
     open_worker_page(driver, dist_url)
+    run_worker(driver, WORKER_PRELUDE)
     started = run_worker(driver, WORKER_SETUP.format(url=LIVEKIT_URL, pub_token=make_token("publisher", room_name),
                                                      sub_token=make_token("subscriber", room_name)))
     assert started["platform"] == "bridge", started
@@ -208,17 +163,17 @@ def test_adaptive_stream_through_the_worker_bridge(selenium_standalone, dist_url
         return int(driver.execute_script(STYLE, started["channel"], started["handle"], css))
 
     assert style(display="block", width="1280px", height="720px") == 1  # the host watches the mounted element
-    full = run_worker(driver, "json.dumps(await width_reaches(lambda w: w >= 960))")
+    full = run_worker(driver, "json.dumps((await width_reaches(video, lambda w: w >= 960, 'full'))[-1])")
     style(width="200px", height="112px")
-    small = run_worker(driver, "json.dumps(await width_reaches(lambda w: 0 < w <= 400))")
+    small = run_worker(driver, "json.dumps((await width_reaches(video, lambda w: 0 < w <= 400, 'small'))[-1])")
     style(display="none")
-    hidden = run_worker(driver, "json.dumps(await frames_in(2.0))")
+    hidden = run_worker(driver, "json.dumps(await frames_in(video, 2.0))")
     style(display="block")
-    shown = run_worker(driver, "json.dumps(await frames_in(2.0))")
+    shown = run_worker(driver, "json.dumps(await frames_in(video, 2.0))")
     assert (full, small) == (1280, 320) and hidden == 0 and shown >= 20, (full, small, hidden, shown)
     run_worker(driver, "video.detach(element)\nawait asyncio.sleep(0.3)\njson.dumps(0)")
     watches = driver.execute_script("return livekitPyweb.hosts.get(arguments[0]).watchCount()", started["channel"])
     assert watches == 0  # element.unobserve reached the host
     left = run_worker(driver, "await room.disconnect()\nawait publisher.disconnect()\n"
-                              "json.dumps({'proxies': live_proxy_count() - base, 'logged': logged})")
+                              "json.dumps({'proxies': live_proxy_count() - base_proxies, 'logged': logged})")
     assert left == {"proxies": 0, "logged": []}, left

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.parse
 
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import logged_warnings, open_page
+from .page import WORKER_PRELUDE, logged_warnings, open_js_peer_tab, open_page
 
 # -- in the page -------------------------------------------------------------------------------------------------
 SETUP = """
@@ -200,14 +199,7 @@ def test_data_with_livekit_client_both_ways(selenium_standalone, py_peer, room_n
     driver = selenium.driver
     carol = py_peer("carol", room_name, video=False, audio=False)
     py_tab = driver.current_window_handle
-    driver.switch_to.new_window("tab")
-    driver.get(selenium.base_url + "/js-peer.html?" + urllib.parse.urlencode(
-        {"url": LIVEKIT_URL, "token": make_token("js-peer", room_name), "media": "0"}))
-    js_tab = driver.current_window_handle
-    deadline = time.monotonic() + 30
-    while driver.execute_script("return (window.jsPeer || {}).state") != "connected":
-        assert time.monotonic() < deadline, driver.execute_script("return JSON.stringify(window.jsPeer)")
-        time.sleep(0.2)
+    js_tab = open_js_peer_tab(driver, selenium.base_url, make_token("js-peer", room_name))
     driver.switch_to.window(py_tab)
     open_page(selenium)
     run_py(selenium, SETUP.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name), peers=["js-peer", "carol"]))
@@ -253,25 +245,10 @@ def test_data_with_livekit_client_both_ways(selenium_standalone, py_peer, room_n
 
 
 # -- through the worker bridge ---------------------------------------------------------------------------------------
+# After WORKER_PRELUDE (logged, wait_until).
 WORKER_SETUP = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room, PublishDataError
 from livekit_pyweb._core import proto
-logged = []
-
-class _Collect(logging.Handler):
-    def emit(self, record):
-        logged.append(f"{{record.levelname}} {{record.name}}: {{record.getMessage()}}")
-
-logging.getLogger("livekit_pyweb").addHandler(_Collect(logging.WARNING))
-
-async def wait_until(predicate, timeout, what):
-    deadline = js.performance.now() + timeout * 1000
-    while not predicate():
-        if js.performance.now() > deadline:
-            raise AssertionError(f"timed out after {{timeout}} s waiting for {{what}}; logged={{logged}}")
-        await asyncio.sleep(0.05)
-
 room = Room()
 got = []
 
@@ -293,6 +270,7 @@ def test_data_through_the_worker_bridge(selenium_standalone, dist_url, py_peer, 
     driver = selenium_standalone.driver
     agent = py_peer("agent", room_name, video=False, audio=False)
     open_worker_page(driver, dist_url)
+    run_worker(driver, WORKER_PRELUDE)
     assert run_worker(driver, WORKER_SETUP.format(url=LIVEKIT_URL, token=make_token("pyweb", room_name))) == "bridge"
     _knows_pyweb(agent)
     # publish through the bridge: the page host's channel, its bufferedAmount reported back (see BridgeDataChannel)

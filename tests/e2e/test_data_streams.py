@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import logged_warnings, open_page
+from .page import WORKER_PRELUDE, logged_warnings, open_page
 from .test_worker_bridge import open_worker_page, run_worker
 
 BIG = 5_000_000
@@ -212,13 +212,9 @@ json.dumps(got)
     assert logged_warnings(selenium) == []
 
 
+# After WORKER_PRELUDE (logged).
 WORKER = """
-import asyncio, json, js, logging
 from livekit_pyweb import Room, PageFile
-logged = []
-class _C(logging.Handler):
-    def emit(self, r): logged.append(f"{{r.levelname}} {{r.name}}: {{r.getMessage()}}")
-logging.getLogger("livekit_pyweb").addHandler(_C(logging.WARNING))
 texts = []
 async def on_text(reader, who):
     texts.append([who, reader.info.topic, await reader.read_all(), dict(reader.info.attributes or {{}})])
@@ -242,6 +238,7 @@ def test_text_stream_round_trip_and_a_page_file_through_the_worker_bridge(seleni
     # A file the user picked on the page (an <input type=file> filled as a drop would fill it).
     content = random.Random(9).randbytes(300_000)
     driver.execute_script(PICK, list(content))
+    run_worker(driver, WORKER_PRELUDE)
     started = run_worker(driver, WORKER.format(url=LIVEKIT_URL, token=make_token("pyweb-worker", room_name)))
     assert started["platform"] == "bridge" and started["file"] == ["picked.png", "image/png", 300_000], started
     chat = peer.wait_for(lambda e: e["event"] == "text_stream", 30, "the worker's text stream")

@@ -29,59 +29,21 @@ Why three cameras: Chromium's ``fake_device_1`` is a depth camera (16-bit grey) 
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-import time
 from typing import Any
 
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token
-from .page import AUDIO_ENERGY_PER_S_LOUD, PRELUDE, SETTLED_LOG, WORKER_PRELUDE
+from .page import (AUDIO_ENERGY_PER_S_LOUD, PRELUDE, SETTLED_LOG, WORKER_PRELUDE, open_main_thread_page, own_chromium,
+                   run_on_page)
 
 ENCODABLE_CAMERAS = ("fake_device_0", "fake_device_2")
-
-RUN = """
-const done = arguments[arguments.length - 1];
-window.lkpwPyodide.runPythonAsync(arguments[0]).then((v) => done(String(v)), (e) => done("ERROR " + e));
-"""
-
-
-def _run(driver: Any, code: str, **values: Any) -> Any:
-    """Run async Python on the page's main thread; ``values`` are defined first (as Python literals)."""
-    prefix = "".join(f"{name} = {value!r}\n" for name, value in values.items())
-    out = driver.execute_async_script(RUN, prefix + code)
-    assert not out.startswith("ERROR"), out
-    return json.loads(out)
-
-
-def _driver(flag: str, replacement: str) -> Any:
-    """A Chromium of our own: the shared flags with ``flag`` replaced."""
-    from chromium_flags import CHROMEDRIVER, CHROMIUM_BINARY, CHROMIUM_FLAGS, chromium_flags
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert flag in CHROMIUM_FLAGS
-    flags = [replacement if f == flag else f for f in CHROMIUM_FLAGS]
-    profile = tempfile.mkdtemp(prefix="livekit-pyweb-devices-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM_BINARY
-    for argument in chromium_flags(profile, base=flags):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_script_timeout(180)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
 def cameras_driver() -> Any:
     """The shared flags, with three fake cameras."""
-    yield from _driver("--use-fake-device-for-media-stream", "--use-fake-device-for-media-stream=device-count=3")
+    yield from own_chromium({"--use-fake-device-for-media-stream": "--use-fake-device-for-media-stream=device-count=3"})
 
 
 SETUP = """
@@ -255,20 +217,11 @@ json.dumps(state)
 """
 
 
-def _open(driver: Any, dist_url: str) -> None:
-    driver.get(f"{dist_url}/devices.html")
-    deadline = time.monotonic() + 90
-    while driver.execute_script("return window.lkpw.state") == "booting":
-        assert time.monotonic() < deadline, "Pyodide did not boot"
-        time.sleep(0.2)
-    assert driver.execute_script("return window.lkpw.state") == "loaded", driver.execute_script("return window.lkpw")
-
-
 def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name, dist_url):
     driver = cameras_driver
-    _open(driver, dist_url)
-    _run(driver, PRELUDE)
-    setup = _run(driver, SETUP, URL=LIVEKIT_URL, PUB_TOKEN=make_token("publisher", room_name),
+    open_main_thread_page(driver, dist_url)
+    run_on_page(driver, PRELUDE)
+    setup = run_on_page(driver, SETUP, URL=LIVEKIT_URL, PUB_TOKEN=make_token("publisher", room_name),
                  SUB_TOKEN=make_token("subscriber", room_name))
     kinds = setup["kinds"]
     cams = [d for d, label, _ in kinds["videoinput"]]
@@ -288,7 +241,7 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
 
     assert setup["cam"] == encodable[0], setup  # the default camera: fake_device_0
     new_cam = encodable[1]
-    cam = _run(driver, SWITCH_CAMERA, NEW_CAM=new_cam)
+    cam = run_on_page(driver, SWITCH_CAMERA, NEW_CAM=new_cam)
     assert cam["ok"] is True and cam["settings_device"] == new_cam and cam["device"] == new_cam, cam
     assert cam["sending_new"] is True and cam["old_state"] == "ended" and cam["new_state"] == "live", cam
     assert cam["sid"] == setup["cam_sid"] and cam["published"] == sorted([setup["cam_sid"], setup["mic_sid"]]), cam
@@ -297,7 +250,7 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
     assert cam["pub_events"] == [["active_device_changed", "videoinput", new_cam]] and cam["active"] == new_cam, cam
 
     new_mic = next(m for m in mics if m != setup["mic"])
-    mic = _run(driver, SWITCH_MIC, NEW_MIC=new_mic)
+    mic = run_on_page(driver, SWITCH_MIC, NEW_MIC=new_mic)
     assert mic["ok"] is True and mic["settings_device"] == new_mic and mic["active"] == new_mic, mic
     assert mic["sending_new"] is True and mic["old_state"] == "ended" and mic["sid"] == setup["mic_sid"], mic
     assert mic["same_remote_track"] is True, mic
@@ -305,14 +258,14 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
     assert mic["pub_events"] == [["active_device_changed", "audioinput", new_mic]], mic
 
     output = outputs[-1]
-    sink = _run(driver, SINK, OUTPUT=output)
+    sink = run_on_page(driver, SINK, OUTPUT=output)
     assert sink["ok"] is True and sink["before"] == "" and sink["now"] == output and sink["later"] == output, sink
     assert sink["track_sink"] == output and sink["active"] == output and sink["events"] == [["audiooutput", output]]
     assert sink["sound"]["seconds"] >= 1.0, sink  # still playing (on the chosen output)
     # an output that does not exist: typed, and the chosen one stays
     assert sink["refused"] == ["NotFound", "NotFoundError"] and sink["after_refusal"] == [output, output], sink
 
-    missing = _run(driver, MISSING_CAMERA)
+    missing = run_on_page(driver, MISSING_CAMERA)
     assert missing["reason"] == "NotFound" and missing["name"] == "OverconstrainedError", missing
     assert missing["last_camera_error_is_it"] is True and missing["last_microphone_error"] == "None", missing
     assert missing["pub_events"] == [["media_devices_error", "NotFound", "OverconstrainedError", "videoinput"]]
@@ -320,20 +273,20 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
     assert missing["device"] == new_cam and missing["active"] == new_cam, missing
     assert missing["frames_after"][-1] >= 30, missing
 
-    resized = _run(driver, RESIZE, NEW_CAM=new_cam)
+    resized = run_on_page(driver, RESIZE, NEW_CAM=new_cam)
     assert resized["before"] == [2, 1] and resized["after"] == [1.5, 1] and resized["dims"] == [480, 270], resized
     assert resized["widths"][-1] == 480 and resized["device"] == new_cam and resized["sid_kept"] is True, resized
-    change = _run(driver, DEVICECHANGE)
+    change = run_on_page(driver, DEVICECHANGE)
     assert change == {"changed": ["publisher", "subscriber"], "active": [new_cam, new_mic]}, change
-    end = _run(driver, END)
+    end = run_on_page(driver, END)
     assert end["leaked_proxies"] == 0, end
-    assert _run(driver, SETTLED_LOG) == []
+    assert run_on_page(driver, SETTLED_LOG) == []
 
 
 @pytest.fixture
 def denying_driver() -> Any:
     """A Chromium of our own whose fake permission prompt says no (``--use-fake-ui-for-media-stream=deny``)."""
-    yield from _driver("--use-fake-ui-for-media-stream", "--use-fake-ui-for-media-stream=deny")
+    yield from own_chromium({"--use-fake-ui-for-media-stream": "--use-fake-ui-for-media-stream=deny"})
 
 
 DENIED = """
@@ -366,16 +319,16 @@ json.dumps(state)
 
 def test_a_denied_camera_is_permission_denied(denying_driver, room_name, dist_url):
     driver = denying_driver
-    _open(driver, dist_url)
-    _run(driver, PRELUDE)
-    state = _run(driver, DENIED, URL=LIVEKIT_URL, TOKEN=make_token("denied", room_name))
+    open_main_thread_page(driver, dist_url)
+    run_on_page(driver, PRELUDE)
+    state = run_on_page(driver, DENIED, URL=LIVEKIT_URL, TOKEN=make_token("denied", room_name))
     assert state["listing"] == ["PermissionDenied", "NotAllowedError"], state
     assert state["plain"] and all(label == "" for label in state["plain"]), state
     assert state["reason"] == "PermissionDenied" and state["name"] == "NotAllowedError", state
     assert state["last_camera_error_is_it"] is True and state["last_microphone_error"] == "None", state
     assert state["errors"] == [["PermissionDenied", "NotAllowedError", "videoinput"]], state
     assert state["published"] == 0 and state["leaked_proxies"] == 0, state
-    assert _run(driver, SETTLED_LOG) == []
+    assert run_on_page(driver, SETTLED_LOG) == []
 
 
 WORKER = """

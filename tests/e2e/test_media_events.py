@@ -13,10 +13,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -24,46 +20,19 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import PRELUDE, SETTLED_LOG, logged_warnings, open_page
-
-RUN = """
-const done = arguments[arguments.length - 1];
-window.lkpwPyodide.runPythonAsync(arguments[0]).then((v) => done(String(v)), (e) => done("ERROR " + e));
-"""
-
-
-def _run(driver: Any, code: str) -> Any:
-    out = driver.execute_async_script(RUN, code)
-    assert not out.startswith("ERROR"), out
-    return json.loads(out)
+from .page import PRELUDE, SETTLED_LOG, logged_warnings, open_main_thread_page, open_page, own_chromium, run_on_page
 
 
 @pytest.fixture
-def silent_mic_driver() -> Any:
+def silent_mic_driver(tmp_path: Path) -> Any:
     """A Chromium of our own whose fake microphone plays two seconds of digital silence (a WAV made here)."""
-    from chromium_flags import CHROMEDRIVER, CHROMIUM_BINARY, CHROMIUM_FLAGS, chromium_flags
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    folder = Path(tempfile.mkdtemp(prefix="livekit-pyweb-silent-"))
-    silent = folder / "silent.wav"
+    silent = tmp_path / "silent.wav"
     with wave.open(str(silent), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(48000)
         w.writeframes(b"\0\0" * 48000 * 2)
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM_BINARY
-    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={silent}"]
-    for argument in chromium_flags(str(folder / "profile"), base=flags):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_script_timeout(180)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(folder, ignore_errors=True)
+    yield from own_chromium(add=(f"--use-file-for-fake-audio-capture={silent}",))
 
 
 PUBLISH_MIC = """
@@ -90,17 +59,13 @@ def test_a_silent_microphone_is_reported_on_the_main_thread_and_in_a_worker(sile
     from .test_worker_bridge import open_worker_page, run_worker
 
     driver = silent_mic_driver
-    driver.get(f"{dist_url}/devices.html")
-    deadline = time.monotonic() + 90
-    while driver.execute_script("return window.lkpw.state") == "booting":
-        assert time.monotonic() < deadline, "Pyodide did not boot"
-        time.sleep(0.2)
-    _run(driver, PRELUDE)
-    main = _run(driver, PUBLISH_MIC.format(url=LIVEKIT_URL, token=make_token("silent-main", room_name),
+    open_main_thread_page(driver, dist_url)
+    run_on_page(driver, PRELUDE)
+    main = run_on_page(driver, PUBLISH_MIC.format(url=LIVEKIT_URL, token=make_token("silent-main", room_name),
                                            wait=WAIT_SILENCE))
     assert main["silence"] == [main["sid"]] and main["track_silence"] == [main["sid"]], main
     assert main["order"] == ["local_track_published", "silence"] and main["platform"] == "direct", main
-    assert _run(driver, SETTLED_LOG) == []
+    assert run_on_page(driver, SETTLED_LOG) == []
 
     open_worker_page(driver, dist_url)
     run_worker(driver, PRELUDE)
@@ -147,9 +112,7 @@ def test_a_sounding_microphone_is_not_reported(selenium_standalone, room_name):
 @pytest.fixture
 def denying_driver() -> Any:
     """A Chromium whose fake permission prompt says no (``--use-fake-ui-for-media-stream=deny``)."""
-    from .test_devices import _driver
-
-    yield from _driver("--use-fake-ui-for-media-stream", "--use-fake-ui-for-media-stream=deny")
+    yield from own_chromium({"--use-fake-ui-for-media-stream": "--use-fake-ui-for-media-stream=deny"})
 
 
 DENIED_SHARE = """
@@ -198,13 +161,9 @@ def test_a_refused_or_unsupported_screen_share_raises_at_once(denying_driver, ro
     from .test_worker_bridge import open_worker_page, run_worker
 
     driver = denying_driver
-    driver.get(f"{dist_url}/devices.html")
-    deadline = time.monotonic() + 90
-    while driver.execute_script("return window.lkpw.state") == "booting":
-        assert time.monotonic() < deadline, "Pyodide did not boot"
-        time.sleep(0.2)
-    _run(driver, PRELUDE)
-    main = _run(driver, DENIED_SHARE.format(url=LIVEKIT_URL, token=make_token("deny-main", room_name),
+    open_main_thread_page(driver, dist_url)
+    run_on_page(driver, PRELUDE)
+    main = run_on_page(driver, DENIED_SHARE.format(url=LIVEKIT_URL, token=make_token("deny-main", room_name),
                                             unsupported=UNSUPPORTED_MAIN))
     assert main["denied"][:3] == ["DeviceError", "PermissionDenied", "NotAllowedError"], main
     assert main["denied"][3] < 1000, main

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.parse
 from typing import Any
 
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import logged_warnings, open_page
+from .page import logged_warnings, open_js_peer_tab, open_page
 
 CONNECT = """
 room = Room()
@@ -83,14 +82,7 @@ def test_metadata_name_and_attributes_both_ways_with_both_sdks(selenium_standalo
     driver = selenium.driver
     peer = py_peer("py-peer", room_name, video=False, audio=False, can_update_own_metadata=True)
     py_tab = driver.current_window_handle
-    driver.switch_to.new_window("tab")
-    driver.get(selenium.base_url + "/js-peer.html?" + urllib.parse.urlencode(
-        {"url": LIVEKIT_URL, "token": make_token("js-peer", room_name, can_update_own_metadata=True), "media": "0"}))
-    js_tab = driver.current_window_handle
-    deadline = time.monotonic() + 30
-    while driver.execute_script("return (window.jsPeer || {}).state") != "connected":
-        assert time.monotonic() < deadline, driver.execute_script("return JSON.stringify(window.jsPeer)")
-        time.sleep(0.2)
+    js_tab = open_js_peer_tab(driver, selenium.base_url, make_token("js-peer", room_name, can_update_own_metadata=True))
     driver.switch_to.window(py_tab)
     open_page(selenium)
     token = make_token("pyweb", room_name, can_update_own_metadata=True)

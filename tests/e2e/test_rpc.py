@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import logged_warnings, open_page
+from .page import WORKER_PRELUDE, logged_warnings, open_page
 from .test_worker_bridge import open_worker_page, run_worker
 
 # Our handlers: the same methods and behaviour as py_peer.py's RPC_METHODS (echo, fail, crash, slow, big), each
@@ -104,11 +104,9 @@ def _check_calls(results: dict[str, Any], me: str) -> None:
     assert results["large_response"] == {"ok": True, "error": None}, results["large_response"]
 
 
+# After WORKER_PRELUDE (base_proxies).
 WORKER = """
-import asyncio, json
 from livekit_pyweb import Room, RpcError
-from livekit_pyweb._browser import live_proxy_count
-base = live_proxy_count()
 room = Room()
 await room.connect({url!r}, {token!r})
 seen = []
@@ -135,13 +133,14 @@ def test_rpc_through_the_worker_bridge(selenium_standalone, dist_url, py_peer, r
     peer = py_peer("py-peer", room_name, video=False, audio=False)
     peer.send("rpc_register")
     open_worker_page(driver, dist_url)
+    run_worker(driver, WORKER_PRELUDE)
     out = run_worker(driver, WORKER.format(url=LIVEKIT_URL, token=make_token("worker", room_name)))
     assert out == {"result": "echo:worker:from worker", "error": [2001, "custom failure", '{"why": "test"}']}, out
     answer = peer.send("rpc_call", destination="worker", method="echo", payload="to worker")
     assert answer["result"] == "worker:to worker", answer
     seen = run_worker(driver, "json.dumps(seen)")
     assert seen == [["py-peer", "to worker", "echo", 8.0]], seen
-    left = run_worker(driver, "await room.disconnect()\njson.dumps(live_proxy_count() - base)")
+    left = run_worker(driver, "await room.disconnect()\njson.dumps(live_proxy_count() - base_proxies)")
     assert left == 0
 
 

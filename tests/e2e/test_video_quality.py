@@ -24,23 +24,12 @@ pub = room.remote_participants["publisher"].track_publications[video.sid]
 # The server marks the track simulcast once the publisher's layers arrive (a participant update).
 await wait_until(lambda: pub.simulcasted, 15, "the publication to be marked simulcast")
 
-async def width_reaches(test, what, timeout=25.0):
-    widths = []
-    deadline = js.performance.now() + timeout * 1000
-    while js.performance.now() < deadline:
-        stats = await video.get_stats()
-        widths.append(int(stats.get("frameWidth", 0)))
-        if test(widths[-1]):
-            return widths
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"the received width never became {{what}}: {{widths[-20:]}}")
-
 json.dumps({{"simulcasted": pub.simulcasted, "sid": pub.sid}})
 """
 
 STEP = """
 {call}
-widths = await width_reaches(lambda w: {test}, {what!r})
+widths = await width_reaches(video, lambda w: {test}, {what!r}, interval=0.25)
 json.dumps(widths[-1])
 """
 
