@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
+import sys
+import types
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from livekit_pyweb._core import proto
@@ -673,6 +678,36 @@ async def connected_room(platform: FakePlatform | None = None, options: Any = No
     pc.connect()
     await asyncio.wait_for(task, 1)
     return room, socket, pc
+
+
+@contextlib.contextmanager
+def browser_stand_ins() -> Iterator[None]:
+    """``livekit_pyweb._browser`` importable on CPython inside the block: stand-ins for ``js`` (empty) and
+    ``pyodide.ffi`` (``create_proxy``/``to_js`` hand the value through); afterwards every module the block imported is
+    forgotten and the previous ones are back (so no later test sees a ``js`` module)."""
+    prefixes = ("js", "pyodide", "livekit_pyweb._browser")
+    owned = lambda name: any(name == p or name.startswith(p + ".") for p in prefixes)  # noqa: E731
+    saved = {name: module for name, module in sys.modules.items() if owned(name)}
+    package = importlib.import_module("livekit_pyweb")
+    had_browser = "_browser" in vars(package)
+    pyodide = types.ModuleType("pyodide")
+    ffi = types.ModuleType("pyodide.ffi")
+    for attr in ("JsException", "JsProxy"):
+        setattr(ffi, attr, type(attr, (Exception,), {}))
+    ffi.create_proxy = lambda fn: fn  # type: ignore[attr-defined]
+    ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
+    pyodide.ffi = ffi  # type: ignore[attr-defined]
+    for name in saved:
+        del sys.modules[name]
+    sys.modules.update({"js": types.ModuleType("js"), "pyodide": pyodide, "pyodide.ffi": ffi})
+    try:
+        yield
+    finally:
+        for name in [name for name in sys.modules if owned(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+        if not had_browser:
+            vars(package).pop("_browser", None)
 
 
 def confirm_track(socket: Any, cid: str, sid: str, kind: int, source: int) -> None:

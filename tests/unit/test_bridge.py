@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -22,30 +20,13 @@ from livekit_pyweb.errors import (
     UnsupportedError,
 )
 
+from .fakes import browser_stand_ins
+
 
 def _direct_device_reasons() -> dict[str, DeviceErrorReason]:
-    """The direct path's table (``_browser/_errors.py``), imported with a stand-in for Pyodide's ``pyodide.ffi``."""
-    saved = {name: sys.modules.get(name) for name in ("pyodide", "pyodide.ffi", "livekit_pyweb._browser._errors")}
-    pyodide = types.ModuleType("pyodide")
-    ffi = types.ModuleType("pyodide.ffi")
-    ffi.JsException = type("JsException", (Exception,), {})  # type: ignore[attr-defined]
-    pyodide.ffi = ffi  # type: ignore[attr-defined]
-    sys.modules.update({"pyodide": pyodide, "pyodide.ffi": ffi})
-    sys.modules.pop("livekit_pyweb._browser._errors", None)
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "livekit_pyweb._browser._errors",
-            importlib.util.find_spec("livekit_pyweb").submodule_search_locations[0] + "/_browser/_errors.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["livekit_pyweb._browser._errors"] = module
-        spec.loader.exec_module(module)
-        return dict(module._DEVICE_REASONS)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = value
+    """The direct path's table (``_browser/_errors.py``), imported with stand-ins for Pyodide's modules."""
+    with browser_stand_ins():
+        return dict(importlib.import_module("livekit_pyweb._browser._errors")._DEVICE_REASONS)
 
 
 DEVICE_REASONS = _direct_device_reasons()

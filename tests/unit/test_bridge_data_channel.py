@@ -6,42 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
-import types
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from .fakes import browser_stand_ins
+
 
 @pytest.fixture(scope="module")
 def bridge() -> Iterator[Any]:
-    names = ("js", "pyodide", "pyodide.ffi", "livekit_pyweb._browser", "livekit_pyweb._browser.bridge",
-             "livekit_pyweb._browser._proxies", "livekit_pyweb._browser._errors", "livekit_pyweb._browser.websocket")
-    saved = {name: sys.modules.get(name) for name in names}
-    package = importlib.import_module("livekit_pyweb")
-    had_browser = "_browser" in vars(package)
-    js = types.ModuleType("js")
-    pyodide = types.ModuleType("pyodide")
-    ffi = types.ModuleType("pyodide.ffi")
-    for attr in ("JsException", "JsProxy"):
-        setattr(ffi, attr, type(attr, (Exception,), {}))
-    ffi.create_proxy = lambda fn: fn  # type: ignore[attr-defined]
-    ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
-    pyodide.ffi = ffi  # type: ignore[attr-defined]
-    sys.modules.update({"js": js, "pyodide": pyodide, "pyodide.ffi": ffi})
-    for name in names[3:]:
-        sys.modules.pop(name, None)
-    try:
+    with browser_stand_ins():
         yield importlib.import_module("livekit_pyweb._browser.bridge")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = value
-        if not had_browser:
-            vars(package).pop("_browser", None)
 
 
 class FakePage:
