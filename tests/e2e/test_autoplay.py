@@ -61,12 +61,16 @@ if (hostCall) button.onclick = () => { window[hostCall + "Result"] = livekitPywe
 document.body.prepend(button);
 """
 
-JOIN_AND_ATTACH = """
+# Join and find the peer's audio (format strings: url, token, peer); then each test's own steps.
+JOIN_AUDIO = """
 room = Room()
 changes = []
 room.on("audio_playback_changed", changes.append)
 await room.connect({url!r}, {token!r})
 audio = await remote_track({peer!r}, "AUDIO")
+"""
+
+JOIN_AND_ATTACH = JOIN_AUDIO + """
 before = room.can_playback_audio
 element = audio.attach()
 js.document.getElementById("tiles").append(element)
@@ -122,13 +126,8 @@ def test_refused_autoplay_then_start_audio_from_a_click(policy_driver, py_peer, 
     assert after["leaked_proxies"] == 0 and after["logged"] == [], after
 
 
-WORKER_JOIN = """
-room = Room()
-changes = []
-room.on("audio_playback_changed", changes.append)
-await room.connect({url!r}, {token!r})
+WORKER_JOIN = JOIN_AUDIO + """
 assert room._platform.name == "bridge"
-audio = await remote_track({peer!r}, "AUDIO")
 element = audio.attach().mount("#remote")
 await wait_until(lambda: changes, 10, "audio_playback_changed")
 json.dumps({{"changes": changes, "can": room.can_playback_audio, "channel": element.channel,
@@ -176,7 +175,8 @@ def test_in_a_worker_the_pages_button_calls_the_hosts_start_audio(policy_driver,
 # mutes a video element holding no audio, so the attached video plays at once (video_playback_started, no change).
 # Measured: an element the page unmutes without a user gesture is paused by Chromium, and its play() is refused
 # (NotAllowedError) until a gesture: that is the refusal these tests drive, through the real autoplay policy.
-VIDEO_JOIN = """
+# Join and find the peer's video, hearing its playback events (format strings: url, token, peer).
+JOIN_VIDEO = """
 room = Room()
 changes, track_events = [], []
 room.on("video_playback_changed", changes.append)
@@ -184,6 +184,9 @@ await room.connect({url!r}, {token!r})
 video = await remote_track({peer!r}, "VIDEO")
 video.on("video_playback_started", lambda: track_events.append("started"))
 video.on("video_playback_failed", track_events.append)
+"""
+
+VIDEO_JOIN = JOIN_VIDEO + """
 element = video.attach()
 js.document.getElementById("tiles").append(element)
 await wait_until(lambda: track_events, 10, "video_playback_started")
@@ -250,15 +253,8 @@ def test_refused_video_play_then_start_video_from_a_click(policy_driver, py_peer
     assert after["leaked_proxies"] == 0 and after["logged"] == [], after
 
 
-WORKER_VIDEO_JOIN = """
-room = Room()
-changes, track_events = [], []
-room.on("video_playback_changed", changes.append)
-await room.connect({url!r}, {token!r})
+WORKER_VIDEO_JOIN = JOIN_VIDEO + """
 assert room._platform.name == "bridge"
-video = await remote_track({peer!r}, "VIDEO")
-video.on("video_playback_started", lambda: track_events.append("started"))
-video.on("video_playback_failed", track_events.append)
 element = video.attach().mount("#remote")
 await wait_until(lambda: track_events, 10, "video_playback_started")
 json.dumps({{"changes": changes, "can": room.can_playback_video, "events": track_events,
