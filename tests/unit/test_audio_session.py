@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from livekit_pyweb._core.audio_session import Action, SilentAudioPolicy, is_ios
 
-from .fakes import FakePlatform
-from .test_autoplay import _room_with_remote_audio
+from .fakes import FakePlatform, room_with_remote_audio
 
 IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
                  "Version/18.5 Mobile/15E148 Safari/604.1")
@@ -45,7 +44,7 @@ def test_the_policy():
 
 async def test_on_ios_the_silent_element_follows_page_visibility():
     platform = FakePlatform(ua=IPHONE_SAFARI)
-    room, port, track = await _room_with_remote_audio(platform)
+    room, _socket, _pc, port, track = await room_with_remote_audio(platform)
     element = track.attach()
     assert platform.silent_calls == [] and platform.visibility_listeners == []  # nothing before start_audio()
     assert await room.start_audio() is True
@@ -72,7 +71,7 @@ async def test_on_ios_the_silent_element_follows_page_visibility():
 async def test_elsewhere_page_visibility_does_nothing_to_audio():
     for ua in (FakePlatform.CHROME, ANDROID_CHROME, IPAD_DESKTOP):  # (Firefox: is_ios above)
         platform = FakePlatform(ua=ua)
-        room, port, track = await _room_with_remote_audio(platform)
+        room, _socket, _pc, port, track = await room_with_remote_audio(platform)
         element = track.attach()
         assert await room.start_audio() is True
         assert platform.started_audio == [[element]]
