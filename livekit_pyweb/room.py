@@ -174,6 +174,7 @@ class Room(EventEmitter[EventName]):
         self._video_playback = True  # the same for remote video (livekit-client's canPlaybackVideo)
         # livekit-client's iOS startAudio workaround (see _core/audio_session.py): its policy (made with the
         # platform it runs on), the silent element's handle and the page-visibility listener
+        self._binding: dict[str, asyncio.Task[None]] = {}  # track sid -> an arriving track being bound
         self._silent_policy: SilentAudioPolicy | None = None
         self._silent_element: Any = None
         self._visibility_listener: Any = None
@@ -1022,7 +1023,11 @@ class Room(EventEmitter[EventName]):
 
     def _on_subscription_response(self, msg: Any) -> None:
         # The server gave up subscribing us to a track (not found after its timeout, a codec we cannot receive):
-        # as livekit-client, told only for a track of a participant we know.
+        # as livekit-client, a track of it still on its way is dropped, and the failure told only for a track
+        # of a participant we know.
+        binding = self._binding.get(msg.track_sid)
+        if binding is not None:
+            binding.cancel()
         participant = self._owner_of(msg.track_sid)
         error = proto.models().SubscriptionError.Name(msg.err) if msg.err in proto.models().SubscriptionError.values() \
             else str(msg.err)
@@ -1176,7 +1181,18 @@ class Room(EventEmitter[EventName]):
             # them, with a random stream id and no track mapped to their mid: nothing is published there (yet).
             logger.debug("ignoring a track event that carries no published track (mid %s)", event.mid or "?")
             return
-        self._spawn(self._bind_track(event, participant_sid, track_sid))
+        task = asyncio.ensure_future(self._bind_track(event, participant_sid, track_sid))
+        self._tasks.add(task)
+        self._binding[track_sid] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            if self._binding.get(track_sid) is finished:
+                del self._binding[track_sid]
+            if finished.cancelled() and self._engine is not None:  # the server said the subscription failed
+                logger.debug("arriving track %s dropped: its subscription failed", track_sid)
+                event.track.release()
+        task.add_done_callback(done)
 
     def _published_track_of(self, event: Any) -> tuple[str, str]:
         """``(track_sid, participant_sid)`` of an arriving track, ``("", "")`` when it carries none.
@@ -1215,6 +1231,7 @@ class Room(EventEmitter[EventName]):
         else:
             track = RemoteAudioTrack(event.track, source, track_sid, event.receiver)
         event.track.on_play = lambda ok, error: self._on_play(ok, error, track)
+        event.track.on_removed = lambda: self._spawn(self._remote_track_removed(pub, track))
         if isinstance(track, RemoteAudioTrack) and self._audio_output is not None:
             track._sink_id = self._audio_output  # switch_active_device("audiooutput"): applied as it attaches
         track.name = pub.name
@@ -1226,6 +1243,16 @@ class Room(EventEmitter[EventName]):
         participant._emit_args("track_subscribed", track, pub)
         self._emit_or_defer(TrackSubscribed(track, pub, participant))
         self._status_changed(pub, participant, before)
+
+    async def _remote_track_removed(self, pub: RemoteTrackPublication, track: RemoteTrack) -> None:
+        """The track left the stream it arrived in: a remote description stopped sending it (e.g. the server
+        unsubscribed us after a failed subscription). As livekit-client: the publication drops it,
+        ``track_unsubscribed``."""
+        participant = self._owner_of(pub.sid)
+        if pub.track is not track or participant is None:
+            return
+        logger.debug("remote track %s of %s removed from its stream: unsubscribed", pub.sid, participant.identity)
+        self._unsubscribe(pub, participant)
 
     def _owner_of(self, track_sid: str) -> RemoteParticipant | None:
         for participant in self.remote_participants.values():

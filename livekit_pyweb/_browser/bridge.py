@@ -159,6 +159,7 @@ class BridgeTrack:
         self.settings: dict[str, Any] = settings or {}
         self.ready_state = "live"
         self.on_ended: Callable[[], None] | None = None
+        self.on_removed: Callable[[], None] | None = None
         self.on_play: Callable[[bool, str], None] | None = None
         self._released = False
         self._created: list[BridgeElement] = []
@@ -253,6 +254,8 @@ class BridgeTrack:
             self.ready_state = "ended"
             if self.on_ended is not None:
                 self.on_ended()
+        elif type_ == "removed" and self.on_removed is not None:
+            self.on_removed()
 
     def __repr__(self) -> str:
         return f"BridgeTrack({self.kind}, id={self.id!r}, handle={self.handle})"

@@ -37,6 +37,9 @@ class BrowserTrack:
         self.on_play: Callable[[bool, str], None] | None = None
         self._on_ended: Callable[[], None] | None = None
         self._watching_ended = False
+        self._stream: Any = None  # a received track: the MediaStream it arrived in (its removetrack)
+        self._on_removed: Callable[[], None] | None = None
+        self._watching_removed = False
         self._bag: ProxyBag | None = None
         self._report: Any = None  # the proxy the page calls with play() results, made at the first attach
         self._watches: list[ElementWatch] = []
@@ -69,6 +72,23 @@ class BrowserTrack:
     def _ended(self, _event: Any) -> None:
         if self._on_ended is not None:
             self._on_ended()
+
+    @property
+    def on_removed(self) -> Callable[[], None] | None:
+        return self._on_removed
+
+    @on_removed.setter
+    def on_removed(self, fn: Callable[[], None] | None) -> None:
+        """Set by the SDK (see the port): listening to the stream's ``removetrack`` starts then (one proxy, removed
+        on :meth:`release`); a track that arrived in no stream never reports it."""
+        self._on_removed = fn
+        if fn is not None and not self._watching_removed and self._stream is not None:
+            self._watching_removed = True
+            self._proxies().listen(self._stream, "removetrack", self._removed)
+
+    def _removed(self, event: Any) -> None:
+        if self._on_removed is not None and event.track == self._track:
+            self._on_removed()
 
     @property
     def native(self) -> Any:
@@ -132,8 +152,11 @@ class BrowserTrack:
             self._bag = None
         self._report = None
         self._watching_ended = False
+        self._watching_removed = False
+        self._stream = None
         self.on_play = None
         self._on_ended = None
+        self._on_removed = None
 
 
 class ElementWatch:

@@ -217,6 +217,8 @@ class BrowserPeerConnection:
         streams = [str(s.id) for s in event.streams]
         mid = None if nullish(event.transceiver) else event.transceiver.mid
         track = BrowserTrack(event.track)  # its ended listener comes with the SDK's on_ended (see BrowserTrack)
+        if event.streams.length:
+            track._stream = event.streams[0]  # its removetrack listener comes with the SDK's on_removed
         self.on_track(TrackEvent(track, streams, "" if nullish(mid) else str(mid), BrowserReceiver(event.receiver)))
 
     def _state(self, _event: Any) -> None:

@@ -45,7 +45,8 @@ Events
     (``{buffered, sent}``: ``bufferedAmount`` and the bytes the host handed to the channel so far, which
     ``dc.state`` also answers), track ``ended``, WebSocket
     ``message`` (a Uint8Array; a text frame comes UTF-8 encoded) / ``close`` (``{code, reason}``; the socket's
-    handle is released), media element ``play`` (``{ok, error, kind}``: how ``play()`` of an element went, ``kind``
+    handle is released), received track ``removed`` (the stream it arrived in fired ``removetrack`` for it),
+    media element ``play`` (``{ok, error, kind}``: how ``play()`` of an element went, ``kind``
     ``"audio"`` (the element holds audio; absent from older hosts) or ``"video"`` (an element with video and no
     audio), ``error`` the DOMException name or "", e.g. ``NotAllowedError`` for a refused autoplay; sent after
     every ``track.attach`` of audio, of video into an element without audio, ``media.startAudio``/``startVideo``
@@ -168,7 +169,7 @@ NEGOTIATION_OPS = frozenset(
 UNBOUNDED_OPS = frozenset({"media.getUserMedia", "media.getDisplayMedia"})
 EVENT_TYPES = frozenset(
     {"icecandidate", "connectionstatechange", "track", "datachannel", "open", "message", "close", "ended",
-     "pagehide", "play", "view", "devicechange", "bufferedamountlow", "visibilitychange"}
+     "pagehide", "play", "view", "devicechange", "bufferedamountlow", "visibilitychange", "removed"}
 )
 # Messages only the host reads: another Python tab on the same channel name (or our own echo) is not a host.
 _FOR_HOST = frozenset({"hello", "bind", "call", "discover"})

@@ -142,6 +142,11 @@ class MediaTrackPort(Protocol):
     """Set by the SDK: the track ended by itself (page state, pushed; the MediaStreamTrack's ``ended`` event): a
     captured one when the user stopped sharing the screen from the browser's own UI or a device went away, a
     received one when its transceiver stopped. Not called for our own :meth:`stop`."""
+    on_removed: Callable[[], None] | None
+    """Set by the SDK on a received track: it was removed from the stream it arrived in (page state, pushed; the
+    stream's ``removetrack`` event for this track): a remote description stopped sending it, e.g. the server
+    unsubscribed us (livekit-client then drops the track: ``TrackUnsubscribed``). Never called for a captured
+    track."""
 
     @property
     def native(self) -> Any:

@@ -407,6 +407,13 @@ const OPS = {
     listen(entry, pc, "connectionstatechange", () => this._event(h, "connectionstatechange", pc.connectionState));
     listen(entry, pc, "track", (event) => {
       const trackH = this._newTrack(event.track, h);
+      // removed from the stream it arrived in (a remote description stopped sending it): pushed as "removed"
+      const stream = event.streams[0];
+      if (stream) {
+        listen(this._get(trackH, "track"), stream, "removetrack", (e) => {
+          if (e.track === event.track) this._event(trackH, "removed", null);
+        });
+      }
       const receiverH = this._next--;
       this._add(receiverH, { type: "receiver", obj: event.receiver, owner: h });
       this._event(h, "track", {

@@ -542,6 +542,7 @@ class FakeTrackPort:
         self.watches: list[_Watch] = []
         self.cloned: list[FakeTrackPort] = []
         self.on_ended: Any = None
+        self.on_removed: Any = None
         self.sinks: dict[Any, str] = {}  # element -> the audio output set_sink_id chose
         self.sink_error: Exception | None = None
         self.silent = False  # what detect_silence answers
@@ -552,6 +553,11 @@ class FakeTrackPort:
         self.ready_state = "ended"
         if self.on_ended is not None:
             self.on_ended()
+
+    def removed(self) -> None:
+        """What the page pushes when a received track leaves its stream (removetrack)."""
+        if self.on_removed is not None:
+            self.on_removed()
 
     async def detect_silence(self, window_ms: float) -> bool:
         self.silence_checks.append(window_ms)

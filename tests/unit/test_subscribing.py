@@ -281,3 +281,41 @@ async def test_sender_stats_cross_the_bridge_as_an_awaited_call():
 
     assert "sender.getStats" in B.OPS and "sender.getStats" not in B.POSTED_OPS | B.UNBOUNDED_OPS
     assert B.call(9, "sender.getStats", [4]) == {"t": "call", "id": 9, "op": "sender.getStats", "args": [4]}
+
+
+async def test_a_failed_subscription_drops_its_arriving_track_as_livekit_client():
+    """livekit-client cancels a track still on its way when the server's SubscriptionResponse says the subscription
+    failed (``cancelPendingTrackAdded``), and drops a bound track once the page removes it from its stream (the
+    server stopped sending it: ``removetrack`` → ``TrackUnsubscribed``). Seen for real with a Firefox subscriber of
+    an H264-only track (tests/e2e/test_backup_codec.py): either order happens."""
+    m = proto.models()
+    alice = participant("PA_a", "alice", [("TR_v", 1), ("TR_w", 1)])
+    room, socket, pc = await connected_room(others=[alice])
+    log = _record(room)
+    pubs = room.remote_participants["alice"].track_publications
+    # the answer's track event, then the failure before the track is bound: never subscribed
+    early = _deliver(pc, "TR_v")
+    room._on_subscription_response(proto.rtc().SubscriptionResponse(
+        track_sid="TR_v", err=m.SubscriptionError.SE_CODEC_UNSUPPORTED))
+    await until(lambda: early.released)
+    assert pubs["TR_v"].track is None and early.on_play is None
+    assert log == [("track_subscription_failed", "alice", "TR_v", "SE_CODEC_UNSUPPORTED")]
+    # bound first, then the failure, then the page removes the track from its stream: unsubscribed
+    late = _deliver(pc, "TR_w")
+    await until(lambda: pubs["TR_w"].track is not None)
+    track = pubs["TR_w"].track
+    socket.push(subscription_response=proto.rtc().SubscriptionResponse(
+        track_sid="TR_w", err=m.SubscriptionError.SE_CODEC_UNSUPPORTED))
+    await until(lambda: len(log) == 4)
+    late.removed()
+    await until(lambda: pubs["TR_w"].track is None)
+    assert late.released
+    assert log[1:] == [("track_subscribed", track.sid, "TR_w", "alice"),
+                       ("track_subscription_status_changed", "TR_w", "SUBSCRIBED", "alice"),
+                       ("track_subscription_failed", "alice", "TR_w", "SE_CODEC_UNSUPPORTED"),
+                       ("track_unsubscribed", track.sid, "TR_w", "alice"),
+                       ("track_subscription_status_changed", "TR_w", "DESIRED", "alice")]
+    late.removed()  # told again: nothing more
+    await asyncio.sleep(0.05)
+    assert len(log) == 6
+    await room.disconnect()
