@@ -86,9 +86,19 @@ from livekit_pyweb import Room
 room = Room()
 failed = []
 room.on("track_subscription_failed", lambda participant, sid, error: failed.append([participant.identity, sid, error]))
+participant_failed = []  # the participant-level event of each remote participant, from its arrival
+def listen(participant):
+    participant.on("track_subscription_failed", lambda sid, error: participant_failed.append([sid, error]))
+room.on("participant_connected", listen)
+events = []  # the room's subscription events: [name, [sid or value of each argument], seconds since connect]
+for name in ("track_subscribed", "track_unsubscribed", "track_subscription_status_changed",
+             "track_subscription_failed"):
+    room.on(name, (lambda n: lambda *a: events.append([n, [str(getattr(x, "sid", x)) for x in a], now() - t0]))(name))
 codecs = sorted({{c.mimeType for c in js.RTCRtpReceiver.getCapabilities("video").codecs}})
 t0 = now()
 await room.connect({url!r}, {token!r})
+for participant in room.remote_participants.values():
+    listen(participant)
 json.dumps({{"codecs": codecs, "browser": str(js.navigator.userAgent)}})
 """
 
@@ -195,14 +205,8 @@ json.dumps({{"sid": local.sid, "mime": local.mime_type}})
 """
 
 FIREFOX_FAILED = """
-participant_failed = []
-events = []
-for name in ("track_subscribed", "track_unsubscribed", "track_subscription_status_changed",
-             "track_subscription_failed"):
-    room.on(name, (lambda n: lambda *a: events.append([n, [str(getattr(x, "sid", x)) for x in a], now() - t0]))(name))
 await wait_until(lambda: "publisher" in room.remote_participants, 20, "the publisher")
 publisher = room.remote_participants["publisher"]
-publisher.on("track_subscription_failed", lambda sid, error: participant_failed.append([sid, error]))
 await wait_until(lambda: failed, 30, "track_subscription_failed")
 pub = publisher.track_publications[failed[0][1]]
 await wait_until(lambda: pub.track is None, 15, "the track dropped")  # if it was bound before the failure
