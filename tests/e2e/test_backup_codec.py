@@ -34,11 +34,16 @@ json.dumps(True)
 
 SENDING = """
 async def sending(pub):
-    # frames encoded per codec by this publication's senders (the primary and each backup), all encodings summed
+    # frames encoded per codec by this publication's senders (the primary and each backup), all encodings summed;
+    # the codec is what each outbound-rtp entry's codecId names ("vp8", "h264")
     out = {}
-    for codec, sender in [(pub._codec, pub._sender), *[(c, b.sender) for c, b in pub._backups.items()]]:
+    for sender in [pub._sender, *[b.sender for b in pub._backups.values()]]:
         stats = await sender.get_stats()
-        out[codec] = sum(int(s.get("framesEncoded", 0)) for s in stats if s.get("type") == "outbound-rtp")
+        mimes = {s["id"]: s.get("mimeType", "") for s in stats if s.get("type") == "codec"}
+        for s in stats:
+            if s.get("type") == "outbound-rtp" and s.get("codecId") in mimes:
+                codec = mimes[s["codecId"]].rpartition("/")[2].lower()
+                out[codec] = out.get(codec, 0) + int(s.get("framesEncoded", 0))
     return out
 
 async def growing(fn, key, by, timeout, what):
