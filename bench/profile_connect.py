@@ -75,7 +75,15 @@ wrap(_room.Room, "__init__", "Room()")
 wrap(_platforms, "for_room", "platforms.for_room")
 wrap(platform.BrowserPlatform, "on_devices_changed", "platform.on_devices_changed")
 wrap(_engine.Engine, "__init__", "Engine()")
-wrap(codec, "decode_response", "decode")
+_decode = codec.decode_response
+
+def _decode_named(data):
+    t = now()
+    kind, msg = _decode(data)
+    timeline.append([f"decode {kind}", round(t, 1), round(now(), 1)])
+    return kind, msg
+
+codec.decode_response = _decode_named
 for n in ("join", "_join", "wait_connected", "_handle_answer", "_handle_offer"):
     if hasattr(_engine.Engine, n):
         wrap(_engine.Engine, n, "engine." + n)
