@@ -45,6 +45,7 @@ async def connection_params() -> tuple[str, str]:
 
 
 async def main() -> None:
+    state.timings.appStartAtMs = js.performance.now()  # the app imported (bench/trace_boot.py shows the gap)
     url, token = await connection_params()
     room = Room(RoomOptions())
     js.window.lkpwRoom = room  # for debugging from the console: pyodide proxies
