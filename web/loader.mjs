@@ -174,7 +174,7 @@ async function bootFromSnapshot(manifestPromise, asmModule, options, timings) {
   const out = new Uint8Array(manifest.bytes + manifest.filesBytes);
   const filled = fetchSnapshot(manifest, out).then((from) => {
     timings.snapshotFetchedAtMs = performance.now();
-    timings.snapshotFrom = from;
+    timings.snapshotFromCacheStorage = from === "cache storage";  // a boolean: timings hold numbers only
   });
   filled.catch(() => {});  // awaited below; no "unhandled rejection" meanwhile
   // The wasm from its content-named copy (build_dist.py: lkpw-wasm-<sha256 prefix>/, served immutable): Chromium
@@ -269,7 +269,7 @@ async function boot({ packages, snapshot, preimport, options, info, timings }) {
       const t1 = performance.now();
       finishSnapshotBoot(pyodide, manifest, files);
       timings.filesWrittenMs = performance.now() - t1;
-      if (timings.snapshotFrom === "http") {
+      if (!timings.snapshotFromCacheStorage) {
         // Later, off the boot's path (a page joins a room right after its boot): keep a gunzipped copy. The promise
         // (of {stored, error}) is for tests.
         setTimeout(() => { globalThis.lkpwSnapshotStored = storeRaw(manifest); }, STORE_DELAY_MS);
