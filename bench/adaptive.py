@@ -30,14 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, make_token, serve_dist  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 from tests.e2e.test_worker_bridge import run_worker  # noqa: E402
 
 STYLE = "position:fixed;left:0;top:0;display:block;width:1280px;height:720px"
@@ -135,13 +133,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=9)
     args = parser.parse_args()
     base = serve_dist()
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     room = "bench-adaptive"
     samples: dict[str, list[float]] = {"livekit_pyweb": [], "livekit-client": []}
-    try:
+    with own_chromium() as driver:
         driver.get(f"{base}/worker.html?mode=direct")
         driver.set_script_timeout(180)
         run_worker(driver, "import json\njson.dumps(1)")  # Pyodide booted
@@ -158,8 +152,6 @@ def main() -> None:
         run_worker(driver, "await ours.disconnect()\njson.dumps(0)")
         driver.execute_async_script("const d = arguments[0];"
                                     "Promise.all(window.benchRooms.map((r) => r.disconnect())).then(() => d(0))")
-    finally:
-        driver.quit()
 
     ours_ms = statistics.median(samples["livekit_pyweb"])
     theirs_ms = statistics.median(samples["livekit-client"])

@@ -30,23 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 from tests.e2e.test_worker_bridge import run_worker  # noqa: E402
 
 
 def measure(base: str, mode: str, room: str, identity: str, calls: int) -> dict[str, Any]:
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    try:
+    with own_chromium() as driver:
         driver.get(f"{base}/worker.html?mode={mode}")
         driver.set_script_timeout(180)
         token = make_token(identity, room)
@@ -62,8 +56,6 @@ def measure(base: str, mode: str, room: str, identity: str, calls: int) -> dict[
         run_worker(driver, "import worker_app, json\njson.dumps(await worker_app.leave(), default=str)")
         return {"connect_ms": joined["connect_ms"], "first_frame_ms": first, **{
             f"{op}_{k}": v for op, stats in costs.items() for k, v in stats.items() if k in ("median", "p95")}}
-    finally:
-        driver.quit()
 
 
 def main() -> None:

@@ -29,14 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 from tests.e2e.test_worker_bridge import run_worker  # noqa: E402
 
 SIZE = 15_000
@@ -90,50 +88,46 @@ def main() -> None:
     base = serve_dist()
     sink = PyPeer("sink", ROOM, video=False, audio=False)
     sink.wait_for(lambda e: e["event"] == "connected", 30, "the receiver")
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    driver.set_script_timeout(300)
     tabs: dict[str, str] = {}
-    try:
-        for name, mode in (("pyweb", "direct"), ("pyweb-worker", "worker")):
-            if tabs:
-                driver.switch_to.new_window("tab")
-            driver.get(f"{base}/worker.html?mode={mode}")
-            tabs[name] = driver.current_window_handle
-            platform = run_worker(driver, PY_JOIN.format(url=LIVEKIT_URL, token=make_token(name, ROOM)))
-            assert platform == ("direct" if mode == "direct" else "bridge"), platform
-        driver.switch_to.new_window("tab")
-        driver.get(f"{base}/js-peer.html?" + urllib.parse.urlencode(
-            {"url": LIVEKIT_URL, "token": make_token("livekit-client", ROOM), "media": "0"}))
-        tabs["livekit-client"] = driver.current_window_handle
-        deadline = time.monotonic() + 30
-        while driver.execute_script("return (window.jsPeer || {}).state") != "connected":
-            assert time.monotonic() < deadline, "livekit-client did not connect"
-            time.sleep(0.2)
-        for name in tabs:  # the receiver names each sender once the server announced it
-            sink.wait_for(lambda e, n=name: e["event"] == "participant_connected" and e["identity"] == n, 30, name)
+    with own_chromium() as driver:
+        driver.set_script_timeout(300)
+        try:
+            for name, mode in (("pyweb", "direct"), ("pyweb-worker", "worker")):
+                if tabs:
+                    driver.switch_to.new_window("tab")
+                driver.get(f"{base}/worker.html?mode={mode}")
+                tabs[name] = driver.current_window_handle
+                platform = run_worker(driver, PY_JOIN.format(url=LIVEKIT_URL, token=make_token(name, ROOM)))
+                assert platform == ("direct" if mode == "direct" else "bridge"), platform
+            driver.switch_to.new_window("tab")
+            driver.get(f"{base}/js-peer.html?" + urllib.parse.urlencode(
+                {"url": LIVEKIT_URL, "token": make_token("livekit-client", ROOM), "media": "0"}))
+            tabs["livekit-client"] = driver.current_window_handle
+            deadline = time.monotonic() + 30
+            while driver.execute_script("return (window.jsPeer || {}).state") != "connected":
+                assert time.monotonic() < deadline, "livekit-client did not connect"
+                time.sleep(0.2)
+            for name in tabs:  # the receiver names each sender once the server announced it
+                sink.wait_for(lambda e, n=name: e["event"] == "participant_connected" and e["identity"] == n, 30, name)
 
-        results: dict[str, list[dict[str, float]]] = {name: [] for name in tabs}
-        for r in range(args.rounds):
-            for name, handle in tabs.items():
-                driver.switch_to.window(handle)  # in front: no background-tab timer throttling
-                topic = f"bench-{name}-{r}"
-                if name == "livekit-client":
-                    send_ms = driver.execute_async_script(JS_SEND, SIZE, args.count, topic)
-                    assert isinstance(send_ms, (int, float)), send_ms
-                else:
-                    send_ms = run_worker(driver, PY_SEND.format(size=SIZE, count=args.count, topic=topic))
-                times = _arrivals(sink, topic, args.count)
-                window = max(times) - min(times)
-                mbps = (args.count - 1) * SIZE * 8 / window / 1e6
-                results[name].append({"mbps": mbps, "send_ms": float(send_ms), "window_s": window})
-                print(f"round {r + 1} {name:15s} {mbps:7.1f} Mbit/s ({args.count} x {SIZE} B received over "
-                      f"{window:.2f} s; publish calls took {send_ms:.0f} ms)", file=sys.stderr)
-    finally:
-        driver.quit()
-        sink.close()
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in tabs}
+            for r in range(args.rounds):
+                for name, handle in tabs.items():
+                    driver.switch_to.window(handle)  # in front: no background-tab timer throttling
+                    topic = f"bench-{name}-{r}"
+                    if name == "livekit-client":
+                        send_ms = driver.execute_async_script(JS_SEND, SIZE, args.count, topic)
+                        assert isinstance(send_ms, (int, float)), send_ms
+                    else:
+                        send_ms = run_worker(driver, PY_SEND.format(size=SIZE, count=args.count, topic=topic))
+                    times = _arrivals(sink, topic, args.count)
+                    window = max(times) - min(times)
+                    mbps = (args.count - 1) * SIZE * 8 / window / 1e6
+                    results[name].append({"mbps": mbps, "send_ms": float(send_ms), "window_s": window})
+                    print(f"round {r + 1} {name:15s} {mbps:7.1f} Mbit/s ({args.count} x {SIZE} B received over "
+                          f"{window:.2f} s; publish calls took {send_ms:.0f} ms)", file=sys.stderr)
+        finally:
+            sink.close()
 
     def med(name: str, key: str = "mbps") -> float:
         return statistics.median(r[key] for r in results[name])

@@ -19,14 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 from tests.e2e.test_worker_bridge import run_worker  # noqa: E402
 
 INSTRUMENT = r"""
@@ -135,24 +133,20 @@ def main() -> None:
     base = serve_dist()
     peer = PyPeer("profile-publisher", "profile", video=True, audio=False)
     peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    try:
-        driver.get(f"{base}/worker.html?mode=direct")
-        driver.set_script_timeout(120)
-        run_worker(driver, "import worker_app, json\njson.dumps(1)")
-        run_worker(driver, INSTRUMENT)
-        for i in range(args.rounds):
-            code = JOIN.replace("URL", repr(LIVEKIT_URL)).replace("TOKEN", repr(make_token(f"prof-{i}", "profile")))
-            out = run_worker(driver, code)
-            print(f"\nround {i + 1}: connected {out['connected']} ms, first frame {out['first_frame']} ms")
-            for label, start, end in sorted(out["timeline"], key=lambda r: r[1]):
-                print(f"  {start:8.1f} → {end:8.1f}  ({end - start:6.1f})  {label}")
-    finally:
-        driver.quit()
-        peer.close()
+    with own_chromium() as driver:
+        try:
+            driver.get(f"{base}/worker.html?mode=direct")
+            driver.set_script_timeout(120)
+            run_worker(driver, "import worker_app, json\njson.dumps(1)")
+            run_worker(driver, INSTRUMENT)
+            for i in range(args.rounds):
+                code = JOIN.replace("URL", repr(LIVEKIT_URL)).replace("TOKEN", repr(make_token(f"prof-{i}", "profile")))
+                out = run_worker(driver, code)
+                print(f"\nround {i + 1}: connected {out['connected']} ms, first frame {out['first_frame']} ms")
+                for label, start, end in sorted(out["timeline"], key=lambda r: r[1]):
+                    print(f"  {start:8.1f} → {end:8.1f}  ({end - start:6.1f})  {label}")
+        finally:
+            peer.close()
 
 
 if __name__ == "__main__":

@@ -29,14 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 from tests.e2e.test_worker_bridge import run_worker  # noqa: E402
 
 PAYLOAD = "0123456789abcdef"
@@ -91,11 +89,7 @@ def stats(times: list[float]) -> dict[str, float]:
 
 
 def measure(base: str, room: str, peer: PyPeer, calls: int, round_no: int) -> dict[str, dict[str, float]]:
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    try:
+    with own_chromium() as driver:
         driver.get(f"{base}/worker.html?mode=direct")
         driver.set_script_timeout(300)
         pyweb, js_id = f"pyweb-{round_no}", f"js-{round_no}"
@@ -114,8 +108,6 @@ def measure(base: str, room: str, peer: PyPeer, calls: int, round_no: int) -> di
         run_worker(driver, "await room.disconnect()\njson.dumps(True)")
         driver.execute_script("return jsBenchRoom.disconnect()")
         return out
-    finally:
-        driver.quit()
 
 
 def main() -> None:

@@ -36,14 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, _QuietHandler, make_token  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 
 from gate import FACTOR, MEMORY_ROW, ROWS, TIME_ROWS, check, readme_ratios  # noqa: E402  (bench/gate.py)
 
@@ -84,11 +82,7 @@ def measure(base: str, name: str, room: str, tag: str,
     """One fresh browser, two visits of one page: (cold, warm) timings and memory. The cold visit stays ``linger``
     seconds on the page once measured (in the call), as a visit that lasts does, before the warm one."""
     page, state_name, done_key = PAGES[name]
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    try:
+    with own_chromium() as driver:
         visits = []
         for visit in ("cold", "warm"):
             token = make_token(f"{name}-{tag}-{visit}", room)
@@ -98,8 +92,6 @@ def measure(base: str, name: str, room: str, tag: str,
                 time.sleep(linger)
             driver.get("about:blank")  # leave the room before the next visit joins
         return visits[0], visits[1]
-    finally:
-        driver.quit()
 
 
 def serve(dist: Path) -> str:

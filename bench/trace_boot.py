@@ -23,14 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from chromium_flags import apply_selenium_env, chromium_flags  # noqa: E402
+from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-
 from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
+from tests.e2e.page import own_chromium  # noqa: E402
 
 
 class Tracer:
@@ -84,60 +82,56 @@ def main() -> None:
     room = f"trace-{int(time.time())}"
     peer = PyPeer("trace-publisher", room, video=True, audio=False)
     peer.wait_for(lambda e: e["event"] == "track_published", 30, "the publisher")
-    options = webdriver.ChromeOptions()
-    for flag in chromium_flags():
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    tracer = Tracer(driver, args.categories)
-    if args.init_script:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": args.init_script})
-    try:
-        for visit in range(args.visits):
-            tracer.start()
-            token = make_token(f"trace-{visit}", room)
-            url = f"{base}/index.html?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": token})
-            if args.query:
-                url += "&" + args.query
-            driver.get(url)
-            deadline = time.monotonic() + 60
-            while True:
-                state = json.loads(driver.execute_script("return JSON.stringify(window.lkpw || null)") or "null")
-                if state and state.get("timings", {}).get("firstFrameAtMs"):
-                    break
-                if state and state.get("state") == "error" or time.monotonic() > deadline:
-                    raise RuntimeError(f"visit {visit}: {state}")
-                time.sleep(0.02)
-            if args.pause:
-                time.sleep(args.pause)
-            events = tracer.stop()
-            driver.get("about:blank")
-            t = state["timings"]
-            print(f"\nvisit {visit + 1} ({'cold' if visit == 0 else 'warm'}), snapshot {state.get('snapshot')}:")
-            print("  loader: " + ", ".join(f"{k} {v:.0f}" if isinstance(v, (int, float)) else f"{k} {v}"
-                                          for k, v in t.items()))
-            if args.dump:
-                Path(f"{args.dump}-{visit + 1}.json").write_text(json.dumps(events))
-            # Trace timestamps are µs on the monotonic clock; performance.timeOrigin is wall-clock ms. Align on the
-            # navigation: the first devtools.timeline event of the page's main frame is close enough for ordering.
-            wasm = [e for e in events if e.get("cat", "").startswith("v8.wasm")
-                    or "wasm" in e.get("name", "").lower()]
-            t0 = min((e["ts"] for e in events if e.get("ts")), default=0)
-            print(f"  {len(events)} trace events; wasm ones (ms from the first event):")
-            counts: collections.Counter[str] = collections.Counter()
-            durs: collections.Counter[str] = collections.Counter()
-            for e in wasm:
-                counts[e["name"]] += 1
-                durs[e["name"]] += e.get("dur", 0) / 1000
-            for e in sorted(wasm, key=lambda e: e["ts"]):
-                if counts[e["name"]] <= 3:
-                    print(f"    {(e['ts'] - t0) / 1000:8.1f} {e.get('dur', 0) / 1000:7.1f} {e['name']} "
-                          f"{json.dumps(e.get('args', {}))[:160]}")
-            for name, n in counts.items():
-                if n > 3:
-                    print(f"    {name}: {n} events, {durs[name]:.1f} ms total")
-    finally:
-        driver.quit()
-        peer.close()
+    with own_chromium() as driver:
+        tracer = Tracer(driver, args.categories)
+        if args.init_script:
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": args.init_script})
+        try:
+            for visit in range(args.visits):
+                tracer.start()
+                token = make_token(f"trace-{visit}", room)
+                url = f"{base}/index.html?" + urllib.parse.urlencode({"url": LIVEKIT_URL, "token": token})
+                if args.query:
+                    url += "&" + args.query
+                driver.get(url)
+                deadline = time.monotonic() + 60
+                while True:
+                    state = json.loads(driver.execute_script("return JSON.stringify(window.lkpw || null)") or "null")
+                    if state and state.get("timings", {}).get("firstFrameAtMs"):
+                        break
+                    if state and state.get("state") == "error" or time.monotonic() > deadline:
+                        raise RuntimeError(f"visit {visit}: {state}")
+                    time.sleep(0.02)
+                if args.pause:
+                    time.sleep(args.pause)
+                events = tracer.stop()
+                driver.get("about:blank")
+                t = state["timings"]
+                print(f"\nvisit {visit + 1} ({'cold' if visit == 0 else 'warm'}), snapshot {state.get('snapshot')}:")
+                print("  loader: " + ", ".join(f"{k} {v:.0f}" if isinstance(v, (int, float)) else f"{k} {v}"
+                                              for k, v in t.items()))
+                if args.dump:
+                    Path(f"{args.dump}-{visit + 1}.json").write_text(json.dumps(events))
+                # Trace timestamps are µs on the monotonic clock; performance.timeOrigin is wall-clock ms. Align on the
+                # navigation: the first devtools.timeline event of the page's main frame is close enough for ordering.
+                wasm = [e for e in events if e.get("cat", "").startswith("v8.wasm")
+                        or "wasm" in e.get("name", "").lower()]
+                t0 = min((e["ts"] for e in events if e.get("ts")), default=0)
+                print(f"  {len(events)} trace events; wasm ones (ms from the first event):")
+                counts: collections.Counter[str] = collections.Counter()
+                durs: collections.Counter[str] = collections.Counter()
+                for e in wasm:
+                    counts[e["name"]] += 1
+                    durs[e["name"]] += e.get("dur", 0) / 1000
+                for e in sorted(wasm, key=lambda e: e["ts"]):
+                    if counts[e["name"]] <= 3:
+                        print(f"    {(e['ts'] - t0) / 1000:8.1f} {e.get('dur', 0) / 1000:7.1f} {e['name']} "
+                              f"{json.dumps(e.get('args', {}))[:160]}")
+                for name, n in counts.items():
+                    if n > 3:
+                        print(f"    {name}: {n} events, {durs[name]:.1f} ms total")
+        finally:
+            peer.close()
 
 
 if __name__ == "__main__":

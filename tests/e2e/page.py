@@ -7,12 +7,13 @@ the page's last expression is a JSON string.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .conftest import LIVEKIT_URL, run_py
@@ -128,6 +129,21 @@ def open_page(selenium: Any) -> None:
     run_py(selenium, PRELUDE)
 
 
+def open_python(selenium: Any, dist_url: str, where: str) -> Callable[[str], Any]:
+    """Our SDK ready where a test that runs in both places asks: ``"main"``, the page's main thread (open_page), or
+    ``"worker"``, a worker on the bridge (WORKER_PRELUDE run there). Returns the function that runs Python there
+    (its last expression a JSON string) and gives back the decoded value."""
+    if where == "main":
+        open_page(selenium)
+        return lambda code: run_py(selenium, code)
+    from .test_worker_bridge import open_worker_page, run_worker
+
+    driver = selenium.driver
+    open_worker_page(driver, dist_url)
+    run_worker(driver, WORKER_PRELUDE)
+    return lambda code: run_worker(driver, code)
+
+
 JOIN = """
 room = Room(RoomOptions(single_peer_connection={single}))
 record(room)
@@ -236,11 +252,12 @@ def open_main_thread_page(driver: Any, dist_url: str) -> None:
     assert driver.execute_script("return window.lkpw.state") == "loaded", driver.execute_script("return window.lkpw")
 
 
+@contextlib.contextmanager
 def own_chromium(replace: dict[str, str] | None = None, add: tuple[str, ...] = (),
                  script_timeout: float = 180) -> Iterator[Any]:
-    """A Chromium of a test's own (for a fixture: ``yield from own_chromium(...)``): the shared flags
-    (tests/chromium_flags.py), each flag named in ``replace`` (``--name``, with or without its ``=value``) replaced
-    by its value, ``add`` appended; its own profile, removed when it has quit."""
+    """A Chromium of one's own (``with own_chromium(...) as driver``, in a test's fixture or a bench script): the
+    shared flags (tests/chromium_flags.py), each flag named in ``replace`` (``--name``, with or without its
+    ``=value``) replaced by its value, ``add`` appended; its own profile, removed when it has quit."""
     from chromium_flags import CHROMEDRIVER, CHROMIUM_BINARY, CHROMIUM_FLAGS, chromium_flags
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

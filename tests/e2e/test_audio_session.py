@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from .conftest import LIVEKIT_URL, make_token, run_py
-from .page import WORKER_PRELUDE, open_page
+from .conftest import LIVEKIT_URL, make_token
+from .page import open_python
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
           "Version/18.5 Mobile/15E148 Safari/604.1")
@@ -81,15 +81,7 @@ def test_on_ios_the_silent_audio_element_follows_page_visibility(selenium_standa
     peer = py_peer("py-peer", room_name, video=False, audio=True)
     peer.wait_for(lambda e: e["event"] == "track_published" and e["kind"] == "audio", 30, "its audio to publish")
     driver = selenium_standalone.driver
-    if where == "main":
-        open_page(selenium_standalone)
-        run = lambda code: run_py(selenium_standalone, code)  # noqa: E731
-    else:
-        from .test_worker_bridge import open_worker_page, run_worker
-
-        open_worker_page(driver, dist_url)
-        run = lambda code: run_worker(driver, code)  # noqa: E731
-        run(WORKER_PRELUDE)
+    run = open_python(selenium_standalone, dist_url, where)
     joined = run(JOIN.format(url=LIVEKIT_URL, token=make_token("ios-page", room_name), ua=IPHONE))
     assert joined == {"started": True, "platform": "direct" if where == "main" else "bridge"}, joined
     # start_audio() put the silent element on the page, playing a live silent track, beside the remote audio

@@ -94,8 +94,9 @@ release_click()
 @pytest.fixture
 def policy_driver() -> Any:
     """A Chromium of our own: the shared flags with the real autoplay policy instead of the override."""
-    yield from own_chromium({"--autoplay-policy": "--autoplay-policy=document-user-activation-required"},
-                            script_timeout=90)
+    with own_chromium({"--autoplay-policy": "--autoplay-policy=document-user-activation-required"},
+                      script_timeout=90) as driver:
+        yield driver
 
 
 def _open_page(driver: Any, dist_url: str, button: str, text: str) -> None:

@@ -43,7 +43,9 @@ ENCODABLE_CAMERAS = ("fake_device_0", "fake_device_2")
 @pytest.fixture
 def cameras_driver() -> Any:
     """The shared flags, with three fake cameras."""
-    yield from own_chromium({"--use-fake-device-for-media-stream": "--use-fake-device-for-media-stream=device-count=3"})
+    flag = "--use-fake-device-for-media-stream"
+    with own_chromium({flag: f"{flag}=device-count=3"}) as driver:
+        yield driver
 
 
 SETUP = """
@@ -286,7 +288,8 @@ def test_devices_enumerate_switch_output_and_failures(cameras_driver, room_name,
 @pytest.fixture
 def denying_driver() -> Any:
     """A Chromium of our own whose fake permission prompt says no (``--use-fake-ui-for-media-stream=deny``)."""
-    yield from own_chromium({"--use-fake-ui-for-media-stream": "--use-fake-ui-for-media-stream=deny"})
+    with own_chromium({"--use-fake-ui-for-media-stream": "--use-fake-ui-for-media-stream=deny"}) as driver:
+        yield driver
 
 
 DENIED = """

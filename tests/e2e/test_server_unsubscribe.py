@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import LIVEKIT_URL, make_token, room_service, run_py
-from .page import WORKER_PRELUDE, open_page
+from .conftest import LIVEKIT_URL, make_token, room_service
+from .page import open_python
 
 JOIN = """
 from livekit_pyweb import Room
@@ -64,16 +64,7 @@ def _server_subscribes(room: str, identity: str, sid: str, subscribe: bool) -> N
 def test_a_subscription_the_server_takes_away_drops_the_track(selenium_standalone, py_peer, room_name, dist_url,
                                                               where):
     py_peer("py-peer", room_name, video=True, audio=False)
-    driver = selenium_standalone.driver
-    if where == "main":
-        open_page(selenium_standalone)
-        run = lambda code: run_py(selenium_standalone, code)  # noqa: E731
-    else:
-        from .test_worker_bridge import open_worker_page, run_worker
-
-        open_worker_page(driver, dist_url)
-        run = lambda code: run_worker(driver, code)  # noqa: E731
-        run(WORKER_PRELUDE)
+    run = open_python(selenium_standalone, dist_url, where)
     joined = run(JOIN.format(url=LIVEKIT_URL, token=make_token("page", room_name)))
     sid = joined["sid"]
     _server_subscribes(room_name, "page", sid, False)
