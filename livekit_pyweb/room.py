@@ -783,10 +783,11 @@ class Room(EventEmitter[EventName]):
         else:
             self._deferred.append(event)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- join and server messages ------------------------------------------------------------------------
     def _apply_join(self, join: Any) -> None:
@@ -1181,12 +1182,10 @@ class Room(EventEmitter[EventName]):
             # them, with a random stream id and no track mapped to their mid: nothing is published there (yet).
             logger.debug("ignoring a track event that carries no published track (mid %s)", event.mid or "?")
             return
-        task = asyncio.ensure_future(self._bind_track(event, participant_sid, track_sid))
-        self._tasks.add(task)
+        task = self._spawn(self._bind_track(event, participant_sid, track_sid))
         self._binding[track_sid] = task
 
         def done(finished: asyncio.Task[None]) -> None:
-            self._tasks.discard(finished)
             if self._binding.get(track_sid) is finished:
                 del self._binding[track_sid]
             if finished.cancelled() and self._engine is not None:  # the server said the subscription failed
