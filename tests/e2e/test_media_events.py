@@ -32,7 +32,8 @@ def silent_mic_driver(tmp_path: Path) -> Any:
         w.setsampwidth(2)
         w.setframerate(48000)
         w.writeframes(b"\0\0" * 48000 * 2)
-    yield from own_chromium(add=(f"--use-file-for-fake-audio-capture={silent}",))
+    with own_chromium(add=(f"--use-file-for-fake-audio-capture={silent}",)) as driver:
+        yield driver
 
 
 PUBLISH_MIC = """
@@ -112,7 +113,8 @@ def test_a_sounding_microphone_is_not_reported(selenium_standalone, room_name):
 @pytest.fixture
 def denying_driver() -> Any:
     """A Chromium whose fake permission prompt says no (``--use-fake-ui-for-media-stream=deny``)."""
-    yield from own_chromium({"--use-fake-ui-for-media-stream": "--use-fake-ui-for-media-stream=deny"})
+    with own_chromium({"--use-fake-ui-for-media-stream": "--use-fake-ui-for-media-stream=deny"}) as driver:
+        yield driver
 
 
 DENIED_SHARE = """
