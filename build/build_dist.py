@@ -518,7 +518,8 @@ def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
             print(proc.stdout.rstrip(), flush=True)
             cached.mkdir(parents=True, exist_ok=True)
             manifest = json.loads((stage / SNAPSHOT_MANIFEST).read_text())
-            for f in (manifest["file"], SNAPSHOT_MANIFEST):
+            zstd_copy(stage / manifest["file"])
+            for f in (manifest["file"], manifest["file"] + ZSTD_SUFFIX, SNAPSHOT_MANIFEST):
                 shutil.copy2(stage / f, tmp / f)
             for f in tmp.iterdir():
                 shutil.move(str(f), cached / f.name)
@@ -527,11 +528,35 @@ def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
         how = "made"
     else:
         manifest = json.loads((cached / SNAPSHOT_MANIFEST).read_text())
-        for f in (manifest["file"], SNAPSHOT_MANIFEST):
+        if not (cached / (manifest["file"] + ZSTD_SUFFIX)).is_file():  # cached by a build before the zstd copy
+            zstd_copy(cached / manifest["file"])
+        for f in (manifest["file"], manifest["file"] + ZSTD_SUFFIX, SNAPSHOT_MANIFEST):
             shutil.copy2(cached / f, stage / f)
         how = f"reused from {cached}"
+    zstd_bytes = (stage / (manifest["file"] + ZSTD_SUFFIX)).stat().st_size
     return (f"snapshot {manifest['file']} ({manifest['bytes'] / 1e6:.1f} MB, {manifest['gzipBytes'] / 1e6:.1f} MB "
-            f"gzipped, {manifest['modules']} modules) {how}")
+            f"gzipped, {zstd_bytes / 1e6:.1f} MB as zstd, {manifest['modules']} modules) {how}")
+
+
+ZSTD_SUFFIX = ".zst"
+ZSTD_LEVEL = 19
+
+
+def zstd_copy(gz: Path) -> None:
+    """Write ``<snapshot>.bin.zst`` beside the gzip file: the same bytes (memory + files), zstd-compressed, for
+    servers to send as ``Content-Encoding: zstd`` to browsers that take it (build/demo.py, the tests' server). The
+    browser decodes it in its network process, ~4x faster than gzip (measured on the 48 MB: ~75 ms of CPU against
+    ~315 ms) and off the page's thread; the gzip file stays for every other server and browser (web/loader.mjs
+    gunzips it itself when it comes without a Content-Encoding)."""
+    import gzip
+
+    import zstandard  # build/requirements-build.txt
+
+    raw = gzip.decompress(gz.read_bytes())
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+    tmp = gz.with_name(gz.name + ZSTD_SUFFIX + ".tmp")
+    tmp.write_bytes(compressor.compress(raw))
+    tmp.replace(gz.with_name(gz.name + ZSTD_SUFFIX))
 
 
 WASM_DIR_PREFIX = "lkpw-wasm-"

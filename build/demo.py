@@ -5,11 +5,8 @@
 ``/token?room=R&identity=I`` answers ``{"url": ..., "token": ...}`` signed with the development keys
 (devkey/secret), so the printed page URL carries no token. Serves only 127.0.0.1.
 
-Pages under ``/pyscript/`` are served cross-origin isolated (``ISOLATION_HEADERS``): PyScript's worker mode needs
-SharedArrayBuffer for its synchronous ``js.document`` in the worker. Only there: index.html and js-peer.html need no
-isolation and are tested without it (they did boot under the headers too: every resource they load is same-origin,
-and the LiveKit server's WebSocket and CORS ``validate`` fetch are allowed), and a page added later that embeds a
-cross-origin resource without CORP would break under ``require-corp``.
+dist/ is served as build/dist_http.py says (the tests and benches serve it the same way): content-named files
+immutable, the rest revalidated; the Pyodide snapshot zstd- or gzip-encoded; ``/pyscript/`` cross-origin isolated.
 """
 
 from __future__ import annotations
@@ -18,36 +15,21 @@ import argparse
 import http.server
 import json
 import os
-import re
 import secrets
+import sys
 import urllib.parse
 from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dist_http import DistRequestHandler  # noqa: E402  (build/dist_http.py: caching, encodings, isolation)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-# Cross-origin isolation for the PyScript pages (tests/e2e/conftest.py's test server sends the same).
-ISOLATED_PREFIX = "/pyscript/"
-ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
-
-
-def cache_control(path: str) -> str:
-    """HTTP caching that makes a second visit warm and never stale: the content-named Pyodide snapshot
-    (lkpw-snapshot-<sha256 prefix>.bin, tens of MB unpacked) and the content-named wasm the loader boots from
-    (lkpw-wasm-<sha256 prefix>/pyodide.asm.wasm) are immutable: a revalidated wasm (a 304) never gets V8's compiled code
-    back from Chromium's code cache. Every other file keeps its name across rebuilds, so it is revalidated
-    (``no-cache``: an unchanged file costs a 304, answered from ``If-Modified-Since``).
-    tests/e2e/conftest.py serves dist/ with the same rule."""
-    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]) or re.search(
-            r"/lkpw-wasm-[0-9a-f]{16}/[^/]+$", path):
-        return "public, max-age=31536000, immutable"
-    return "no-cache"
 
 
 def make_handler(dist: Path, livekit_url: str, key: str, secret: str) -> type[http.server.SimpleHTTPRequestHandler]:
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                          ".wasm": "application/wasm", ".whl": "application/zip"}
+    class Handler(DistRequestHandler):
+        extensions_map = {**DistRequestHandler.extensions_map, ".whl": "application/zip"}
 
         def do_GET(self) -> None:  # noqa: N802
             parts = urllib.parse.urlsplit(self.path)
@@ -74,14 +56,8 @@ def make_handler(dist: Path, livekit_url: str, key: str, secret: str) -> type[ht
             self.end_headers()
             self.wfile.write(body)
 
-        def end_headers(self) -> None:
-            path = urllib.parse.urlsplit(self.path).path
-            if path.startswith(ISOLATED_PREFIX):
-                for name, value in ISOLATION_HEADERS.items():
-                    self.send_header(name, value)
-            if path != "/token":  # the token answer says no-store itself
-                self.send_header("Cache-Control", cache_control(path))
-            super().end_headers()
+        def cache_header(self, path: str) -> str | None:
+            return None if path == "/token" else super().cache_header(path)  # the token answer says no-store itself
 
         def log_message(self, fmt: str, *args: object) -> None:
             # Never echo query strings: a page URL may carry a token.

@@ -29,6 +29,7 @@ LIVEKIT_URL = os.environ.get("LIVEKIT_URL", "ws://127.0.0.1:7880")
 API_KEY = os.environ.get("LIVEKIT_API_KEY", "devkey")
 API_SECRET = os.environ.get("LIVEKIT_API_SECRET", "secret")
 PEER_SCRIPT = Path(__file__).parent / "peers" / "py_peer.py"
+ROOT_DIR = Path(__file__).resolve().parents[2]
 
 # Audio levels as py_peer.py measures them: the peak |sample| of a 0.5 s window, as a fraction of full scale.
 # Measured here, Opus through the server: Chromium 156's fake microphone captured raw (see page.RAW_MIC) peaks at 1.0
@@ -415,57 +416,41 @@ def v0_only_server(livekit_server: str) -> Iterator[_V0OnlyProxy]:
     proxy.close()
 
 
-def cache_control(path: str) -> str:
-    """Cache-Control for a dist/ file (the same rule as build/demo.py's): a content-named snapshot
-    (lkpw-snapshot-<sha256 prefix>.bin) or wasm (lkpw-wasm-<sha256 prefix>/pyodide.asm.wasm) never changes; any other
-    name may change with a rebuild, so it is revalidated."""
-    if re.fullmatch(r"lkpw-snapshot-[0-9a-f]{16}\.bin", path.rsplit("/", 1)[-1]) or re.search(
-            r"/lkpw-wasm-[0-9a-f]{16}/[^/]+$", path):
-        return "public, max-age=31536000, immutable"
-    return "no-cache"
+def _dist_http() -> Any:
+    """build/dist_http.py: how build/demo.py serves dist/, which the tests and benches serve the same way."""
+    import importlib.util
+
+    module = sys.modules.get("lkpw_dist_http")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("lkpw_dist_http", ROOT_DIR / "build" / "dist_http.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["lkpw_dist_http"] = module
+        spec.loader.exec_module(module)
+    return module
 
 
-class _QuietHandler:
-    """Serves dist/ with the right module/wasm types and logs nothing (page URLs carry tokens).
+def dist_handler(directory: Path, encode_snapshot: bool = True) -> Any:
+    """A request handler serving `directory` as build/demo.py serves dist/ (build/dist_http.py), logging nothing (page
+    URLs carry tokens); ``encode_snapshot=False``: the snapshot file as it is, as a plain static server sends it."""
+    import functools
 
-    Pages under ``/pyscript/`` get COOP ``same-origin`` + COEP ``require-corp``, as build/demo.py serves them
-    (PyScript's worker mode needs cross-origin isolation). Caching as build/demo.py (``cache_control``): the
-    content-named Pyodide snapshot and wasm are immutable, everything else is revalidated (``no-cache``; unchanged files get a
-    304 from ``If-Modified-Since``), so a second visit reads from the HTTP cache and never sees a stale file.
-    """
+    base = _dist_http().DistRequestHandler
 
-    ISOLATED_PREFIX = "/pyscript/"
-    ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+    class Handler(base):  # type: ignore[misc, valid-type]
+        def log_message(self, fmt: str, *args: object) -> None:
+            pass
 
-    @staticmethod
-    def make(directory: Path) -> Any:
-        import functools
-        import http.server
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                              ".wasm": "application/wasm"}
-
-            def end_headers(self) -> None:
-                path = urllib.parse.urlsplit(self.path).path
-                if path.startswith(_QuietHandler.ISOLATED_PREFIX):
-                    for name, value in _QuietHandler.ISOLATION_HEADERS.items():
-                        self.send_header(name, value)
-                self.send_header("Cache-Control", cache_control(path))
-                super().end_headers()
-
-            def log_message(self, fmt: str, *args: object) -> None:
-                pass
-
-        return functools.partial(Handler, directory=str(directory))
+    Handler.encode_snapshot = encode_snapshot
+    return functools.partial(Handler, directory=str(directory))
 
 
-def serve_dist(folder: Path | None = None) -> str:
+def serve_dist(folder: Path | None = None, encode_snapshot: bool = True) -> str:
     """Serve dist/ (or another folder laid out like it) on 127.0.0.1 (a daemon thread); returns its base URL."""
     import http.server
 
-    dist = folder or Path(__file__).resolve().parents[2] / "dist"
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler.make(dist))
+    dist = folder or ROOT_DIR / "dist"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), dist_handler(dist, encode_snapshot))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}"
 

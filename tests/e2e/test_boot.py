@@ -32,20 +32,30 @@ for (const level of ["info", "warn", "error"]) {
 
 
 def dist_variant(tmp: Path, name: str, snapshot: bytes | None, manifest: dict[str, Any] | None,
-                 leave_out: tuple[str, ...] = ()) -> str:
-    """A copy of dist/ (symlinks) whose snapshot file and manifest are replaced (None: left out), without the entries
-    named in `leave_out`; its base URL."""
+                 leave_out: tuple[str, ...] = (), zstd: bytes | None = None, encode_snapshot: bool = True) -> str:
+    """A copy of dist/ (symlinks) whose snapshot file (gzip; `zstd`: its zstd copy) and manifest are replaced (None:
+    left out), without the entries named in `leave_out`; its base URL (`encode_snapshot`: see serve_dist)."""
     folder = tmp / name
     folder.mkdir()
     real = json.loads((DIST / "lkpw-snapshot.json").read_text())
     for entry in DIST.iterdir():
-        if entry.name not in (real["file"], "lkpw-snapshot.json", *leave_out):
+        if entry.name not in (real["file"], real["file"] + ".zst", "lkpw-snapshot.json", *leave_out):
             (folder / entry.name).symlink_to(entry)
     if snapshot is not None:
         (folder / real["file"]).write_bytes(snapshot)
+    if zstd is not None:
+        (folder / (real["file"] + ".zst")).write_bytes(zstd)
     if manifest is not None:
         (folder / "lkpw-snapshot.json").write_text(json.dumps(manifest))
-    return serve_dist(folder)
+    return serve_dist(folder, encode_snapshot)
+
+
+def snapshot_bytes_received(driver: Any, file: str) -> int:
+    """How many bytes of the snapshot file came over HTTP on this page (Resource Timing's encodedBodySize: before the
+    browser undid any Content-Encoding)."""
+    return int(driver.execute_script(
+        "return performance.getEntriesByType('resource').filter((e) => e.name.endsWith(arguments[0]))"
+        ".reduce((n, e) => n + e.encodedBodySize, 0)", file))
 
 
 def join_demo_page(driver: Any, base: str, identity: str, room: str) -> dict[str, Any]:
@@ -81,11 +91,14 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     assert not error.exists(), f"the build made no snapshot:\n{error.read_text()}"
     manifest = json.loads((DIST / "lkpw-snapshot.json").read_text())
     packed = (DIST / manifest["file"]).read_bytes()
+    zstd_packed = (DIST / (manifest["file"] + ".zst")).read_bytes()
 
-    # The build's dist: restored from the snapshot, no wheel fetched, nothing logged about it.
+    # The build's dist: restored from the snapshot, no wheel fetched, nothing logged about it. Chromium takes zstd:
+    # the server sends the build's zstd copy (Content-Encoding: zstd), which the browser decodes.
     state = join_demo_page(driver, dist_url, "boot-snapshot", room_name)
     assert state["lkpw"]["snapshot"] == {"used": True, "reason": None}, state["lkpw"]
     assert loader_messages(state) == [], state["console"]
+    assert snapshot_bytes_received(driver, manifest["file"]) == len(zstd_packed)
     fetched = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
     assert not [u for u in fetched if u.endswith(".whl")], fetched
     assert any(u.endswith(manifest["file"]) for u in fetched), fetched
@@ -104,12 +117,26 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     assert state["lkpw"]["timings"]["snapshotFromCacheStorage"] is True, state["lkpw"]["timings"]
     assert loader_messages(state) == [], state["console"]
 
+    # A plain static server (the gzip file as it is, no Content-Encoding; another origin, so nothing in its Cache
+    # Storage): the loader gunzips it itself.
+    plain = dist_variant(tmp_path, "plain", packed, manifest, encode_snapshot=False)
+    state = join_demo_page(driver, plain, "boot-plain", room_name)
+    assert state["lkpw"]["snapshot"] == {"used": True, "reason": None}, state["lkpw"]
+    assert state["lkpw"]["timings"]["snapshotFromCacheStorage"] is False, state["lkpw"]["timings"]
+    assert snapshot_bytes_received(driver, manifest["file"]) == len(packed)
+    assert loader_messages(state) == [], state["console"]
+
     # Missing (a dist built with --no-snapshot): a normal boot, announced as information.
     missing = dist_variant(tmp_path, "missing", None, None)
-    # Corrupt: bytes of the gzip stream changed in transit or on disk (gzip's CRC-32 catches it).
-    damaged = bytearray(packed)
-    damaged[len(damaged) // 2: len(damaged) // 2 + 64] = bytes(64)
-    corrupt = dist_variant(tmp_path, "corrupt", bytes(damaged), manifest)
+    # Corrupt: bytes of the compressed file changed in transit or on disk: the zstd copy the browser decodes (its
+    # decoder fails the fetch's body), and the gzip file on a plain server, gunzipped by the loader (gzip's CRC-32).
+    def damage(data: bytes) -> bytes:
+        damaged = bytearray(data)
+        damaged[len(damaged) // 2: len(damaged) // 2 + 64] = bytes(64)
+        return bytes(damaged)
+
+    corrupt = dist_variant(tmp_path, "corrupt", packed, manifest, zstd=damage(zstd_packed))
+    corrupt_plain = dist_variant(tmp_path, "corrupt-plain", damage(packed), manifest, encode_snapshot=False)
     # From another Pyodide build: the same Pyodide version, another build id in the snapshot's header (Pyodide's
     # own restore refuses it); the manifest is the real one, so only the restore can tell.
     raw = bytearray(gzip.decompress(packed))
@@ -120,6 +147,7 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
 
     for name, base, level, reason in (("missing", missing, "info", "missing: lkpw-snapshot.json: HTTP 404"),
                                       ("corrupt", corrupt, "warn", "corrupt: "),
+                                      ("corrupt-plain", corrupt_plain, "warn", "corrupt: "),
                                       ("other-build", other_build, "warn", "mismatch: "),
                                       ("no-wasm", no_wasm, "info", f"missing: {manifest['wasmDir']}: HTTP 404")):
         state = join_demo_page(driver, base, f"boot-{name}", room_name)
