@@ -40,7 +40,7 @@ from chromium_flags import apply_selenium_env  # noqa: E402
 
 apply_selenium_env()
 
-from tests.e2e.conftest import LIVEKIT_URL, PyPeer, _QuietHandler, make_token  # noqa: E402
+from tests.e2e.conftest import LIVEKIT_URL, PyPeer, make_token, serve_dist  # noqa: E402
 from tests.e2e.page import own_chromium  # noqa: E402
 
 from gate import FACTOR, MEMORY_ROW, ROWS, TIME_ROWS, check, readme_ratios  # noqa: E402  (bench/gate.py)
@@ -92,16 +92,6 @@ def measure(base: str, name: str, room: str, tag: str,
                 time.sleep(linger)
             driver.get("about:blank")  # leave the room before the next visit joins
         return visits[0], visits[1]
-
-
-def serve(dist: Path) -> str:
-    """Serve ``dist`` on 127.0.0.1 as the e2e tests do (a daemon thread); returns its base URL."""
-    import http.server
-    import threading
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler.make(dist))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def wheel_sizes(dist: Path) -> dict[str, int]:
@@ -156,17 +146,19 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, metavar="BEFORE_DIST",
                         help="also measure livekit_pyweb from this other build, alternating with ours in every round "
                              "(a before/after on a busy machine: both see the same load)")
+    parser.add_argument("--raw", type=Path, metavar="JSON",
+                        help="also write every visit's timings (the loader's steps too) here: {page: [[cold, warm]...]}")
     args = parser.parse_args()
     started = time.monotonic()
     load_before = f"{os.getloadavg()[0]:.2f}"
     recorded = readme_ratios(args.gate) if args.gate else {}
     if args.gate and sorted(recorded) != sorted(ROWS):
         sys.exit(f"bench: {args.gate} records ratios for {sorted(recorded)}; the gate needs every row: {ROWS}")
-    base = serve(args.dist)
+    base = serve_dist(args.dist)
     bases = {name: base for name in PAGES}
     names = [OURS, THEIRS, BARE]
     if args.compare:
-        bases[BEFORE] = serve(args.compare)
+        bases[BEFORE] = serve_dist(args.compare)
         names = [BEFORE, OURS, THEIRS, BARE]
     results: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {n: [] for n in PAGES}
     for i in range(args.rounds):
@@ -183,6 +175,8 @@ def main() -> None:
         finally:
             peer.close()
         print(f"bench: round {i + 1}/{args.rounds} done ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if args.raw:
+        args.raw.write_text(json.dumps(results, indent=1))
     decode, decode_js = decode_bench(args.dist, args.decode_n, args.decode_js)
     wheels = wheel_sizes(args.dist)
 
