@@ -528,8 +528,8 @@ def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
         how = "made"
     else:
         manifest = json.loads((cached / SNAPSHOT_MANIFEST).read_text())
-        if not (cached / (manifest["file"] + ZSTD_SUFFIX)).is_file():  # cached by a build before the zstd copy
-            zstd_copy(cached / manifest["file"])
+        if not zstd_checked(cached / (manifest["file"] + ZSTD_SUFFIX)):  # cached by an earlier build, or without
+            zstd_copy(cached / manifest["file"])                           # the checksum
         for f in (manifest["file"], manifest["file"] + ZSTD_SUFFIX, SNAPSHOT_MANIFEST):
             shutil.copy2(cached / f, stage / f)
         how = f"reused from {cached}"
@@ -540,6 +540,15 @@ def make_snapshot(stage: Path, wheels: dict[str, Path]) -> str:
 
 ZSTD_SUFFIX = ".zst"
 ZSTD_LEVEL = 19
+
+
+def zstd_checked(path: Path) -> bool:
+    """Whether `path` is a zstd frame that carries its content checksum (frame header descriptor, bit 2)."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as f:
+        head = f.read(5)
+    return len(head) == 5 and head[:4] == b"\x28\xb5\x2f\xfd" and bool(head[4] & 0x04)
 
 
 def zstd_copy(gz: Path) -> None:
@@ -553,10 +562,40 @@ def zstd_copy(gz: Path) -> None:
     import zstandard  # build/requirements-build.txt
 
     raw = gzip.decompress(gz.read_bytes())
-    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+    # With its checksum (XXH64 of the content, which the browser's decoder checks at the end of the frame): without
+    # it a damaged copy can decode to the right length and restore a broken interpreter (measured: test_boot.py's
+    # damaged copy booted to "TypeError: unsupported operand type(s) for +: 'dict' and 'cell'").
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1, write_checksum=True)
     tmp = gz.with_name(gz.name + ZSTD_SUFFIX + ".tmp")
     tmp.write_bytes(compressor.compress(raw))
     tmp.replace(gz.with_name(gz.name + ZSTD_SUFFIX))
+
+
+PRELOAD_MARK = re.compile(r"<!-- lkpw:snapshot-preload .*?-->")
+
+
+def preload_snapshot(stage: Path) -> str:
+    """Pages of web/ holding the mark ``<!-- lkpw:snapshot-preload ... -->`` (index.html) get a ``<link
+    rel="preload" as="fetch" crossorigin>`` of this build's content-named snapshot in its place (removed when the
+    build has none): the browser starts fetching it as it parses the page, not once loader.mjs, pyodide.mjs and the
+    manifest have come (web/loader.mjs's fetch of the same URL then takes the preloaded response, and a visit that
+    reads the snapshot from Cache Storage releases it). Measured, same-run A/B, 5 rounds: cold navigation -> SDK
+    usable 1299 -> 1009 ms, -> first remote frame 1828 -> 1567 ms."""
+    manifest = stage / SNAPSHOT_MANIFEST
+    snapshot = json.loads(manifest.read_text())["file"] if manifest.is_file() else None
+    pages = []
+    for page in sorted(stage.rglob("*.html")):
+        text = page.read_text()
+        if not PRELOAD_MARK.search(text):
+            continue
+        link = ""
+        if snapshot:
+            href = os.path.relpath(stage / snapshot, page.parent).replace(os.sep, "/")
+            link = f'<link rel="preload" href="./{href}" as="fetch" crossorigin>' if not href.startswith(
+                "..") else f'<link rel="preload" href="{href}" as="fetch" crossorigin>'
+        page.write_text(PRELOAD_MARK.sub(link, text))
+        pages.append(page.relative_to(stage).as_posix())
+    return f"snapshot preload in {', '.join(pages) or 'no page'}" + ("" if snapshot else " (removed: no snapshot)")
 
 
 WASM_DIR_PREFIX = "lkpw-wasm-"
@@ -707,6 +746,7 @@ def main() -> None:
             log(f"{make_snapshot(stage, wheels)} ({time.monotonic() - t:.2f}s)")
             if (stage / SNAPSHOT_MANIFEST).is_file():
                 log(wasm_by_content(stage))
+        log(preload_snapshot(stage))
 
         # Replace dist/ with the stage.
         if dist.exists():
