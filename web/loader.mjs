@@ -176,9 +176,23 @@ function storeRaw(manifest) {
   });
 }
 
+// A page may preload the snapshot file (build_dist.py puts a <link rel="preload"> of it in index.html, so that a cold
+// visit starts fetching it as the page is parsed: the fetch below then takes that response). A visit that reads the
+// snapshot from Cache Storage instead takes the preloaded response all the same and drops its body: the browser stops
+// decoding it (it has decoded no more than what fills the pipe to the page) and has no unused preload to warn about.
+function releasePreload(manifest) {
+  if (typeof document === "undefined") return;
+  const url = BASE + manifest.file;
+  if (!Array.from(document.querySelectorAll('link[rel="preload"]'), (link) => link.href).includes(url)) return;
+  fetch(url).then((response) => response.body?.cancel(), () => {});
+}
+
 // Fill `out` with the gunzipped snapshot; returns where it came from: "cache storage" or "http".
 async function fetchSnapshot(manifest, out) {
-  if (await readRaw(manifest, out)) return "cache storage";
+  if (await readRaw(manifest, out)) {
+    releasePreload(manifest);
+    return "cache storage";
+  }
   const offset = await gunzip(BASE + manifest.file, manifest.file, out);
   if (offset !== out.length) throw fallback("corrupt", `${manifest.file}: ${offset} bytes, not ${out.length}`);
   if (!headerOk(manifest, out)) throw fallback("corrupt", `${manifest.file}: not a Pyodide snapshot (header)`);

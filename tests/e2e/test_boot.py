@@ -77,6 +77,13 @@ def join_demo_page(driver: Any, base: str, identity: str, room: str) -> dict[str
         time.sleep(0.1)
 
 
+def snapshot_requests(driver: Any, file: str) -> list[str]:
+    """How each request of the snapshot file on this page started (Resource Timing's initiatorType)."""
+    return list(driver.execute_script(
+        "return performance.getEntriesByType('resource').filter((e) => e.name.endsWith(arguments[0]))"
+        ".map((e) => e.initiatorType)", file))
+
+
 def loader_messages(state: dict[str, Any]) -> list[list[str]]:
     return [entry for entry in state["console"] if "Pyodide snapshot" in entry[1]]
 
@@ -99,6 +106,10 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     assert state["lkpw"]["snapshot"] == {"used": True, "reason": None}, state["lkpw"]
     assert loader_messages(state) == [], state["console"]
     assert snapshot_bytes_received(driver, manifest["file"]) == len(zstd_packed)
+    # The demo page preloads the snapshot (build_dist.py's <link rel="preload">), and the loader's fetch took that
+    # response: one download, started by the link.
+    assert f'<link rel="preload" href="./{manifest["file"]}" as="fetch" crossorigin>' in (DIST / "index.html").read_text()
+    assert snapshot_requests(driver, manifest["file"]) == ["link"]
     fetched = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
     assert not [u for u in fetched if u.endswith(".whl")], fetched
     assert any(u.endswith(manifest["file"]) for u in fetched), fetched
@@ -116,6 +127,8 @@ def test_snapshot_boot_and_each_fallback_join_the_room(selenium_standalone, py_p
     assert state["lkpw"]["snapshot"] == {"used": True, "reason": None}, state["lkpw"]
     assert state["lkpw"]["timings"]["snapshotFromCacheStorage"] is True, state["lkpw"]["timings"]
     assert loader_messages(state) == [], state["console"]
+    # The preload was still made (the page cannot know), and released by the loader: no second request.
+    assert snapshot_requests(driver, manifest["file"]) == ["link"]
 
     # A plain static server (the gzip file as it is, no Content-Encoding; another origin, so nothing in its Cache
     # Storage): the loader gunzips it itself.
