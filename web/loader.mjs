@@ -176,10 +176,11 @@ function storeRaw(manifest) {
   });
 }
 
-// A page may preload the snapshot file (build_dist.py puts a <link rel="preload"> of it in index.html, so that a cold
-// visit starts fetching it as the page is parsed: the fetch below then takes that response). A visit that reads the
-// snapshot from Cache Storage instead takes the preloaded response all the same and drops its body: the browser stops
-// decoding it (it has decoded no more than what fills the pipe to the page) and has no unused preload to warn about.
+// A page may preload the snapshot file (build_dist.py puts a script in index.html that adds a <link rel="preload">
+// of it when Cache Storage has no copy, so that a cold visit starts fetching it as the page is parsed: the fetch below
+// then takes that response). A visit that reads the snapshot from Cache Storage all the same (the copy came in
+// between, or the page preloads it unconditionally) takes the preloaded response and drops its body, so that the
+// browser has no unused preload to warn about.
 function releasePreload(manifest) {
   if (typeof document === "undefined") return;
   const url = BASE + manifest.file;
