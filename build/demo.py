@@ -6,7 +6,8 @@
 (devkey/secret), so the printed page URL carries no token. Serves only 127.0.0.1.
 
 dist/ is served as build/dist_http.py says (the tests and benches serve it the same way): content-named files
-immutable, the rest revalidated; the Pyodide snapshot zstd- or gzip-encoded; ``/pyscript/`` cross-origin isolated.
+immutable, the rest revalidated; the Pyodide snapshot zstd-encoded where the browser takes it; ``/pyscript/``
+cross-origin isolated.
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ servers (tests/e2e/conftest.py ``serve_dist``), so that what is measured is what
   never gets V8's compiled code back from Chromium's code cache (measured: bench/trace_boot.py). Every other file
   keeps its name across rebuilds and is revalidated (``no-cache``: an unchanged file costs a 304).
 - The snapshot with a Content-Encoding (``snapshot_encoding``): the zstd copy the build writes beside it
-  (``.bin.zst``) to a browser whose Accept-Encoding has ``zstd`` (Chromium 123+, Firefox 126+), else the gzip file as
-  ``Content-Encoding: gzip``. Either way the browser's network process decodes it, off the page's thread, and zstd
-  ~4x faster than gzip (web/loader.mjs; measured with bench/run.sh). A server that sends the gzip file as it is works
-  too: the loader gunzips it itself.
+  (``.bin.zst``, with its content checksum) to a browser whose Accept-Encoding has ``zstd`` (Chromium 123+, Firefox
+  126+): the browser's network process decodes it, off the page's thread (web/loader.mjs; measured with
+  bench/run.sh). Any other browser gets the gzip file as it is, which the loader gunzips itself: not as
+  ``Content-Encoding: gzip``, because Chromium's decoder for that does not check gzip's CRC (measured: a file with
+  its CRC flipped is accepted; DecompressionStream refuses it), and a damaged snapshot that inflates to the right
+  length would restore a broken interpreter.
 - Pages under ``/pyscript/`` are cross-origin isolated (``ISOLATION_HEADERS``): PyScript's worker mode needs
   SharedArrayBuffer for its synchronous ``js.document`` in the worker. Only there: index.html and js-peer.html need
   no isolation and are tested without it, and a page added later that embeds a cross-origin resource without CORP
@@ -55,9 +57,7 @@ def snapshot_encoding(path: str, accept_encoding: str, has_zstd: bool) -> tuple[
         return path, None
     if has_zstd and accepts(accept_encoding, "zstd"):
         return path + ZSTD_SUFFIX, "zstd"
-    if accepts(accept_encoding, "gzip"):
-        return path, "gzip"
-    return path, None
+    return path, None  # the gzip file as it is: the loader's gunzip checks its CRC
 
 
 class DistRequestHandler(http.server.SimpleHTTPRequestHandler):
